@@ -1,0 +1,63 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { CoordinatorServer, NatsServer } from '../coordinator/index.js';
+
+const CLI = fileURLToPath(new URL('../coordinator/cli/main.js', import.meta.url));
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** A local deployment for benchmarks: nats-server, an in-process coordinator, N worker processes. */
+export class BenchCluster {
+  private constructor(
+    readonly nats: NatsServer,
+    readonly server: CoordinatorServer,
+    private readonly workers: ChildProcess[],
+  ) {}
+
+  static async start(workers: number, slots: number): Promise<BenchCluster> {
+    const nats = await NatsServer.start();
+    const server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null });
+    const procs: ChildProcess[] = [];
+    for (let i = 0; i < workers; i++) {
+      procs.push(spawn(process.execPath, [CLI, 'worker', '--nats', nats.url, '--slots', String(slots), '--backend', 'none', '--grpc', 'none', '--id', `bench-${i}`], { stdio: 'ignore', env: { ...process.env, FAIRSWEEP_LOG_LEVEL: 'error' } }));
+    }
+    const c = new BenchCluster(nats, server, procs);
+    const deadline = Date.now() + 60_000;
+    while (server.coordinator.listWorkers().length < workers) {
+      if (Date.now() > deadline) throw new Error('workers did not start within 60 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return c;
+  }
+
+  /** Submits a spec and resolves with the seconds from submit to its last result recorded. */
+  async timeSweep(spec: string): Promise<{ seconds: number; trials: number; ok: number }> {
+    const c = this.server.coordinator;
+    const t0 = performance.now();
+    const { sweepId, totalTrials } = await c.submit(spec);
+    const agg = c.sweep(sweepId);
+    await new Promise<void>((resolve) => {
+      if (agg.finished) resolve();
+      else agg.once('end', () => resolve());
+    });
+    return { seconds: (performance.now() - t0) / 1000, trials: totalTrials, ok: agg.ok };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.workers.map((w) => new Promise<void>((r) => {
+      if (w.exitCode !== null) return r();
+      w.once('exit', () => r());
+      w.kill('SIGTERM');
+    })));
+    await this.server.close();
+    await this.nats.stop();
+  }
+}
+
+export function isEntry(url: string): boolean {
+  return process.argv[1] !== undefined && url === `file://${process.argv[1]}`;
+}

@@ -1,0 +1,96 @@
+import type { ServerUnaryCall, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
+import type {
+  SweepServiceServer,
+  WatchRequest,
+  WatchResponse,
+  ResultsRequest,
+  ResultsResponse,
+  Progress,
+  TrialResult,
+} from '../../proto/index.js';
+import type { Coordinator } from '../coordinator.js';
+import { InvalidArgumentError } from '../errors.js';
+import { toServiceError } from './grpc-errors.js';
+
+/** Largest spec text accepted by Submit. */
+export const MAX_SPEC_BYTES = 1024 * 1024;
+/** Minimum time between two progress messages of one Watch stream. */
+export const WATCH_PROGRESS_INTERVAL_MS = 250;
+
+function unary<Req, Res>(fn: (req: Req) => Res | Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+    Promise.resolve()
+      .then(() => fn(call.request))
+      .then(
+        (res) => callback(null, res),
+        (err: unknown) => callback(toServiceError(err)),
+      );
+  };
+}
+
+/** The SweepService implementation over a Coordinator. */
+export function sweepService(c: Coordinator): SweepServiceServer {
+  return {
+    submit: unary(async (req) => {
+      if (!req.specYaml.trim()) throw new InvalidArgumentError('spec_yaml: empty spec');
+      if (Buffer.byteLength(req.specYaml) > MAX_SPEC_BYTES) throw new InvalidArgumentError(`spec_yaml: larger than ${MAX_SPEC_BYTES} bytes`);
+      return c.submit(req.specYaml);
+    }),
+    get: unary((req) => c.get(req.sweepId)),
+    frontier: unary((req) => ({ frontier: c.frontier(req.sweepId, req.objectives, req.reference) })),
+    cancel: unary(async (req) => ({ progress: await c.cancel(req.sweepId) })),
+    listWorkers: unary(() => ({ workers: c.listWorkers() })),
+    results: (call: ServerWritableStream<ResultsRequest, ResultsResponse>) => {
+      try {
+        for (const r of c.results(call.request.sweepId)) call.write({ result: r });
+        call.end();
+      } catch (err) {
+        call.destroy(toServiceError(err) as Error);
+      }
+    },
+    watch: (call: ServerWritableStream<WatchRequest, WatchResponse>) => watch(c, call),
+  };
+}
+
+function watch(c: Coordinator, call: ServerWritableStream<WatchRequest, WatchResponse>): void {
+  let agg;
+  try {
+    agg = c.sweep(call.request.sweepId);
+  } catch (err) {
+    call.destroy(toServiceError(err) as Error);
+    return;
+  }
+  const sweep = agg;
+  let lastProgress = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const sendProgress = (): void => {
+    timer = undefined;
+    lastProgress = Date.now();
+    call.write({ event: { $case: 'progress', value: sweep.progress() } });
+  };
+  const onResult = (r: TrialResult): void => {
+    call.write({ event: { $case: 'result', value: r } });
+    if (Date.now() - lastProgress >= WATCH_PROGRESS_INTERVAL_MS) sendProgress();
+    else timer ??= setTimeout(sendProgress, WATCH_PROGRESS_INTERVAL_MS);
+  };
+  const onEnd = (p: Progress): void => {
+    cleanup();
+    call.write({ event: { $case: 'progress', value: p } });
+    call.end();
+  };
+  const cleanup = (): void => {
+    if (timer) clearTimeout(timer);
+    sweep.off('result', onResult);
+    sweep.off('end', onEnd);
+  };
+  call.on('cancelled', cleanup);
+  call.on('error', cleanup);
+  sendProgress();
+  if (call.request.replay) for (const r of [...sweep.results.values()].sort((a, b) => a.index - b.index)) call.write({ event: { $case: 'result', value: r } });
+  if (sweep.finished) {
+    onEnd(sweep.progress());
+    return;
+  }
+  sweep.on('result', onResult);
+  sweep.on('end', onEnd);
+}

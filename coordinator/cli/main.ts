@@ -1,0 +1,312 @@
+#!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
+import { Command, CommanderError, InvalidArgumentError as CommanderArgError } from 'commander';
+import { Goal, SweepState, createLogger, DEFAULT_NATS_URL, type Progress, type WatchResponse } from '../../proto/index.js';
+import { SpecError } from '../errors.js';
+import { fairnessReport, parsePredictionsCsv, MetricsInputError, WorkerServer } from '../../worker/index.js';
+import { CoordinatorServer } from '../serve.js';
+import { CliError } from './cli-error.js';
+import { call, collect, sweepClient } from './client.js';
+import { frontierOfRows, parseObjectiveArg, parseReferenceArg, readResultsJsonl, type ObjectiveArg } from './frontier-file.js';
+import { addNatsFlags, addTlsFlags, natsOptionsFrom, tlsOptionsFrom, type NatsFlagValues, type TlsFlagValues } from './nats-flags.js';
+import { ProgressDisplay, type DisplayMode } from './progress-display.js';
+import { resultsToCsv, toFrontierDocument, toResultRow } from './result-format.js';
+import { runLocal } from './run-local.js';
+
+const VERSION = '0.1.0';
+
+function intArg(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new CommanderArgError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function displayMode(o: { quiet?: boolean; progress?: string }): DisplayMode {
+  if (o.quiet) return 'quiet';
+  if (o.progress === 'bar' || o.progress === 'lines' || o.progress === 'quiet') return o.progress;
+  return process.stderr.isTTY ? 'bar' : 'lines';
+}
+
+const stateName = (s: SweepState): string => SweepState[s].replace('SWEEP_STATE_', '').toLowerCase();
+
+function progressLine(p: Progress): string {
+  const hv = p.hypervolume !== undefined ? ` hypervolume ${p.hypervolume.toPrecision(5)}` : '';
+  return `${p.sweepId} ${stateName(p.state)}: ${p.ok + p.failed}/${p.total} done (ok ${p.ok}, failed ${p.failed}, running ${p.running}), frontier ${p.frontierSize}${hv}`;
+}
+
+/** Blocks until SIGTERM/SIGINT, then runs `close` once; a second signal exits at once. */
+function untilSignal(close: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let closing = false;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (closing) process.exit(sig === 'SIGINT' ? 130 : 143);
+      closing = true;
+      void close().then(resolve, (err: unknown) => {
+        process.stderr.write(`fairsweep: error during shutdown: ${String(err)}\n`);
+        resolve();
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+export function buildProgram(): Command {
+  const program = new Command('fairsweep')
+    .description('Distributed sweeps over NATS JetStream and gRPC, judged on accuracy and group fairness: the Pareto frontier of a sweep.')
+    .version(VERSION)
+    .showSuggestionAfterError(true)
+    .exitOverride();
+
+  addNatsFlags(
+    program
+      .command('run')
+      .description('run a sweep on this machine: its own nats-server, a coordinator and N worker processes')
+      .argument('<spec>', 'sweep spec (YAML)')
+      .option('--workers <n>', 'worker processes', intArg(1, 256), 2)
+      .option('--slots <n>', 'slots per worker', intArg(1, 1024), 1)
+      .option('--out <dir>', 'output directory', 'out')
+      .option('--max-restarts <n>', 'restarts of crashed workers over the run', intArg(0, 1000), 10)
+      .option('--progress <mode>', 'bar | lines | quiet (default: bar on a terminal)')
+      .option('-q, --quiet', 'no progress display')
+      .option('--json', 'print the final summary as one JSON line'),
+    false,
+  ).action(async (spec: string, o: NatsFlagValues & { workers: number; slots: number; out: string; maxRestarts: number; progress?: string; quiet?: boolean; json?: boolean }) => {
+    const code = await runLocal({
+      specPath: spec,
+      workers: o.workers,
+      slots: o.slots,
+      outDir: o.out,
+      ...(o.nats ? { nats: natsOptionsFrom(o, o.nats) } : {}),
+      display: displayMode(o),
+      json: o.json ?? false,
+      maxRestarts: o.maxRestarts,
+    });
+    process.exitCode = code;
+  });
+
+  addTlsFlags(
+    addNatsFlags(
+      program
+        .command('coordinator')
+        .description('serve the coordinator: gRPC API, Prometheus metrics, sweeps on NATS JetStream')
+        .option('--grpc <host:port>', 'gRPC address (port 0 picks one)', '127.0.0.1:50051')
+        .option('--metrics <host:port>', 'Prometheus /metrics address (port 0 picks one; "none" to disable)', '127.0.0.1:9464')
+        .option('--replicas <n>', 'JetStream replicas of streams and bucket (3 on a cluster)', intArg(1, 5), 1)
+        .option('--max-trials <n>', 'largest sweep accepted', intArg(1, 100_000_000), 100_000)
+        .option('--ack-wait <ms>', 'shard ack deadline: silent workers lose their shard after this', intArg(1000, 86_400_000), 30_000),
+      true,
+    ),
+  ).action(async (o: NatsFlagValues & TlsFlagValues & { grpc: string; metrics: string; replicas: number; maxTrials: number; ackWait: number }) => {
+    const server = await CoordinatorServer.start({
+      nats: natsOptionsFrom(o, o.nats ?? DEFAULT_NATS_URL),
+      grpc: o.grpc,
+      metrics: o.metrics === 'none' ? null : o.metrics,
+      replicas: o.replicas,
+      maxTrials: o.maxTrials,
+      ackWaitMs: o.ackWait,
+      tls: tlsOptionsFrom(o),
+      log: createLogger({ component: 'coordinator' }),
+    });
+    process.stdout.write(`coordinator listening grpc=${server.grpcAddress} metrics=${server.metricsPort !== undefined ? `${o.metrics.split(':').slice(0, -1).join(':') || '127.0.0.1'}:${server.metricsPort}` : 'none'}\n`);
+    await untilSignal(() => server.close());
+  });
+
+  addTlsFlags(
+    addNatsFlags(
+      program
+        .command('worker')
+        .description('run a worker: pulls shards, runs trials, publishes results; serves gRPC Describe/Drain')
+        .option('--slots <n>', 'shards run at once', intArg(1, 1024), 1)
+        .option('--gpu <index>', 'GPU index (uses @tensorflow/tfjs-node-gpu when installed)', intArg(0, 1023))
+        .option('--grpc <host:port>', 'gRPC address (port 0 picks one; "none" to disable)', '127.0.0.1:0')
+        .option('--metrics <host:port>', 'Prometheus /metrics address ("none" to disable)', 'none')
+        .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu | none', 'auto')
+        .option('--id <id>', 'worker id (default host-pid-random)')
+        .option('--drain-timeout <ms>', 'on SIGTERM, time running shards get to finish before they are handed back', intArg(0, 86_400_000), 30_000),
+      true,
+    ),
+  ).action(async (o: NatsFlagValues & TlsFlagValues & { slots: number; gpu?: number; grpc: string; metrics: string; backend: string; id?: string; drainTimeout: number }) => {
+    const backends = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', 'none'];
+    if (!backends.includes(o.backend)) throw new CliError(`--backend: expected one of ${backends.join(', ')}, got "${o.backend}"`);
+    const server = await WorkerServer.start({
+      nats: natsOptionsFrom(o, o.nats ?? DEFAULT_NATS_URL),
+      slots: o.slots,
+      ...(o.gpu !== undefined ? { gpu: o.gpu } : {}),
+      ...(o.id ? { id: o.id } : {}),
+      backend: o.backend as 'auto',
+      grpc: o.grpc === 'none' ? null : o.grpc,
+      metrics: o.metrics === 'none' ? null : o.metrics,
+      tls: tlsOptionsFrom(o),
+      drainTimeoutMs: o.drainTimeout,
+      log: createLogger({ component: 'worker' }),
+    });
+    const w = server.worker;
+    process.stdout.write(`worker ${w.id} running backend=${w.backendName} slots=${w.slots} grpc=${server.grpcPort ?? 'none'} metrics=${server.metricsPort ?? 'none'}\n`);
+    await Promise.race([untilSignal(() => server.close()), server.closed]);
+  });
+
+  const remote = (cmd: Command): Command => addTlsFlags(cmd.requiredOption('--coordinator <host:port>', 'coordinator gRPC address', process.env.FAIRSWEEP_COORDINATOR));
+
+  remote(
+    program
+      .command('submit')
+      .description('submit a sweep spec to a coordinator; prints the sweep id as the last line')
+      .argument('<spec>', 'sweep spec (YAML)')
+      .option('--wait', 'follow progress until the sweep ends')
+      .option('-q, --quiet', 'no progress display'),
+  ).action(async (spec: string, o: TlsFlagValues & { coordinator: string; wait?: boolean; quiet?: boolean }) => {
+    let text: string;
+    try {
+      text = await readFile(spec, 'utf8');
+    } catch (err) {
+      throw new CliError(`${spec}: cannot read the spec (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+    const res = await call(client, client.submit, { specYaml: text }, o.coordinator);
+    process.stderr.write(`submitted ${res.totalTrials} trials in ${res.totalShards} shards\n`);
+    if (o.wait) {
+      const display = new ProgressDisplay(o.quiet ? 'quiet' : undefined);
+      let last: Progress | undefined;
+      await collect<WatchResponse>(client.watch({ sweepId: res.sweepId, replay: false }), o.coordinator, (ev) => {
+        if (ev.event?.$case === 'progress') {
+          last = ev.event.value;
+          display.update(last);
+        }
+      });
+      display.stop();
+      if (last) process.stderr.write(`${progressLine(last)}\n`);
+    }
+    process.stdout.write(`${res.sweepId}\n`);
+    client.close();
+  });
+
+  remote(program.command('status').description('show a sweep\'s progress').argument('<sweep-id>').option('--json', 'print JSON')).action(
+    async (id: string, o: TlsFlagValues & { coordinator: string; json?: boolean }) => {
+      const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+      const res = await call(client, client.get, { sweepId: id }, o.coordinator);
+      client.close();
+      const p = res.progress;
+      if (!p) throw new CliError(`no progress for sweep ${id}`);
+      process.stdout.write(o.json ? `${JSON.stringify({ sweep_id: p.sweepId, state: stateName(p.state), total: p.total, ok: p.ok, failed: p.failed, running: p.running, frontier_size: p.frontierSize, hypervolume: p.hypervolume ?? null })}\n` : `${progressLine(p)}\n`);
+    },
+  );
+
+  remote(program.command('watch').description('stream a sweep\'s progress and results until it ends').argument('<sweep-id>').option('--json', 'one JSON object per event').option('--replay', 'first replay results recorded so far')).action(
+    async (id: string, o: TlsFlagValues & { coordinator: string; json?: boolean; replay?: boolean }) => {
+      const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+      await collect<WatchResponse>(client.watch({ sweepId: id, replay: o.replay ?? false }), o.coordinator, (ev) => {
+        if (ev.event?.$case === 'progress') {
+          const p = ev.event.value;
+          process.stdout.write(o.json ? `${JSON.stringify({ progress: { state: stateName(p.state), total: p.total, ok: p.ok, failed: p.failed, running: p.running, frontier_size: p.frontierSize } })}\n` : `${progressLine(p)}\n`);
+        } else if (ev.event?.$case === 'result') {
+          const r = toResultRow(ev.event.value);
+          process.stdout.write(o.json ? `${JSON.stringify({ result: r })}\n` : `  ${r.status} ${r.trial_id} ${JSON.stringify(r.params)} seed ${r.seed}${r.error ? `: ${r.error}` : ''}\n`);
+        }
+      });
+      client.close();
+    },
+  );
+
+  remote(program.command('cancel').description('cancel a sweep: running trials stop, queued shards are removed').argument('<sweep-id>')).action(
+    async (id: string, o: TlsFlagValues & { coordinator: string }) => {
+      const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+      const res = await call(client, client.cancel, { sweepId: id }, o.coordinator);
+      client.close();
+      if (res.progress) process.stdout.write(`${progressLine(res.progress)}\n`);
+    },
+  );
+
+  remote(program.command('results').description('print a sweep\'s recorded trial results').argument('<sweep-id>').option('--format <format>', 'jsonl | csv', 'jsonl')).action(
+    async (id: string, o: TlsFlagValues & { coordinator: string; format: string }) => {
+      if (o.format !== 'jsonl' && o.format !== 'csv') throw new CliError(`--format: expected jsonl or csv, got "${o.format}"`);
+      const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+      const rows = (await collect(client.results({ sweepId: id }), o.coordinator)).flatMap((r) => (r.result ? [toResultRow(r.result)] : []));
+      client.close();
+      process.stdout.write(o.format === 'csv' ? resultsToCsv(rows) : rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    },
+  );
+
+  remote(program.command('workers').description('list the workers connected to a coordinator').option('--json', 'print JSON')).action(
+    async (o: TlsFlagValues & { coordinator: string; json?: boolean }) => {
+      const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+      const res = await call(client, client.listWorkers, {}, o.coordinator);
+      client.close();
+      for (const w of res.workers) {
+        process.stdout.write(o.json ? `${JSON.stringify(w)}\n` : `${w.id} ${w.state} backend=${w.backend} gpu=${w.gpu} busy=${w.busy}/${w.slots} trials=${w.trialsDone} grpc=${w.grpcAddress || 'none'}\n`);
+      }
+    },
+  );
+
+  remote(program.command('frontier-of').description('fetch a sweep\'s frontier from a coordinator as JSON').argument('<sweep-id>')).action(
+    async (id: string, o: TlsFlagValues & { coordinator: string }) => {
+      const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+      const res = await call(client, client.frontier, { sweepId: id, objectives: [], reference: [] }, o.coordinator);
+      client.close();
+      if (!res.frontier) throw new CliError(`no frontier for sweep ${id}`);
+      process.stdout.write(`${JSON.stringify(toFrontierDocument(res.frontier), null, 2)}\n`);
+    },
+  );
+
+  program
+    .command('frontier')
+    .description('Pareto frontier of a results.jsonl file, as JSON')
+    .argument('<results>', 'results.jsonl')
+    .requiredOption('--objective <metric:goal...>', 'objective, e.g. test/accuracy:max (repeat for each)', (v: string, prev: ObjectiveArg[] = []) => [...prev, parseObjectiveArg(v)])
+    .option('--reference <values>', 'hypervolume reference point, comma-separated (2 objectives)')
+    .action(async (path: string, o: { objective: ObjectiveArg[]; reference?: string }) => {
+      const rows = await readResultsJsonl(path);
+      const ref = o.reference !== undefined ? parseReferenceArg(o.reference, o.objective.length) : undefined;
+      process.stdout.write(`${JSON.stringify(frontierOfRows(rows, o.objective, ref), null, 2)}\n`);
+    });
+
+  program
+    .command('metrics')
+    .description('fairness metrics of a predictions CSV (y_true,y_pred,group[,y_score]) as JSON')
+    .argument('<predictions>', 'CSV file')
+    .option('--bins <n>', 'ECE bins', intArg(1, 10_000), 15)
+    .action(async (path: string, o: { bins: number }) => {
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (err) {
+        throw new CliError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      }
+      process.stdout.write(`${JSON.stringify(fairnessReport(parsePredictionsCsv(text, path), { bins: o.bins }), null, 2)}\n`);
+    });
+
+  return program;
+}
+
+/** One line for the user; a stack trace only with FAIRSWEEP_DEBUG=1. */
+function reportError(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  const known = err instanceof CliError || err instanceof SpecError || err instanceof MetricsInputError || (err instanceof Error && ['LaunchError', 'RangeError', 'TypeError', 'DatasetError'].includes(err.name));
+  const msg = err instanceof SpecError ? `invalid spec: ${err.message}` : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`fairsweep: error: ${msg.split('\n')[0]}\n`);
+  if (process.env.FAIRSWEEP_DEBUG && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
+  return err instanceof CliError ? err.exitCode : known ? 1 : 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+const entry = process.argv[1] ? new URL(`file://${process.argv[1]}`).href : '';
+if (import.meta.url === entry || process.argv[1]?.endsWith('/fairsweep')) {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  }, (err: unknown) => {
+    process.stderr.write(`fairsweep: error: ${String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
+
+export { Goal };

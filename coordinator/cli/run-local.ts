@@ -1,0 +1,152 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SweepState, createLogger, type NatsClientOptions, type Progress } from '../../proto/index.js';
+import { NatsServer } from '../local/nats-server.js';
+import { CoordinatorServer } from '../serve.js';
+import { parseSpecText } from '../spec/index.js';
+import { CliError } from './cli-error.js';
+import { ProgressDisplay, type DisplayMode } from './progress-display.js';
+import { toFrontierDocument, toResultRow } from './result-format.js';
+import { formatSummary } from './summary.js';
+
+export interface LocalRunOptions {
+  specPath: string;
+  workers: number;
+  slots: number;
+  outDir: string;
+  /** A running NATS to use; when absent a nats-server is started for this run. */
+  nats?: NatsClientOptions;
+  display: DisplayMode;
+  /** Print the final summary as JSON instead of text. */
+  json: boolean;
+  /** Times a crashed worker process is restarted, over the whole run. */
+  maxRestarts: number;
+}
+
+const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
+
+/**
+ * `fairsweep run`: a whole sweep on this machine — its own nats-server (unless --nats), a
+ * coordinator in this process and N worker processes (restarted if they crash) — then
+ * results.jsonl, frontier.json and summary.txt in the output directory.
+ */
+export async function runLocal(o: LocalRunOptions): Promise<number> {
+  let specText: string;
+  try {
+    specText = await readFile(o.specPath, 'utf8');
+  } catch (err) {
+    throw new CliError(`${o.specPath}: cannot read the spec (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  parseSpecText(specText); // fail on a bad spec before starting anything
+  const outDir = resolve(o.outDir);
+  await mkdir(join(outDir, 'logs'), { recursive: true });
+  const logFile = createWriteStream(join(outDir, 'logs', 'coordinator.log'));
+  const log = createLogger({ component: 'coordinator' }, 'info', (line) => logFile.write(line));
+
+  const nats = o.nats ? undefined : await NatsServer.start();
+  const natsOptions = o.nats ?? { servers: nats!.url };
+  const children = new Set<ChildProcess>();
+  let stopping = false;
+  let restarts = 0;
+  let server: CoordinatorServer | undefined;
+  const display = new ProgressDisplay(o.display);
+  const started = Date.now();
+  const cleanup = async (): Promise<void> => {
+    stopping = true;
+    display.stop();
+    await Promise.all([...children].map((c) => new Promise<void>((res) => {
+      if (c.exitCode !== null || c.signalCode !== null) return res();
+      c.once('exit', () => res());
+      c.kill('SIGTERM');
+      setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
+    })));
+    await server?.close();
+    await nats?.stop();
+    logFile.end();
+  };
+
+  try {
+    server = await CoordinatorServer.start({ nats: natsOptions, grpc: '127.0.0.1:0', metrics: null, log });
+    if (o.display !== 'quiet') process.stderr.write(`fairsweep: coordinator at ${server.grpcAddress}, NATS at ${nats ? nats.url : 'the given --nats'}, ${o.workers} worker(s); logs in ${join(outDir, 'logs')}\n`);
+    const natsArgs = natsArgsFor(natsOptions);
+    const spawnWorker = (n: number): void => {
+      const out = createWriteStream(join(outDir, 'logs', `worker-${n}.log`), { flags: 'a' });
+      const child = spawn(process.execPath, [CLI_ENTRY, 'worker', ...natsArgs, '--slots', String(o.slots), '--id', `local-${n}-${process.pid}`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...secretEnv(natsOptions) },
+      });
+      child.stdout?.pipe(out, { end: false });
+      child.stderr?.pipe(out, { end: false });
+      children.add(child);
+      child.once('exit', (code, signal) => {
+        children.delete(child);
+        out.end();
+        if (stopping) return;
+        if (restarts < o.maxRestarts) {
+          restarts++;
+          process.stderr.write(`fairsweep: worker ${n} exited (${signal ?? `code ${code}`}); restarting it (${restarts}/${o.maxRestarts})\n`);
+          spawnWorker(n);
+        } else if (children.size === 0) {
+          process.stderr.write(`fairsweep: every worker has exited and the restart limit (${o.maxRestarts}) is reached; see ${join(outDir, 'logs')}\n`);
+        }
+      });
+    };
+    for (let i = 0; i < o.workers; i++) spawnWorker(i);
+
+    const coordinator = server.coordinator;
+    const { sweepId } = await coordinator.submit(specText);
+    const agg = coordinator.sweep(sweepId);
+    const end = new Promise<Progress>((res) => {
+      if (agg.finished) res(agg.progress());
+      agg.once('end', res);
+    });
+    const onSigint = (): void => {
+      process.stderr.write('\nfairsweep: interrupted; cancelling the sweep (results so far are kept)\n');
+      void coordinator.cancel(sweepId).catch(() => undefined);
+    };
+    process.once('SIGINT', onSigint);
+    const tick = setInterval(() => display.update(agg.progress()), 250);
+    const final = await end;
+    clearInterval(tick);
+    process.off('SIGINT', onSigint);
+    display.update(final);
+    display.stop();
+
+    const rows = coordinator.results(sweepId).map(toResultRow);
+    const frontier = toFrontierDocument(coordinator.frontier(sweepId));
+    await writeFile(join(outDir, 'results.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
+    await writeFile(join(outDir, 'frontier.json'), `${JSON.stringify({ sweep_id: sweepId, ...frontier }, null, 2)}\n`);
+    await writeFile(join(outDir, 'spec.yaml'), specText);
+    const state = SweepState[final.state].replace('SWEEP_STATE_', '').toLowerCase();
+    const summary = formatSummary(sweepId, state, rows, frontier, (Date.now() - started) / 1000);
+    await writeFile(join(outDir, 'summary.txt'), summary);
+    if (o.json) process.stdout.write(`${JSON.stringify({ sweep_id: sweepId, state, total: final.total, ok: final.ok, failed: final.failed, frontier_size: frontier.frontier.length, hypervolume: frontier.hypervolume, out: outDir })}\n`);
+    else process.stdout.write(`${summary}\nwrote ${join(outDir, 'results.jsonl')}, frontier.json, summary.txt\n`);
+    return final.state === SweepState.SWEEP_STATE_COMPLETED ? 0 : 130;
+  } finally {
+    await cleanup();
+  }
+}
+
+/** Worker flags that reach the same NATS; secrets travel in the environment, not in argv. */
+function natsArgsFor(n: NatsClientOptions): string[] {
+  const servers = Array.isArray(n.servers) ? n.servers.join(',') : n.servers;
+  const args = ['--nats', servers];
+  if (n.credsFile) args.push('--nats-creds', n.credsFile);
+  if (n.nkeySeedFile) args.push('--nats-nkey', n.nkeySeedFile);
+  if (n.tls?.caFile) args.push('--nats-ca', n.tls.caFile);
+  if (n.tls?.certFile) args.push('--nats-cert', n.tls.certFile);
+  if (n.tls?.keyFile) args.push('--nats-key', n.tls.keyFile);
+  return args;
+}
+
+function secretEnv(n: NatsClientOptions): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (n.user !== undefined) env.FAIRSWEEP_NATS_USER = n.user;
+  if (n.pass !== undefined) env.FAIRSWEEP_NATS_PASSWORD = n.pass;
+  if (n.token !== undefined) env.FAIRSWEEP_NATS_TOKEN = n.token;
+  return env;
+}

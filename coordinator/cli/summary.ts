@@ -1,0 +1,23 @@
+import type { FrontierDocument, ResultRow } from './result-format.js';
+
+/** A readable summary of a finished sweep: counts, failures, and the frontier as a table. */
+export function formatSummary(sweepId: string, state: string, rows: readonly ResultRow[], frontier: FrontierDocument, seconds: number): string {
+  const ok = rows.filter((r) => r.status === 'ok').length;
+  const failed = rows.length - ok;
+  const lines: string[] = [];
+  lines.push(`sweep ${sweepId}: ${state}`);
+  lines.push(`trials: ${rows.length} recorded, ${ok} ok, ${failed} failed, in ${seconds.toFixed(1)} s`);
+  const backends = [...new Set(rows.map((r) => r.backend).filter(Boolean))];
+  if (backends.length) lines.push(`backends: ${backends.join(', ')}`);
+  for (const r of rows.filter((x) => x.status === 'failed').slice(0, 5)) lines.push(`  failed ${r.trial_id} ${JSON.stringify(r.params)} seed ${r.seed}: ${r.error ?? ''}`);
+  if (failed > 5) lines.push(`  ... and ${failed - 5} more failed (see results.jsonl)`);
+  const objectives = frontier.objectives.map((o) => `${o.metric} (${o.goal})`).join(', ');
+  lines.push(`frontier: ${frontier.frontier.length} of ${ok} trials non-dominated on ${objectives}`);
+  if (frontier.hypervolume !== null) lines.push(`hypervolume: ${frontier.hypervolume.toPrecision(6)} (reference ${JSON.stringify(frontier.reference)})`);
+  const header = ['params', 'seed', ...frontier.objectives.map((o) => o.metric)];
+  const table = frontier.frontier.map((r) => [JSON.stringify(r.params), String(r.seed), ...r.values.map((v) => v.toFixed(4))]);
+  const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...table.map((row) => (row[i] ?? '').length))));
+  const fmt = (row: string[]): string => row.map((c, i) => c.slice(0, widths[i]).padEnd(widths[i] ?? 0)).join('  ');
+  lines.push('', fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...table.map(fmt));
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,144 @@
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import type { Param, Params } from '../../proto/index.js';
+import { getMethod, methodNames } from '../../worker/index.js';
+import { SpecError } from '../errors.js';
+import { axisValues, gridPoints, type Axis } from './grid.js';
+import { DEFAULT_MAX_TRIALS, specSchema } from './schema.js';
+import { issueMessages, describeValue } from './zod-issues.js';
+import { canonicalJson } from '../../proto/index.js';
+
+export interface Objective {
+  metric: string;
+  goal: 'max' | 'min';
+}
+
+/** A spec that passed every check: what the coordinator plans and dispatches. */
+export interface ValidatedSpec {
+  name: string;
+  method: string;
+  dataset?: { name: string; options: Params };
+  params: Params;
+  /** Grid axes in spec order, `{product}` / `{linspace}` forms materialised. */
+  grid: Axis[];
+  seeds: number[];
+  objectives: Objective[];
+  shardSize?: number;
+  maxAttempts: number;
+  /** Number of trials: grid points times seeds. */
+  trials: number;
+}
+
+export interface SpecLimits {
+  /** Largest number of trials accepted; default DEFAULT_MAX_TRIALS. */
+  maxTrials?: number;
+}
+
+/** Parses YAML (or JSON) text and validates it; errors name the line or the path of the bad value. */
+export function parseSpecText(text: string, limits: SpecLimits = {}): ValidatedSpec {
+  let data: unknown;
+  try {
+    data = parseYaml(text, { uniqueKeys: true, prettyErrors: true, maxAliasCount: 100 });
+  } catch (err) {
+    if (err instanceof YAMLParseError) {
+      const pos = err.linePos?.[0];
+      const where = pos ? `line ${pos.line}, column ${pos.col}` : 'YAML';
+      throw new SpecError([{ path: '', message: `invalid YAML at ${where}: ${err.message.split('\n')[0]}` }], { cause: err });
+    }
+    throw new SpecError([{ path: '', message: `invalid YAML: ${String(err)}` }], { cause: err });
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw SpecError.at('', `expected a mapping of spec keys (name, method, grid, ...), got ${describeValue(data)}`);
+  }
+  return validateSpec(data, limits);
+}
+
+/** Validates an already-parsed spec object against the schema and the method registry. */
+export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedSpec {
+  const parsed = specSchema.safeParse(data, { reportInput: true });
+  if (!parsed.success) throw new SpecError(issueMessages(parsed.error));
+  const s = parsed.data;
+
+  const method = getMethod(s.method);
+  if (!method) throw SpecError.at('method', `unknown method "${s.method}"; registered methods: ${methodNames().join(', ')}`);
+
+  let dataset: ValidatedSpec['dataset'];
+  if (method.datasets.length === 0) {
+    if (s.dataset) throw SpecError.at('dataset', `method "${method.name}" takes no dataset`);
+  } else {
+    if (!s.dataset) throw SpecError.at('dataset', `required by method "${method.name}" (one of: ${method.datasets.join(', ')})`);
+    const { name, ...options } = s.dataset;
+    if (!method.datasets.includes(name)) {
+      throw SpecError.at('dataset.name', `method "${method.name}" does not support dataset "${name}" (supported: ${method.datasets.join(', ')})`);
+    }
+    dataset = { name, options: options as Params };
+  }
+
+  const grid: Axis[] = Object.entries(s.grid).map(([k, axis]) => [k, axisValues(axis)] as const);
+  const issues: { path: string; message: string }[] = [];
+  for (const [k] of grid) if (k in s.params) issues.push({ path: `grid.${k}`, message: `also set in params.${k}; a key is either fixed or swept` });
+  for (const [k, values] of grid) {
+    const seen = new Map<string, number>();
+    values.forEach((v, i) => {
+      const c = canonicalJson(v);
+      const first = seen.get(c);
+      if (first !== undefined) issues.push({ path: `grid.${k}[${i}]`, message: `duplicate of grid.${k}[${first}]` });
+      else seen.set(c, i);
+    });
+  }
+  const seedSeen = new Set<number>();
+  s.seeds.forEach((seed, i) => {
+    if (seedSeen.has(seed)) issues.push({ path: `seeds[${i}]`, message: `duplicate seed ${seed}` });
+    seedSeen.add(seed);
+  });
+  if (issues.length) throw new SpecError(issues);
+
+  const maxTrials = limits.maxTrials ?? DEFAULT_MAX_TRIALS;
+  const trials = gridPoints(grid) * s.seeds.length;
+  if (trials > maxTrials) {
+    throw SpecError.at('grid', `${trials} trials (${grid.map(([k, v]) => `${k}: ${v.length}`).join(' × ') || '1 point'} × ${s.seeds.length} seeds) exceeds this coordinator's limit of ${maxTrials}`);
+  }
+
+  validateMethodParams(method.params, s.params, grid);
+
+  return {
+    name: s.name,
+    method: s.method,
+    ...(dataset ? { dataset } : {}),
+    params: s.params,
+    grid,
+    seeds: s.seeds,
+    objectives: s.objectives,
+    ...(s.shard_size !== undefined ? { shardSize: s.shard_size } : {}),
+    maxAttempts: s.max_attempts,
+    trials,
+  };
+}
+
+/**
+ * Checks every value a trial can get against the method's param schema, without expanding the grid:
+ * the fixed params once, then each grid value with the other axes at their first value. Errors name
+ * `params.KEY` or `grid.KEY[i]`.
+ */
+function validateMethodParams(schema: z.ZodType<Params>, fixed: Params, grid: readonly Axis[]): void {
+  const base: Params = { ...fixed };
+  for (const [k, values] of grid) base[k] = values[0] as Param;
+  const gridKeys = new Set(grid.map(([k]) => k));
+  const issues = new Map<string, string>();
+  const check = (params: Params, where: (key: string) => string): void => {
+    const r = schema.safeParse(params, { reportInput: true });
+    if (r.success) return;
+    for (const issue of issueMessages(r.error)) {
+      const [key, ...rest] = issue.path.split(/(?=[.[])/);
+      const path = key ? where(key) + rest.join('') : 'params';
+      if (!issues.has(path)) issues.set(path, issue.message === 'unknown key' ? `unknown parameter for method (${issue.message})` : issue.message);
+    }
+  };
+  check(base, (key) => (gridKeys.has(key) ? `grid.${key}[0]` : `params.${key}`));
+  for (const [k, values] of grid) {
+    for (let i = 1; i < values.length; i++) {
+      check({ ...base, [k]: values[i] as Param }, (key) => (key === k ? `grid.${k}[${i}]` : gridKeys.has(key) ? `grid.${key}[0]` : `params.${key}`));
+    }
+  }
+  if (issues.size) throw new SpecError([...issues].map(([path, message]) => ({ path, message })));
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import type { Param } from '../../proto/index.js';
+
+/** Defaults of a sweep spec's optional keys. */
+export const DEFAULT_SEEDS: readonly number[] = [0];
+export const DEFAULT_MAX_ATTEMPTS = 3;
+/** Largest sweep a coordinator accepts unless configured otherwise (`--max-trials`). */
+export const DEFAULT_MAX_TRIALS = 100_000;
+
+const KEY = /^[a-z_][a-z0-9_]*$/;
+const METRIC = /^[A-Za-z0-9_.\-/]+$/;
+
+export const paramSchema: z.ZodType<Param> = z.lazy(() =>
+  z.union([z.number(), z.string(), z.boolean(), z.array(paramSchema)]),
+);
+
+const paramKey = z.string().regex(KEY, 'expected a parameter name of lowercase letters, digits and _');
+
+/** A grid axis: a list of values, or `{product: [[...], [...]]}` (vectors, one list per component), or `{linspace: [start, stop, num]}`. */
+export const gridAxisSchema = z.union([
+  z.array(paramSchema).min(1, 'expected a non-empty list'),
+  z.strictObject({ product: z.array(z.array(paramSchema).min(1, 'expected a non-empty list')).min(1, 'expected a non-empty list') }),
+  z.strictObject({
+    linspace: z.tuple([z.number(), z.number(), z.number().int().min(1).max(100_000)]),
+  }),
+]);
+
+export const objectiveSchema = z.strictObject({
+  metric: z.string().regex(METRIC, 'expected a metric name such as test/accuracy'),
+  goal: z.enum(['max', 'min']),
+});
+
+export const datasetSchema = z
+  .object({ name: z.string().regex(/^[a-z0-9-]+$/, 'expected a dataset name of [a-z0-9-]') })
+  .catchall(paramSchema);
+
+export const specSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9-]+$/, 'expected lowercase letters, digits and -').max(63, 'at most 63 characters'),
+  method: z.string().min(1),
+  dataset: datasetSchema.optional(),
+  params: z.record(paramKey, paramSchema).default({}),
+  grid: z.record(paramKey, gridAxisSchema).default({}),
+  seeds: z.array(z.number().int().min(0).max(2 ** 31 - 1)).min(1, 'expected a non-empty list').default([...DEFAULT_SEEDS]),
+  objectives: z.array(objectiveSchema).min(1, 'expected at least one objective'),
+  shard_size: z.number().int().min(1).max(10_000).optional(),
+  max_attempts: z.number().int().min(1).max(100).default(DEFAULT_MAX_ATTEMPTS),
+});
+
+export type SpecInput = z.input<typeof specSchema>;
+export type ParsedSpec = z.output<typeof specSchema>;
+export type GridAxis = z.output<typeof gridAxisSchema>;

@@ -1,0 +1,39 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
+import { SWEEPS_BUCKET, SweepRecord } from '../../proto/index.js';
+
+/** Sweep records in the JetStream KV bucket: the durable state of every sweep. */
+export class SweepStore {
+  private constructor(private readonly kv: KV) {}
+
+  static async open(nc: NatsConnection, replicas = 1): Promise<SweepStore> {
+    const kv = await new Kvm(nc).create(SWEEPS_BUCKET, { history: 1, replicas });
+    return new SweepStore(kv);
+  }
+
+  async put(record: SweepRecord): Promise<void> {
+    await this.kv.put(record.id, SweepRecord.encode(record).finish());
+  }
+
+  async get(id: string): Promise<SweepRecord | undefined> {
+    const e = await this.kv.get(id);
+    if (!e || e.operation !== 'PUT' || e.value.length === 0) return undefined;
+    return SweepRecord.decode(e.value);
+  }
+
+  /** Every stored sweep; a record that does not decode is reported to `onBad` and skipped. */
+  async list(onBad: (key: string, err: unknown) => void): Promise<SweepRecord[]> {
+    const out: SweepRecord[] = [];
+    const keys: string[] = [];
+    for await (const k of await this.kv.keys()) keys.push(k);
+    for (const k of keys) {
+      try {
+        const r = await this.get(k);
+        if (r) out.push(r);
+      } catch (err) {
+        onBad(k, err);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks to build and run fairsweep locally: nats-server (Debian/Ubuntu
+# package) and the npm dependencies. Idempotent: does nothing when both are present and current.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if ! command -v nats-server >/dev/null 2>&1; then
+  echo "setup: nats-server not found; installing it from the OS packages" >&2
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq nats-server >/dev/null
+  else
+    echo "setup: no apt-get here; install nats-server 2.9+ (https://docs.nats.io) and put it on PATH" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies (npm ci)" >&2
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,27 @@
+/** NATS names shared by the coordinator and the workers. */
+export const SHARDS_STREAM = 'FAIRSWEEP_SHARDS';
+export const RESULTS_STREAM = 'FAIRSWEEP_RESULTS';
+export const SWEEPS_BUCKET = 'fairsweep-sweeps';
+
+export const shardSubject = (sweepId: string): string => `fairsweep.shards.${sweepId}`;
+export const SHARDS_SUBJECTS = 'fairsweep.shards.>';
+
+export const resultSubject = (sweepId: string, trialId: string): string =>
+  `fairsweep.results.${sweepId}.${trialId}`;
+export const resultsOfSweep = (sweepId: string): string => `fairsweep.results.${sweepId}.>`;
+export const RESULTS_SUBJECTS = 'fairsweep.results.>';
+
+/** Core NATS (not persisted): trial started/retrying events. */
+export const eventSubject = (sweepId: string): string => `fairsweep.events.${sweepId}`;
+export const EVENTS_SUBJECTS = 'fairsweep.events.*';
+/** Core NATS: sweep cancelled. */
+export const cancelSubject = (sweepId: string): string => `fairsweep.control.cancel.${sweepId}`;
+export const CANCEL_SUBJECTS = 'fairsweep.control.cancel.*';
+/** Core NATS: worker heartbeats carrying WorkerInfo. */
+export const WORKER_HEARTBEAT_SUBJECT = 'fairsweep.workers.heartbeat';
+
+/** Durable consumer of one sweep's shards; its max_deliver is the sweep's max_attempts. */
+export const sweepConsumerName = (sweepId: string): string => `sweep-${sweepId}`;
+
+/** Sweep ids and trial ids are NATS-token-safe: lowercase letters, digits and '-'. */
+export const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,127}$/;

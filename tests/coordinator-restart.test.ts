@@ -1,0 +1,60 @@
+import test from 'ava';
+import { Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
+import { NatsServer } from '../coordinator/index.js';
+import { SweepServiceClient, SweepState, TrialStatus, type GetResponse } from '../proto/index.js';
+import { spawnCli, spawnWorker, startNats, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+
+let nats: NatsServer;
+const procs: CliProcess[] = [];
+
+test.before(async () => {
+  nats = await startNats();
+});
+
+test.after.always(async () => {
+  await Promise.all(procs.map((p) => p.kill('SIGKILL')));
+  await nats?.stop();
+});
+
+async function startCoordinator(): Promise<{ proc: CliProcess; client: SweepServiceClient }> {
+  const proc = spawnCli(['coordinator', '--nats', nats.url, '--grpc', '127.0.0.1:0', '--metrics', 'none', '--ack-wait', '3000']);
+  procs.push(proc);
+  const m = await proc.waitFor(/grpc=(\S+)/);
+  return { proc, client: new SweepServiceClient(m[1]!, credentials.createInsecure()) };
+}
+
+function get(client: SweepServiceClient, sweepId: string): Promise<GetResponse> {
+  return new Promise((resolve, reject) => client.get({ sweepId }, new Metadata(), { deadline: Date.now() + 5_000 }, (e: ServiceError | null, r: GetResponse) => (e ? reject(e) : resolve(r))));
+}
+
+test('the coordinator killed mid-sweep and restarted rebuilds the sweep from JetStream, which completes exactly once', async (t) => {
+  procs.push(await spawnWorker(nats.url, ['--slots', '3']), await spawnWorker(nats.url, ['--slots', '3']));
+  let { proc, client } = await startCoordinator();
+  const sweepId = await new Promise<string>((resolve, reject) =>
+    client.submit(
+      { specYaml: `name: ${uniqueName('restart')}\nmethod: sleep\nparams: { duration_ms: 100 }\ngrid: { x: { linspace: [0, 1, 60] } }\nobjectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]\n` },
+      (e, r) => (e ? reject(e) : resolve(r.sweepId)),
+    ),
+  );
+  await eventually(async () => ((await get(client, sweepId)).progress?.ok ?? 0) >= 10, 30_000, 'progress before the kill');
+  client.close();
+  await proc.kill('SIGKILL');
+  await new Promise((r) => setTimeout(r, 1_000)); // results keep arriving in JetStream meanwhile
+  ({ proc, client } = await startCoordinator());
+  const done = await eventually(async () => {
+    const g = await get(client, sweepId);
+    return g.progress?.state === SweepState.SWEEP_STATE_COMPLETED ? g : undefined;
+  }, 60_000, 'the sweep to complete after the restart');
+  t.is(done.progress?.ok, 60);
+  t.is(done.progress?.failed, 0);
+  const ids = await new Promise<string[]>((resolve, reject) => {
+    const out: string[] = [];
+    const s = client.results({ sweepId });
+    s.on('data', (r: { result?: { trialId: string; status: TrialStatus } }) => r.result && out.push(r.result.trialId));
+    s.on('error', reject);
+    s.on('end', () => resolve(out));
+  });
+  t.is(ids.length, 60);
+  t.is(new Set(ids).size, 60);
+  client.close();
+});

@@ -1,0 +1,156 @@
+import test from 'ava';
+import fc from 'fast-check';
+import { parseSpecText, validateSpec, planTrials, planShards, trialId, expandGrid, defaultShardSize, SpecError, type Axis } from '../coordinator/index.js';
+import { canonicalJson, type Param } from '../proto/index.js';
+
+const base = `
+name: irm-spurious
+method: irm
+dataset: { name: spurious, n: 400 }
+params: { steps: 30, lr: 0.001 }
+grid:
+  penalty_weight: [0, 1, 10]
+seeds: [0, 1]
+objectives:
+  - { metric: test/accuracy, goal: max }
+  - { metric: test/demographic_parity_difference, goal: min }
+`;
+
+function specError(t: import('ava').ExecutionContext, text: string): SpecError {
+  const err = t.throws(() => parseSpecText(text), { instanceOf: SpecError });
+  return err as SpecError;
+}
+
+test('a valid spec parses with defaults filled', (t) => {
+  const s = parseSpecText(base);
+  t.is(s.name, 'irm-spurious');
+  t.is(s.method, 'irm');
+  t.deepEqual(s.grid, [['penalty_weight', [0, 1, 10]]]);
+  t.deepEqual(s.seeds, [0, 1]);
+  t.is(s.trials, 6);
+  t.is(s.maxAttempts, 3);
+  t.deepEqual(s.dataset, { name: 'spurious', options: { n: 400 } });
+});
+
+test('a wrong grid value names its path and what was expected', (t) => {
+  const err = specError(t, base.replace('[0, 1, 10]', '[0, 1, "abc"]'));
+  t.regex(err.message, /grid\.penalty_weight\[2\]: expected a number, got "abc"/);
+});
+
+test('unknown top-level keys, wrong types and empty lists are rejected with paths', (t) => {
+  t.regex(specError(t, `${base}\nbogus: 1\n`).message, /bogus: unknown key/);
+  t.regex(specError(t, base.replace('seeds: [0, 1]', 'seeds: []')).message, /seeds: expected a non-empty list/);
+  t.regex(specError(t, base.replace('[0, 1, 10]', '[]')).message, /grid\.penalty_weight: expected a non-empty list/);
+  t.regex(specError(t, base.replace('name: irm-spurious', 'name: Bad_Name')).message, /^name: /);
+  t.regex(specError(t, base.replace('goal: max', 'goal: up')).message, /objectives\[0\]\.goal: expected one of "max", "min", got "up"/);
+  t.regex(specError(t, base.replace('seeds: [0, 1]', 'seeds: [0, 1.5]')).message, /seeds\[1\]/);
+  t.regex(specError(t, base.replace('shard_size', 'x').concat('shard_size: 0\n')).message, /shard_size/);
+});
+
+test('missing required keys are named', (t) => {
+  t.regex(specError(t, 'name: x\nmethod: sleep\n').message, /objectives: required/);
+  t.regex(specError(t, 'method: sleep\nobjectives: [{metric: score, goal: max}]\n').message, /name: required/);
+});
+
+test('unknown method and unsupported dataset are rejected', (t) => {
+  t.regex(specError(t, base.replace('method: irm', 'method: magic')).message, /method: unknown method "magic"; registered methods: .*sleep/);
+  t.regex(specError(t, base.replace('name: spurious', 'name: imagenet')).message, /dataset\.name: method "irm" does not support dataset "imagenet"/);
+  t.regex(specError(t, 'name: s\nmethod: sleep\ndataset: {name: spurious}\nobjectives: [{metric: score, goal: max}]\n').message, /dataset: method "sleep" takes no dataset/);
+  t.regex(specError(t, base.replace(/dataset:.*\n/, '')).message, /dataset: required by method "irm"/);
+});
+
+test('method params are checked per grid value and named by path', (t) => {
+  t.regex(specError(t, base.replace('[0, 1, 10]', '[0, -1, 10]')).message, /grid\.penalty_weight\[1\]/);
+  t.regex(specError(t, base.replace('lr: 0.001', 'lr: "fast"')).message, /params\.lr/);
+  t.regex(specError(t, base.replace('lr: 0.001', 'lr: 0.001, warp: 9')).message, /params\.warp/);
+});
+
+test('bad YAML reports the line', (t) => {
+  t.regex(specError(t, 'name: x\nmethod: [sleep\n').message, /invalid YAML at line \d+, column \d+/);
+  t.regex(specError(t, 'name: x\nname: y\n').message, /invalid YAML/);
+  t.regex(specError(t, '- a\n- b\n').message, /expected a mapping/);
+});
+
+test('duplicate grid values, duplicate seeds and keys both fixed and swept are rejected', (t) => {
+  t.regex(specError(t, base.replace('[0, 1, 10]', '[0, 1, 1]')).message, /grid\.penalty_weight\[2\]: duplicate of grid\.penalty_weight\[1\]/);
+  t.regex(specError(t, base.replace('seeds: [0, 1]', 'seeds: [3, 3]')).message, /seeds\[1\]: duplicate seed 3/);
+  t.regex(specError(t, base.replace('steps: 30', 'steps: 30, penalty_weight: 2')).message, /grid\.penalty_weight: also set in params\.penalty_weight/);
+});
+
+test('grids over the size limit are rejected before expansion', (t) => {
+  const big = `name: big\nmethod: sleep\ngrid:\n  a: { linspace: [0, 1, 1000] }\n  b: { linspace: [0, 1, 1000] }\nobjectives: [{metric: score, goal: max}]\n`;
+  const err = t.throws(() => parseSpecText(big, { maxTrials: 100_000 }), { instanceOf: SpecError });
+  t.regex(err!.message, /grid: 1000000 trials .* exceeds this coordinator's limit of 100000/);
+  t.is(parseSpecText(big, { maxTrials: 2_000_000 }).trials, 1_000_000);
+});
+
+test('the grid expresses coefficient vectors, products of per-vector lists, LoRA ranks and IRM penalties', (t) => {
+  const s = validateSpec({
+    name: 'axes',
+    method: 'sleep',
+    grid: {
+      coefficients: [[0.5, 0.5], [1, -0.5]],
+      mix: { product: [[0, 1], [-1, 1]] },
+      lora_rank: [1, 2, 4, 8, 16],
+      penalty_weight: { linspace: [0, 1, 3] },
+    },
+    objectives: [{ metric: 'score', goal: 'max' }],
+  });
+  t.deepEqual(s.grid[1], ['mix', [[0, -1], [0, 1], [1, -1], [1, 1]]]);
+  t.deepEqual(s.grid[3], ['penalty_weight', [0, 0.5, 1]]);
+  t.is(s.trials, 2 * 4 * 5 * 3);
+});
+
+const paramArb: fc.Arbitrary<Param> = fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom('a', 'b', 'c'), fc.boolean(), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 3 }));
+const axesArb: fc.Arbitrary<Axis[]> = fc
+  .uniqueArray(fc.constantFrom('a', 'b', 'c', 'd', 'lr', 'rank'), { minLength: 0, maxLength: 4 })
+  .chain((keys) => fc.tuple(...keys.map((k) => fc.uniqueArray(paramArb, { minLength: 1, maxLength: 4, selector: canonicalJson }).map((vs) => [k, vs] as const))))
+  .map((axes) => axes as Axis[]);
+
+test('property: the grid is the full cross product, every point once', (t) => {
+  fc.assert(
+    fc.property(axesArb, (axes) => {
+      const points = [...expandGrid(axes, { fixed: 1 })];
+      const expected = axes.reduce((n, [, v]) => n * v.length, 1);
+      if (points.length !== expected) return false;
+      const keys = new Set(points.map((p) => canonicalJson(p)));
+      if (keys.size !== expected) return false;
+      return points.every((p) => p.fixed === 1 && axes.every(([k, vs]) => vs.some((v) => canonicalJson(v) === canonicalJson(p[k]))));
+    }),
+  );
+  t.pass();
+});
+
+test('property: trial ids are deterministic, unique per (params, seed), independent of key order, and differ across sweeps', (t) => {
+  fc.assert(
+    fc.property(axesArb, fc.uniqueArray(fc.integer({ min: 0, max: 1000 }), { minLength: 1, maxLength: 3 }), (axes, seeds) => {
+      const a = planTrials('sweep-a', axes, {}, seeds);
+      const again = planTrials('sweep-a', axes, {}, seeds);
+      const other = planTrials('sweep-b', axes, {}, seeds);
+      if (a.length !== again.length || a.some((tr, i) => tr.id !== again[i]!.id)) return false;
+      if (new Set(a.map((x) => x.id)).size !== a.length) return false;
+      if (a.some((tr, i) => tr.id === other[i]!.id)) return false;
+      // Key order does not change the id.
+      return a.every((tr) => {
+        const reversed = Object.fromEntries(Object.entries(tr.params).reverse());
+        return trialId('sweep-a', reversed, tr.seed) === tr.id && /^t[0-9a-f]{24}$/.test(tr.id);
+      });
+    }),
+  );
+  t.pass();
+});
+
+test('property: shards partition the trials in order', (t) => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 50 }), (n, size) => {
+      const trials = planTrials('s', [['x', Array.from({ length: n }, (_, i) => i)]], {}, [0]).slice(0, n);
+      const shards = planShards('s', trials, size);
+      const flat = shards.flatMap((s) => s.trials.map((x) => x.id));
+      return flat.length === trials.length && flat.every((id, i) => id === trials[i]!.id) && shards.every((s) => s.trials.length <= size && s.trials.length > 0) && new Set(shards.map((s) => s.id)).size === shards.length;
+    }),
+  );
+  t.is(defaultShardSize(10), 1);
+  t.is(defaultShardSize(2000), 1);
+  t.is(defaultShardSize(10_000), 9);
+  t.is(defaultShardSize(10_000_000), 64);
+});

@@ -1,0 +1,114 @@
+import test from 'ava';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { CoordinatorServer, NatsServer } from '../coordinator/index.js';
+import { RESULTS_STREAM, SHARDS_STREAM, SweepState, TrialStatus, shardSubject } from '../proto/index.js';
+import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+
+let nats: NatsServer;
+let server: CoordinatorServer;
+const workers: CliProcess[] = [];
+
+test.before(async () => {
+  nats = await startNats();
+  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null, ackWaitMs: 2_000, reconcileIntervalMs: 1_000 });
+});
+
+test.after.always(async () => {
+  await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+  await server?.close();
+  await nats?.stop();
+});
+
+/** Result messages JetStream holds for a sweep: exactly one per trial when nothing is duplicated. */
+async function storedResults(sweepId: string): Promise<number> {
+  const nc = await connect({ servers: nats.url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(RESULTS_STREAM, { subjects_filter: `fairsweep.results.${sweepId}.>` });
+    return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+  } finally {
+    await nc.close();
+  }
+}
+
+test.serial('a sweep over two worker processes records every trial exactly once', async (t) => {
+  workers.push(await spawnWorker(nats.url, ['--slots', '2']), await spawnWorker(nats.url, ['--slots', '2']));
+  const c = server.coordinator;
+  const { sweepId, totalTrials } = await c.submit(`
+name: ${uniqueName('e2e')}
+method: sleep
+params: { duration_ms: 20 }
+grid: { x: [1, 2, 3, 4, 5], y: [a, b, c, d] }
+seeds: [0, 1]
+shard_size: 3
+objectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]
+`);
+  t.is(totalTrials, 40);
+  const agg = c.sweep(sweepId);
+  await eventually(() => agg.finished, 60_000, 'sweep to finish');
+  t.is(agg.record.state, SweepState.SWEEP_STATE_COMPLETED);
+  const results = c.results(sweepId);
+  t.is(results.length, 40);
+  t.is(new Set(results.map((r) => r.trialId)).size, 40);
+  t.true(results.every((r) => r.status === TrialStatus.TRIAL_STATUS_OK));
+  t.is(new Set(results.map((r) => r.workerId)).size, 2, 'both workers ran trials');
+  t.is(await storedResults(sweepId), 40);
+  const frontier = c.frontier(sweepId);
+  t.true(frontier.rows.length > 0);
+  t.truthy(frontier.hypervolume);
+  // x_sum is computed from params: results really belong to their trials.
+  t.true(results.every((r) => r.metrics.x_sum === (r.params.x?.kind?.$case === 'number' ? r.params.x.kind.value : NaN)));
+});
+
+test.serial('a worker killed with SIGKILL mid-shard loses nothing and duplicates nothing', async (t) => {
+  while (workers.length < 2) workers.push(await spawnWorker(nats.url, ['--slots', '2']));
+  const c = server.coordinator;
+  const { sweepId } = await c.submit(`
+name: ${uniqueName('kill')}
+method: sleep
+params: { duration_ms: 150 }
+grid: { x: { linspace: [0, 1, 30] } }
+shard_size: 3
+max_attempts: 5
+objectives: [{ metric: score, goal: max }]
+`);
+  const agg = c.sweep(sweepId);
+  await eventually(() => agg.done >= 5 && agg.running.size > 0, 30_000, 'some progress');
+  const victim = workers.shift()!;
+  await victim.kill('SIGKILL');
+  workers.push(await spawnWorker(nats.url, ['--slots', '2']));
+  await eventually(() => agg.finished, 90_000, 'sweep to finish after the kill');
+  const results = c.results(sweepId);
+  t.is(results.length, 30);
+  t.is(new Set(results.map((r) => r.trialId)).size, 30);
+  t.true(results.every((r) => r.status === TrialStatus.TRIAL_STATUS_OK), results.filter((r) => r.error).map((r) => r.error).join('; '));
+  t.true(results.some((r) => r.attempts > 1), 'the killed worker\'s shard was redelivered');
+  t.is(await storedResults(sweepId), 30);
+});
+
+test.serial('cancel stops running trials within seconds and removes queued shards', async (t) => {
+  while (workers.length < 2) workers.push(await spawnWorker(nats.url, ['--slots', '2']));
+  const c = server.coordinator;
+  const { sweepId } = await c.submit(`
+name: ${uniqueName('cancel')}
+method: sleep
+params: { duration_ms: 120000 }
+grid: { x: { linspace: [0, 1, 20] } }
+objectives: [{ metric: score, goal: max }]
+`);
+  const agg = c.sweep(sweepId);
+  await eventually(() => agg.running.size === 4, 30_000, 'four trials running');
+  await eventually(() => c.listWorkers().reduce((s, w) => s + w.busy, 0) === 4, 10_000, 'workers report busy');
+  const cancelledAt = Date.now();
+  await c.cancel(sweepId);
+  t.is(agg.record.state, SweepState.SWEEP_STATE_CANCELLED);
+  await eventually(() => c.listWorkers().length >= 2 && c.listWorkers().every((w) => w.busy === 0), 10_000, 'workers to become idle');
+  t.true(Date.now() - cancelledAt < 8_000, 'trials stopped within a few seconds');
+  const nc = await connect({ servers: nats.url });
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(SHARDS_STREAM, { subjects_filter: shardSubject(sweepId) });
+  t.is(info.state.subjects?.[shardSubject(sweepId)] ?? 0, 0, 'no shard of the sweep is left queued');
+  await nc.close();
+  t.is(agg.results.size, 0, 'no cancelled trial was recorded as a result');
+});

@@ -1,0 +1,28 @@
+/** Failure kinds raised inside trials. The runtime maps them to retry or record-as-failed. */
+
+/** A trial that fails the same way on every attempt (bad params, divergence): recorded failed at once. */
+export class TrialFailedError extends Error {
+  override name = 'TrialFailedError';
+  readonly unrecoverable = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A dataset option or file that cannot be used (missing column, non-numeric value...). */
+export class DatasetError extends TrialFailedError {
+  override name = 'DatasetError';
+}
+
+/** The trial was stopped because its sweep was cancelled or its shard handed back. */
+export class TrialCancelledError extends Error {
+  override name = 'TrialCancelledError';
+  constructor(message = 'trial cancelled', options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Throws TrialCancelledError when the signal is aborted: call it between training steps. */
+export function throwIfCancelled(signal: AbortSignal): void {
+  if (signal.aborted) throw new TrialCancelledError(String(signal.reason ?? 'trial cancelled'));
+}

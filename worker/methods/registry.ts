@@ -1,0 +1,15 @@
+import type { MethodDescriptor } from './types.js';
+import { sleepMethod } from './sleep.js';
+
+/** Every trial kind a worker can run, by spec `method:` name. Loading a descriptor loads no numeric code. */
+const METHODS: ReadonlyMap<string, MethodDescriptor> = new Map(
+  [sleepMethod].map((m) => [m.name, m]),
+);
+
+export function getMethod(name: string): MethodDescriptor | undefined {
+  return METHODS.get(name);
+}
+
+export function methodNames(): string[] {
+  return [...METHODS.keys()];
+}

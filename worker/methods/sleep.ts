@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import { z } from 'zod';
+import { canonicalJson, type Params } from '../../proto/index.js';
+import { paramSchemaLoose } from './param-schema.js';
+import type { MethodDescriptor, MethodImpl, TrialInput, TrialRuntime } from './types.js';
+import { TrialCancelledError } from '../errors.js';
+
+/**
+ * `sleep`: the orchestration test and benchmark trial. Waits `duration_ms` (cancellable), then
+ * reports metrics computed deterministically from the params and seed:
+ * - `score` and `cost`, two uniform [0, 1) values hashed from (params, seed): a 2-objective frontier;
+ * - `x_sum`, the sum of every numeric param (lists included), for tests that need a known value.
+ * `fail_rate` in [0, 1] makes an attempt throw, deterministically per (trial, attempt), so
+ * retries are exercised; the attempt after a failure may succeed.
+ */
+export const sleepParams = z
+  .object({
+    duration_ms: z.number().min(0).max(86_400_000).default(100),
+    fail_rate: z.number().min(0).max(1).default(0),
+  })
+  .catchall(paramSchemaLoose) as unknown as z.ZodType<Params>;
+
+export function unitHash(...parts: string[]): number {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest().readUInt32BE(0) / 2 ** 32;
+}
+
+function numericSum(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (Array.isArray(v)) return v.reduce((s: number, x) => s + numericSum(x), 0);
+  return 0;
+}
+
+class SleepMethod implements MethodImpl {
+  async run(input: TrialInput, rt: TrialRuntime): Promise<{ metrics: Record<string, number>; groupMetrics: [] }> {
+    const p = input.params as { duration_ms: number; fail_rate: number } & Params;
+    if (p.duration_ms > 0) {
+      try {
+        await sleepFor(p.duration_ms, undefined, { signal: rt.signal });
+      } catch (err) {
+        if (rt.signal.aborted) throw new TrialCancelledError('sleep cancelled', { cause: err });
+        throw err;
+      }
+    }
+    const key = canonicalJson(input.params);
+    if (p.fail_rate > 0 && unitHash(input.trialId, String(input.attempt)) < p.fail_rate) {
+      throw new Error(`injected failure (fail_rate ${p.fail_rate}, attempt ${input.attempt})`);
+    }
+    const sum = Object.entries(input.params)
+      .filter(([k]) => k !== 'duration_ms' && k !== 'fail_rate')
+      .reduce((s, [, v]) => s + numericSum(v), 0);
+    return {
+      metrics: { score: unitHash(key, String(input.seed), 'score'), cost: unitHash(key, String(input.seed), 'cost'), x_sum: sum },
+      groupMetrics: [],
+    };
+  }
+}
+
+export const sleepMethod: MethodDescriptor = {
+  name: 'sleep',
+  summary: 'waits duration_ms and reports deterministic metrics (orchestration tests and benchmarks)',
+  datasets: [],
+  params: sleepParams,
+  load: () => Promise.resolve(new SleepMethod()),
+};

@@ -1,0 +1,60 @@
+import type { z } from 'zod';
+import type { Params } from '../../proto/index.js';
+import type { Backend } from '../backend-types.js';
+
+export interface DatasetConfig {
+  name: string;
+  options: Params;
+}
+
+/** What a method needs to run one trial. */
+export interface TrialInput {
+  trialId: string;
+  sweepId: string;
+  /** Fixed params merged with the grid point, validated by the method's schema. */
+  params: Params;
+  seed: number;
+  dataset: DatasetConfig;
+  /** Delivery attempt of the shard running this trial, 1 on the first. */
+  attempt: number;
+}
+
+/** What the worker runtime gives a running trial. */
+export interface TrialRuntime {
+  /** Aborted when the sweep is cancelled or the worker hands its shard back. */
+  signal: AbortSignal;
+  /** Tells JetStream the shard is still being worked on; call it between steps. */
+  heartbeat(): void;
+  /** The worker's numeric backend; loaded lazily by methods that need it. */
+  backend(): Promise<Backend>;
+}
+
+export interface GroupMetricsRow {
+  split: string;
+  group: string;
+  metrics: Record<string, number>;
+}
+
+export interface TrialOutput {
+  /** "<split>/<metric>" -> value */
+  metrics: Record<string, number>;
+  groupMetrics: GroupMetricsRow[];
+}
+
+export interface MethodImpl {
+  run(input: TrialInput, rt: TrialRuntime): Promise<TrialOutput>;
+}
+
+/**
+ * Registered without loading any numeric library, so the coordinator can validate specs
+ * against it; `load` imports the implementation on the worker.
+ */
+export interface MethodDescriptor {
+  name: string;
+  summary: string;
+  /** Datasets the method accepts; empty when it uses none. */
+  datasets: readonly string[];
+  /** Validates one trial's params (fixed params merged with a grid point). */
+  params: z.ZodType<Params>;
+  load(): Promise<MethodImpl>;
+}

@@ -1,0 +1,87 @@
+import { WorkerServiceService, startGrpcServer, parseHostPort, type GrpcTlsOptions, type RunningGrpcServer } from '../../proto/index.js';
+import { startMetricsServer, type MetricsServer } from '../observability/metrics-server.js';
+import { Worker, type WorkerOptions } from './worker.js';
+import { workerService } from './worker-service.js';
+
+export interface WorkerServerOptions extends WorkerOptions {
+  /** gRPC HOST:PORT, or null for none. */
+  grpc: string | null;
+  /** Prometheus HOST:PORT, or null for none. */
+  metrics: string | null;
+  tls?: GrpcTlsOptions;
+  /** How long a drain lets running shards finish before handing them back. Default 30 s. */
+  drainTimeoutMs?: number;
+}
+
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+/** A worker with its gRPC WorkerService (+ health) and /metrics endpoint. */
+export class WorkerServer {
+  private closing: Promise<void> | undefined;
+  private markClosed!: () => void;
+  /** Resolves once the server has closed, whatever closed it (a signal, a Drain call). */
+  readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
+  private constructor(
+    readonly worker: Worker,
+    private readonly grpc: RunningGrpcServer | undefined,
+    private readonly metricsServer: MetricsServer | undefined,
+    private readonly drainTimeoutMs: number,
+  ) {}
+
+  static async start(options: WorkerServerOptions): Promise<WorkerServer> {
+    const g = options.grpc ? parseHostPort(options.grpc, '--grpc') : undefined;
+    const m = options.metrics ? parseHostPort(options.metrics, '--metrics') : undefined;
+    let grpc: RunningGrpcServer | undefined;
+    let server: WorkerServer | undefined;
+    const holder: { drain?: (handBack: boolean) => void } = {};
+    // The gRPC server is bound first so the worker's heartbeats can carry its real port.
+    let worker: Worker | undefined;
+    try {
+      if (g) {
+        grpc = await startGrpcServer(`${g.host}:${g.port}`, [
+          {
+            name: 'fairsweep.v1.WorkerService',
+            definition: WorkerServiceService,
+            impl: workerService(() => worker, (h) => holder.drain?.(h)),
+          },
+        ], options.tls);
+      }
+      worker = await Worker.start({ ...options, ...(grpc && g ? { grpcAddress: `${g.host}:${grpc.port}` } : {}) });
+      const metrics = m ? await startMetricsServer(worker.metrics.registry, m.host, m.port) : undefined;
+      server = new WorkerServer(worker, grpc, metrics, options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+      holder.drain = (handBack) => void server?.close({ handBack });
+      return server;
+    } catch (err) {
+      await grpc?.close();
+      await worker?.drain({ handBack: true });
+      throw err;
+    }
+  }
+
+  get grpcPort(): number | undefined {
+    return this.grpc?.port;
+  }
+
+  get metricsPort(): number | undefined {
+    return this.metricsServer?.port;
+  }
+
+  /** Drains the worker (running shards finish, or are handed back after the drain timeout), then stops serving. */
+  close(options: { handBack?: boolean } = {}): Promise<void> {
+    if (options.handBack) void this.worker.drain({ handBack: true });
+    this.closing ??= (async () => {
+      const timer = setTimeout(() => void this.worker.drain({ handBack: true }), this.drainTimeoutMs);
+      timer.unref();
+      await this.worker.drain();
+      clearTimeout(timer);
+      await this.grpc?.close();
+      await this.metricsServer?.close();
+      this.markClosed();
+    })();
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,336 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { millis, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type Consumer, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm, type KvWatchEntry } from '@nats-io/kv';
+import {
+  CANCEL_SUBJECTS,
+  SHARDS_STREAM,
+  SWEEPS_BUCKET,
+  SweepRecord,
+  SweepState,
+  WORKER_HEARTBEAT_SUBJECT,
+  WorkerInfo,
+  connectNats,
+  errorText,
+  silentLogger,
+  sweepConsumerName,
+  type Logger,
+  type NatsClientOptions,
+  type Shard,
+} from '../../proto/index.js';
+import type { Backend, BackendName } from '../backend-types.js';
+import { loadBackend } from '../backend.js';
+import { runShard, type ShardContext, type StopReason } from './shard-runner.js';
+import { WorkerMetrics } from './worker-metrics.js';
+
+export type WorkerState = 'starting' | 'running' | 'draining' | 'stopped';
+
+export interface WorkerOptions {
+  nats: NatsClientOptions;
+  /** Shards run at once. Default 1 (one trial at a time per GPU). */
+  slots?: number;
+  /** GPU index; selects the tfjs-node-gpu backend when it is installed. */
+  gpu?: number;
+  /** Worker id; default HOST-PID-RANDOM. */
+  id?: string;
+  /** Forces a backend, or 'none' to load none until a trial needs one. Default: best available. */
+  backend?: BackendName | 'auto' | 'none';
+  /** Address reported in heartbeats for the worker's gRPC server. */
+  grpcAddress?: string;
+  log?: Logger;
+}
+
+export const DEFAULT_SLOTS = 1;
+export const HEARTBEAT_INTERVAL_MS = 2_000;
+/** How long a pull request waits for a shard before the worker looks at other sweeps. */
+const FETCH_EXPIRES_MS = 1_000;
+
+/**
+ * A worker: pulls shards of running sweeps from their JetStream consumers (round robin, one per
+ * free slot), runs them, and publishes results. starting → running → draining → stopped.
+ */
+export class Worker {
+  readonly id: string;
+  readonly slots: number;
+  readonly metrics = new WorkerMetrics();
+  state: WorkerState = 'starting';
+  trialsDone = 0;
+  private readonly running = new Map<JsMsgKey, { controller: AbortController; sweepId: string | undefined; done: Promise<void> }>();
+  private readonly sweeps = new Map<string, { consumer?: Consumer; ackWaitMs?: number }>();
+  private rr = 0;
+  private backendPromise: Promise<Backend> | undefined;
+  private backendLoaded: Backend | undefined;
+  private readonly subs: Subscription[] = [];
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly startedAtMs = Date.now();
+  private readonly log: Logger;
+  private js!: JetStreamClient;
+  private jsm!: JetStreamManager;
+  private watchStop: (() => void) | undefined;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly options: WorkerOptions,
+  ) {
+    this.id = options.id ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+    this.slots = options.slots ?? DEFAULT_SLOTS;
+    this.log = (options.log ?? silentLogger).child({ worker: this.id });
+    this.metrics.slots.set(this.slots);
+  }
+
+  static async start(options: WorkerOptions): Promise<Worker> {
+    if (options.slots !== undefined && !(Number.isInteger(options.slots) && options.slots >= 1 && options.slots <= 1024)) {
+      throw new RangeError(`slots: expected an integer from 1 to 1024, got ${options.slots}`);
+    }
+    const nc = await connectNats({ name: 'fairsweep-worker', ...options.nats });
+    const w = new Worker(nc, options);
+    try {
+      await w.init();
+    } catch (err) {
+      await w.stop().catch(() => undefined);
+      throw err;
+    }
+    return w;
+  }
+
+  get backendName(): string {
+    return this.backendLoaded?.name ?? (this.options.backend === 'none' ? 'none' : 'loading');
+  }
+
+  get gpu(): number {
+    return this.backendLoaded?.gpu ?? -1;
+  }
+
+  get busy(): number {
+    return this.running.size;
+  }
+
+  info(): WorkerInfo {
+    return {
+      id: this.id,
+      backend: this.backendName,
+      gpu: this.gpu,
+      slots: this.slots,
+      busy: this.busy,
+      state: this.state,
+      grpcAddress: this.options.grpcAddress ?? '',
+      hostname: hostname(),
+      startedAtMs: this.startedAtMs,
+      trialsDone: this.trialsDone,
+    };
+  }
+
+  private backend(): Promise<Backend> {
+    this.backendPromise ??= loadBackend({
+      ...(this.options.gpu !== undefined ? { gpu: this.options.gpu } : {}),
+      ...(this.options.backend && this.options.backend !== 'auto' && this.options.backend !== 'none' ? { prefer: [this.options.backend] } : {}),
+    }).then((b) => {
+      this.backendLoaded = b;
+      this.log.info('backend loaded', { backend: b.name, gpu: b.gpu });
+      return b;
+    });
+    return this.backendPromise;
+  }
+
+  private async init(): Promise<void> {
+    this.jsm = await jetstreamManager(this.nc);
+    this.js = jetstream(this.nc);
+    if (this.options.backend !== 'none') await this.backend();
+    this.subs.push(
+      this.nc.subscribe(CANCEL_SUBJECTS, {
+        callback: (err, msg) => {
+          if (err) return;
+          const sweepId = msg.subject.split('.').pop() ?? '';
+          this.abortSweep(sweepId, 'cancelled');
+        },
+      }),
+    );
+    this.heartbeatTimer = setInterval(() => this.publishHeartbeat(), HEARTBEAT_INTERVAL_MS);
+    this.heartbeatTimer.unref();
+    void this.watchSweeps();
+    this.state = 'running';
+    this.publishHeartbeat();
+    this.loop = this.pullLoop();
+    this.log.info('worker running', { slots: this.slots, backend: this.backendName });
+  }
+
+  private publishHeartbeat(): void {
+    if (this.nc.isClosed()) return;
+    try {
+      this.nc.publish(WORKER_HEARTBEAT_SUBJECT, WorkerInfo.encode(this.info()).finish());
+    } catch (err) {
+      this.log.debug('heartbeat not sent', { error: errorText(err) });
+    }
+  }
+
+  /** Follows the sweeps bucket: running sweeps are pulled from; others are dropped (and aborted). */
+  private async watchSweeps(): Promise<void> {
+    while (this.state === 'starting' || this.state === 'running') {
+      try {
+        const kv = await new Kvm(this.nc).open(SWEEPS_BUCKET);
+        const iter = await kv.watch();
+        this.watchStop = () => iter.stop();
+        for await (const e of iter) this.onSweepEntry(e);
+        return;
+      } catch (err) {
+        // The bucket does not exist until a coordinator has started: try again shortly.
+        this.log.debug('sweeps bucket not available yet', { error: errorText(err) });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private onSweepEntry(e: KvWatchEntry): void {
+    let state = SweepState.SWEEP_STATE_UNSPECIFIED;
+    if (e.operation === 'PUT' && e.value.length > 0) {
+      try {
+        state = SweepRecord.decode(e.value).state;
+      } catch (err) {
+        this.metrics.malformed.inc({ subject: 'sweeps' });
+        this.log.warn('unreadable sweep record', { key: e.key, error: errorText(err) });
+        return;
+      }
+    }
+    if (state === SweepState.SWEEP_STATE_RUNNING) {
+      if (!this.sweeps.has(e.key)) {
+        this.sweeps.set(e.key, {});
+        this.wake?.();
+      }
+    } else {
+      this.sweeps.delete(e.key);
+      if (state === SweepState.SWEEP_STATE_CANCELLED) this.abortSweep(e.key, 'cancelled');
+    }
+  }
+
+  private abortSweep(sweepId: string, reason: StopReason): void {
+    this.sweeps.delete(sweepId);
+    for (const r of this.running.values()) if (r.sweepId === sweepId) r.controller.abort(reason);
+  }
+
+  private async consumerFor(sweepId: string): Promise<{ consumer: Consumer; ackWaitMs: number } | undefined> {
+    const entry = this.sweeps.get(sweepId);
+    if (!entry) return undefined;
+    if (entry.consumer && entry.ackWaitMs) return { consumer: entry.consumer, ackWaitMs: entry.ackWaitMs };
+    try {
+      const consumer = await this.js.consumers.get(SHARDS_STREAM, sweepConsumerName(sweepId));
+      const info = await consumer.info(true);
+      entry.consumer = consumer;
+      entry.ackWaitMs = millis(info.config.ack_wait ?? 30_000_000_000);
+      return { consumer, ackWaitMs: entry.ackWaitMs };
+    } catch (err) {
+      this.log.debug('sweep consumer not available', { sweep: sweepId, error: errorText(err) });
+      return undefined;
+    }
+  }
+
+  private async pullLoop(): Promise<void> {
+    while (this.state === 'running') {
+      const free = this.slots - this.running.size;
+      const ids = [...this.sweeps.keys()];
+      if (free <= 0 || ids.length === 0) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, ids.length === 0 ? 500 : 5_000).unref();
+        });
+        this.wake = undefined;
+        continue;
+      }
+      const sweepId = ids[this.rr++ % ids.length] as string;
+      const c = await this.consumerFor(sweepId);
+      if (!c) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      try {
+        const batch = await c.consumer.fetch({ max_messages: free, expires: FETCH_EXPIRES_MS });
+        for await (const m of batch) {
+          if (this.state !== 'running') {
+            m.nak();
+            continue;
+          }
+          this.startShard(m, c.ackWaitMs);
+        }
+      } catch (err) {
+        const entry = this.sweeps.get(sweepId);
+        if (entry) delete entry.consumer;
+        this.log.debug('fetch failed', { sweep: sweepId, error: errorText(err) });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  private startShard(m: Parameters<typeof runShard>[0], ackWaitMs: number): void {
+    const controller = new AbortController();
+    const key: JsMsgKey = `${m.info.stream}:${m.seq}:${m.info.deliveryCount}`;
+    const slot: { controller: AbortController; sweepId: string | undefined; done: Promise<void> } = { controller, sweepId: undefined, done: Promise.resolve() };
+    const ctx: ShardContext = {
+      nc: this.nc,
+      js: this.js,
+      jsm: this.jsm,
+      workerId: this.id,
+      backendName: () => this.backendName,
+      backend: () => this.backend(),
+      metrics: this.metrics,
+      log: this.log,
+      ackWaitMs,
+      onTrialDone: () => {
+        this.trialsDone++;
+      },
+    };
+    this.running.set(key, slot);
+    this.metrics.busy.set(this.running.size);
+    slot.done = runShard(m, ctx, controller, (s: Shard) => {
+      slot.sweepId = s.sweepId;
+      if (!this.sweeps.has(s.sweepId) && this.state === 'running') {
+        // The sweep is no longer running (cancelled while this shard was in flight).
+        controller.abort('cancelled');
+      }
+    })
+      .then(
+        () => undefined,
+        (err: unknown) => this.log.error('shard runner failed', { error: errorText(err) }),
+      )
+      .finally(() => {
+        this.running.delete(key);
+        this.metrics.busy.set(this.running.size);
+        this.wake?.();
+      });
+  }
+
+  /**
+   * Stops taking shards; running ones finish (or, with handBack, are aborted and returned to the
+   * queue at once); then the worker disconnects. Idempotent.
+   */
+  drain(options: { handBack?: boolean } = {}): Promise<void> {
+    if (options.handBack) for (const r of this.running.values()) r.controller.abort('hand-back');
+    return this.stop();
+  }
+
+  private stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.state !== 'stopped') this.state = 'draining';
+      this.publishHeartbeat();
+      this.wake?.();
+      await this.loop?.catch(() => undefined);
+      await Promise.all([...this.running.values()].map((r) => r.done));
+      this.watchStop?.();
+      for (const s of this.subs) s.unsubscribe();
+      if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+      this.state = 'stopped';
+      this.publishHeartbeat();
+      await this.nc.drain().catch(() => this.nc.close());
+      this.log.info('worker stopped', { trials: this.trialsDone });
+    })();
+    return this.stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.drain();
+  }
+}
+
+type JsMsgKey = string;
