@@ -23,7 +23,8 @@ export class BenchCluster {
     const server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null });
     const procs: ChildProcess[] = [];
     for (let i = 0; i < workers; i++) {
-      procs.push(spawn(process.execPath, [CLI, 'worker', '--nats', nats.url, '--slots', String(slots), '--backend', 'none', '--grpc', 'none', '--id', `bench-${i}`], { stdio: 'ignore', env: { ...process.env, FAIRSWEEP_LOG_LEVEL: 'error' } }));
+      const prof = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+      procs.push(spawn(process.execPath, [...prof, CLI, 'worker', '--nats', nats.url, '--slots', String(slots), '--backend', 'none', '--grpc', 'none', '--id', `bench-${i}`], { stdio: 'ignore', env: { ...process.env, FAIRSWEEP_LOG_LEVEL: 'error' } }));
     }
     const c = new BenchCluster(nats, server, procs);
     const deadline = Date.now() + 60_000;

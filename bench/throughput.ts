@@ -4,13 +4,14 @@ import { NatsServer } from '../coordinator/index.js';
 import { BenchCluster, isEntry, median } from './harness.js';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 20_000);
-const WORKERS = 2;
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
 /** Raw JetStream: publish N messages (pipelined, with acks) and consume them with a pull consumer (acked). */
 async function rawJetStream(n: number): Promise<number> {
   const nats = await NatsServer.start();
-  const nc = await connect({ servers: nats.url });
+  // Same client options as fairsweep's own connections.
+  const nc = await connect({ servers: nats.url, noAsyncTraces: true });
   try {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: 'RAW', subjects: ['raw.>'] });
@@ -54,6 +55,7 @@ name: bench-throughput
 method: sleep
 params: { duration_ms: 0 }
 grid: { x: { linspace: [0, 1, ${TRIALS}] } }
+${process.env.BENCH_SHARD ? `shard_size: ${process.env.BENCH_SHARD}` : ''}
 objectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]
 `);
       if (r.ok !== TRIALS) throw new Error(`only ${r.ok} of ${TRIALS} trials ok`);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { z } from 'zod';
 import { canonicalJson, type Params } from '../../proto/index.js';
@@ -21,10 +20,19 @@ export const sleepParams = z
   })
   .catchall(paramSchemaLoose) as unknown as z.ZodType<Params>;
 
-export function unitHash(...parts: string[]): number {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p).update('\0');
-  return h.digest().readUInt32BE(0) / 2 ** 32;
+/** A uniform [0, 1) value from a string and a salt: 32-bit FNV-1a, then a murmur3 finaliser. */
+export function unitHash(text: string, salt: number): number {
+  let h = (0x811c9dc5 ^ salt) >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 2 ** 32;
 }
 
 function numericSum(v: unknown): number {
@@ -44,15 +52,15 @@ class SleepMethod implements MethodImpl {
         throw err;
       }
     }
-    const key = canonicalJson(input.params);
-    if (p.fail_rate > 0 && unitHash(input.trialId, String(input.attempt)) < p.fail_rate) {
+    const key = `${canonicalJson(input.params)}|${input.seed}`;
+    if (p.fail_rate > 0 && unitHash(input.trialId, 1000 + input.attempt) < p.fail_rate) {
       throw new Error(`injected failure (fail_rate ${p.fail_rate}, attempt ${input.attempt})`);
     }
     const sum = Object.entries(input.params)
       .filter(([k]) => k !== 'duration_ms' && k !== 'fail_rate')
       .reduce((s, [, v]) => s + numericSum(v), 0);
     return {
-      metrics: { score: unitHash(key, String(input.seed), 'score'), cost: unitHash(key, String(input.seed), 'cost'), x_sum: sum },
+      metrics: { score: unitHash(key, 1), cost: unitHash(key, 2), x_sum: sum },
       groupMetrics: [],
     };
   }

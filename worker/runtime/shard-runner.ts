@@ -40,6 +40,8 @@ export interface ShardContext {
 
 /** Base delay before a retried shard is delivered again; doubles per attempt, capped at 30 s. */
 export const RETRY_BASE_DELAY_MS = 500;
+/** A trial is announced as running (for Watch, metrics and post-mortems) once it has run this long. */
+export const STARTED_EVENT_DELAY_MS = 50;
 /** Result publishes awaiting their JetStream ack at once, per shard. */
 const RESULT_WINDOW = 256;
 
@@ -105,9 +107,10 @@ export async function runShard(msg: JsMsg, ctx: ShardContext, controller: AbortC
         trialId: trial.id, sweepId: shard.sweepId, params: trial.params, seed: trial.seed, index: trial.index,
         attempts: attempt, workerId: ctx.workerId, startedAtMs: started, groupMetrics: [], metrics: {}, error: '',
       };
-      event(trial, TrialEvent_Kind.KIND_STARTED);
+      // Trials that finish within the delay never show as running: no event for them.
+      const startedEvent = setTimeout(() => event(trial, TrialEvent_Kind.KIND_STARTED), STARTED_EVENT_DELAY_MS);
       try {
-        const out = await runTrial(desc, shard, trial, attempt, controller.signal, beat, ctx);
+        const out = await runTrial(desc, shard, trial, attempt, controller.signal, beat, ctx).finally(() => clearTimeout(startedEvent));
         ctx.metrics.trials.inc({ method: shard.method, outcome: 'ok' });
         ctx.metrics.trialDuration.observe({ method: shard.method }, (Date.now() - started) / 1000);
         await publishResult({ ...base, status: TrialStatus.TRIAL_STATUS_OK, metrics: out.metrics, groupMetrics: out.groupMetrics, backend: ctx.backendName(), finishedAtMs: Date.now() });
