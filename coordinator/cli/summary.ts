@@ -14,8 +14,12 @@ export function formatSummary(sweepId: string, state: string, rows: readonly Res
   const objectives = frontier.objectives.map((o) => `${o.metric} (${o.goal})`).join(', ');
   lines.push(`frontier: ${frontier.frontier.length} of ${ok} trials non-dominated on ${objectives}`);
   if (frontier.hypervolume !== null) lines.push(`hypervolume: ${frontier.hypervolume.toPrecision(6)} (reference ${JSON.stringify(frontier.reference)})`);
-  const header = ['params', 'seed', ...frontier.objectives.map((o) => o.metric)];
-  const table = frontier.frontier.map((r) => [JSON.stringify(r.params), String(r.seed), ...r.values.map((v) => v.toFixed(4))]);
+  // Show the swept params (those that vary across trials), not the fixed ones.
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r.params)))];
+  const varying = keys.filter((k) => new Set(rows.map((r) => JSON.stringify(r.params[k]))).size > 1);
+  const shown = varying.length > 0 ? varying : keys;
+  const header = [...shown, 'seed', ...frontier.objectives.map((o) => o.metric)];
+  const table = frontier.frontier.map((r) => [...shown.map((k) => JSON.stringify(r.params[k] ?? null)), String(r.seed), ...r.values.map((v) => v.toFixed(4))]);
   const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...table.map((row) => (row[i] ?? '').length))));
   const fmt = (row: string[]): string => row.map((c, i) => c.slice(0, widths[i]).padEnd(widths[i] ?? 0)).join('  ');
   lines.push('', fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...table.map(fmt));

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { DatasetError } from '../errors.js';
+import type { Params } from '../../proto/index.js';
+import { Rng } from './random.js';
+import type { Dataset, Split } from './types.js';
+import { parseOptions } from './options.js';
+
+/**
+ * Options of the `spurious` dataset (Sagawa et al. 2020, seeds/interventions-lecture-notes.md):
+ * y ∈ {−1, 1}, a ∈ {−1, 1}; core x_c ~ N(y, σ_c²), spurious x_s ~ N(a, σ_s²), noise x_n ~ N(0, σ_n² I_d).
+ * In a training environment a = y with probability p (the majority groups); environments differ in p,
+ * so the spurious correlation is not invariant while the core one is. Validation and test draw a = y
+ * with probability `test_p_maj` (0.5: balanced groups, so leaning on x_s shows as a worst-group gap).
+ */
+export const spuriousOptions = z.strictObject({
+  /** Training rows, split evenly over the environments. */
+  n: z.number().int().min(8).max(1_000_000).default(2000),
+  n_val: z.number().int().min(4).max(1_000_000).optional(),
+  n_test: z.number().int().min(4).max(1_000_000).optional(),
+  /** Noise dimensions. */
+  d: z.number().int().min(0).max(10_000).default(10),
+  /** P(a = y) in each training environment; the pooled majority share is their mean. */
+  env_p_maj: z.array(z.number().min(0).max(1)).min(1).max(16).default([0.95, 0.8]),
+  test_p_maj: z.number().min(0).max(1).default(0.5),
+  sigma_c: z.number().positive().default(1),
+  sigma_s: z.number().positive().default(0.1),
+  sigma_n: z.number().min(0).default(1),
+});
+
+export type SpuriousOptions = z.output<typeof spuriousOptions>;
+
+function draw(rng: Rng, n: number, pMaj: number, o: SpuriousOptions): Split {
+  const dim = 2 + o.d;
+  const x = new Float32Array(n * dim);
+  const y = new Float32Array(n);
+  const attribute = new Array<string>(n);
+  const group = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const label = rng.bernoulli(0.5) ? 1 : -1;
+    const a = rng.bernoulli(pMaj) ? label : -label;
+    const row = i * dim;
+    x[row] = label + o.sigma_c * rng.normal();
+    x[row + 1] = a + o.sigma_s * rng.normal();
+    for (let j = 0; j < o.d; j++) x[row + 2 + j] = o.sigma_n * rng.normal();
+    y[i] = label === 1 ? 1 : 0;
+    attribute[i] = `a=${a}`;
+    group[i] = `y=${label},a=${a}`;
+  }
+  return { n, x, y, attribute, group };
+}
+
+export function concatSplits(parts: readonly Split[], dim: number): Split {
+  const n = parts.reduce((s, p) => s + p.n, 0);
+  const x = new Float32Array(n * dim);
+  const y = new Float32Array(n);
+  const attribute: string[] = [];
+  const group: string[] = [];
+  let off = 0;
+  for (const p of parts) {
+    x.set(p.x, off * dim);
+    y.set(p.y, off);
+    attribute.push(...p.attribute);
+    group.push(...p.group);
+    off += p.n;
+  }
+  return { n, x, y, attribute, group };
+}
+
+export function spuriousDataset(options: Params, seed: number): Dataset {
+  const o = parseOptions(spuriousOptions, options, 'spurious');
+  const envs = o.env_p_maj.length;
+  if (o.n < envs * 4) throw new DatasetError(`dataset.n: ${o.n} rows cannot fill ${envs} environments`);
+  const rng = new Rng(seed);
+  const per = Math.floor(o.n / envs);
+  const environments = o.env_p_maj.map((p, e) => draw(rng, e === envs - 1 ? o.n - per * (envs - 1) : per, p, o));
+  const dim = 2 + o.d;
+  return {
+    name: 'spurious',
+    dim,
+    environments,
+    train: concatSplits(environments, dim),
+    val: draw(rng, o.n_val ?? Math.max(4, Math.floor(o.n / 4)), o.test_p_maj, o),
+    test: draw(rng, o.n_test ?? Math.max(4, Math.floor(o.n / 2)), o.test_p_maj, o),
+  };
+}

@@ -1,0 +1,58 @@
+import type * as tfType from '@tensorflow/tfjs';
+
+type TF = typeof tfType;
+
+/** A multilayer perceptron with ReLU hidden layers and one logit output: weights [in, out] (no transposes). */
+export interface Mlp {
+  weights: tfType.Variable[];
+  biases: tfType.Variable[];
+}
+
+/**
+ * Xavier/Glorot-uniform weights and zero biases (METHODS.md), seeded so a trial is reproducible.
+ */
+export function createMlp(tf: TF, inputDim: number, hidden: readonly number[], seed: number): Mlp {
+  const dims = [inputDim, ...hidden, 1];
+  const weights: tfType.Variable[] = [];
+  const biases: tfType.Variable[] = [];
+  for (let i = 0; i < dims.length - 1; i++) {
+    const fanIn = dims[i] as number;
+    const fanOut = dims[i + 1] as number;
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    weights.push(tf.variable(tf.randomUniform([fanIn, fanOut], -limit, limit, 'float32', seed * 7919 + i + 1), true, `w${i}`));
+    biases.push(tf.variable(tf.zeros([fanOut]), true, `b${i}`));
+  }
+  return { weights, biases };
+}
+
+/** Logits [n, 1]: fused matMul + bias + ReLU per hidden layer, linear output. */
+export function forward(tf: TF, m: Mlp, x: tfType.Tensor2D): tfType.Tensor2D {
+  let h = x;
+  const last = m.weights.length - 1;
+  for (let i = 0; i <= last; i++) {
+    h = tf.fused.matMul({ a: h, b: m.weights[i] as tfType.Tensor2D, bias: m.biases[i], activation: i < last ? 'relu' : 'linear' }) as tfType.Tensor2D;
+  }
+  return h;
+}
+
+/** The last hidden layer's activations (the representation Φ), [n, width]. */
+export function features(tf: TF, m: Mlp, x: tfType.Tensor2D): tfType.Tensor2D {
+  let h = x;
+  for (let i = 0; i < m.weights.length - 1; i++) {
+    h = tf.fused.matMul({ a: h, b: m.weights[i] as tfType.Tensor2D, bias: m.biases[i], activation: 'relu' }) as tfType.Tensor2D;
+  }
+  return h;
+}
+
+export function disposeMlp(m: Mlp): void {
+  for (const v of [...m.weights, ...m.biases]) v.dispose();
+}
+
+export function mlpVariables(m: Mlp): tfType.Variable[] {
+  return [...m.weights, ...m.biases];
+}
+
+/** Σ‖θ‖² over every parameter. */
+export function l2Norm(tf: TF, m: Mlp): tfType.Scalar {
+  return tf.addN(mlpVariables(m).map((v) => tf.sum(tf.square(v)))) as tfType.Scalar;
+}

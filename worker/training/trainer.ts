@@ -1,0 +1,120 @@
+import type * as tfType from '@tensorflow/tfjs';
+import { TrialFailedError, throwIfCancelled } from '../errors.js';
+import type { Split } from '../datasets/index.js';
+import { bceWithLogits, irmPenalty, penaltySchedule } from './losses.js';
+import { createMlp, disposeMlp, forward, l2Norm, mlpVariables, type Mlp } from './mlp.js';
+
+type TF = typeof tfType;
+
+/** What a training run minimises: pooled risk (ERM) or IRMv1 over the environments. */
+export type TrainObjective = { kind: 'erm' } | { kind: 'irm'; penaltyWeight: number; annealIters: number };
+
+export interface TrainOptions {
+  steps: number;
+  lr: number;
+  l2: number;
+  hidden: readonly number[];
+  seed: number;
+  objective: TrainObjective;
+  signal: AbortSignal;
+  heartbeat(): void;
+}
+
+export interface TrainResult {
+  model: Mlp;
+  /** Final value of the minimised objective (before the divide-by-w rescaling). */
+  loss: number;
+  /** Final mean IRMv1 penalty over environments (also reported for ERM). */
+  penalty: number;
+}
+
+/** Steps between divergence checks (a read-back from the backend). */
+const CHECK_EVERY = 25;
+/** Steps between yields to the event loop (NATS heartbeats, cancellation). */
+const YIELD_EVERY = 5;
+
+/**
+ * Full-batch Adam on the training environments. All environments go through the network in one
+ * batched forward pass (one fused matMul chain over the concatenated rows); per-environment risks
+ * and penalties are taken from row slices of the logits. Every step runs inside tf.tidy; the
+ * returned model is the caller's to dispose.
+ */
+export async function trainMlp(tf: TF, dim: number, environments: readonly Split[], o: TrainOptions): Promise<TrainResult> {
+  const n = environments.reduce((s, e) => s + e.n, 0);
+  const xAll = new Float32Array(n * dim);
+  const yAll = new Float32Array(n);
+  const ranges: [number, number][] = [];
+  let off = 0;
+  for (const e of environments) {
+    xAll.set(e.x, off * dim);
+    yAll.set(e.y, off);
+    ranges.push([off, e.n]);
+    off += e.n;
+  }
+  const x = tf.tensor2d(xAll, [n, dim]);
+  const y = tf.tensor2d(yAll, [n, 1]);
+  const model = createMlp(tf, dim, o.hidden, o.seed);
+  const optimizer = tf.train.adam(o.lr);
+  const vars = mlpVariables(model);
+  let loss = NaN;
+  let penalty = NaN;
+  let ok = false;
+  try {
+    /** The objective at `step` and the mean penalty; `scaled` applies the divide-by-w rule. */
+    const objective = (step: number, scaled: boolean): [tfType.Scalar, tfType.Scalar] => {
+      const z = forward(tf, model, x);
+      const risks: tfType.Scalar[] = [];
+      const pens: tfType.Scalar[] = [];
+      for (const [start, size] of ranges) {
+        const ze = tf.slice(z, [start, 0], [size, 1]);
+        const ye = tf.slice(y, [start, 0], [size, 1]);
+        if (o.objective.kind === 'irm') risks.push(bceWithLogits(tf, ze, ye));
+        pens.push(irmPenalty(tf, ze, ye));
+      }
+      const risk = o.objective.kind === 'irm' ? (tf.mean(tf.stack(risks)) as tfType.Scalar) : bceWithLogits(tf, z, y);
+      const pen = tf.mean(tf.stack(pens)) as tfType.Scalar;
+      let total: tfType.Scalar = o.l2 > 0 ? tf.add(risk, tf.mul(o.l2, l2Norm(tf, model))) : risk;
+      if (o.objective.kind === 'irm') {
+        const { weight, scale } = penaltySchedule(step, o.objective.penaltyWeight, o.objective.annealIters);
+        total = tf.add(total, tf.mul(weight, pen));
+        if (scaled && scale !== 1) total = tf.mul(total, scale);
+      }
+      return [total, pen];
+    };
+    for (let step = 0; step < o.steps; step++) {
+      tf.tidy(() => {
+        optimizer.minimize(() => objective(step, true)[0], false, vars);
+      });
+      if (step % CHECK_EVERY === CHECK_EVERY - 1 || step === o.steps - 1) {
+        const [l, pe] = tf.tidy(() => objective(step, false));
+        loss = (await l.data())[0] as number;
+        penalty = (await pe.data())[0] as number;
+        l.dispose();
+        pe.dispose();
+        if (!Number.isFinite(loss)) throw new TrialFailedError(`loss diverged at step ${step + 1} (loss=${loss}); lower lr or penalty_weight`);
+        o.heartbeat();
+      }
+      if (step % YIELD_EVERY === 0) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        throwIfCancelled(o.signal);
+      }
+    }
+    ok = true;
+    return { model, loss, penalty };
+  } finally {
+    x.dispose();
+    y.dispose();
+    optimizer.dispose();
+    if (!ok) disposeMlp(model);
+  }
+}
+
+/** P(y = 1) for every row of a split. */
+export async function predictProba(tf: TF, model: Mlp, split: Split, dim: number): Promise<Float32Array> {
+  const p = tf.tidy(() => tf.sigmoid(forward(tf, model, tf.tensor2d(split.x, [split.n, dim]))));
+  try {
+    return (await p.data()) as Float32Array;
+  } finally {
+    p.dispose();
+  }
+}
