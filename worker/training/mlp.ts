@@ -19,8 +19,13 @@ export function createMlp(tf: TF, inputDim: number, hidden: readonly number[], s
     const fanIn = dims[i] as number;
     const fanOut = dims[i + 1] as number;
     const limit = Math.sqrt(6 / (fanIn + fanOut));
-    weights.push(tf.variable(tf.randomUniform([fanIn, fanOut], -limit, limit, 'float32', seed * 7919 + i + 1), true, `w${i}`));
-    biases.push(tf.variable(tf.zeros([fanOut]), true, `b${i}`));
+    // A variable keeps its own copy: the initial values are disposed at once.
+    const w = tf.randomUniform([fanIn, fanOut], -limit, limit, 'float32', seed * 7919 + i + 1);
+    const b = tf.zeros([fanOut]);
+    weights.push(tf.variable(w, true));
+    biases.push(tf.variable(b, true));
+    w.dispose();
+    b.dispose();
   }
   return { weights, biases };
 }
