@@ -54,7 +54,7 @@ function compareRows(a: { o: number[]; c: Candidate<unknown> }, b: { o: number[]
  */
 export function paretoFront<T>(cands: readonly Candidate<T>[], goals: readonly Goal[]): Candidate<T>[] {
   const dims = goals.length;
-  const rows = cands.filter((c) => isComplete(c.values, dims)).map((c) => ({ o: oriented(c.values, goals), c }));
+  const rows = (dims === 2 ? prefilter2d(cands, goals) : cands.filter((c) => isComplete(c.values, dims))).map((c) => ({ o: oriented(c.values, goals), c }));
   rows.sort(compareRows);
   if (dims === 0) return [];
   if (dims === 1) {
@@ -88,6 +88,60 @@ export function paretoFront<T>(cands: readonly Candidate<T>[], goals: readonly G
     if (!out.some((f) => dominates(f.o, r.o))) out.push(r);
   }
   return out.map((r) => r.c);
+}
+
+/** Buckets of the first objective used to discard most dominated rows in linear time. */
+const PREFILTER_BUCKETS = 4096;
+
+/**
+ * The complete rows of a 2-objective set, less most of the dominated ones, in O(n): rows are
+ * bucketed by their first objective; a row is dominated when some bucket of strictly larger first
+ * values holds a second value at least as good. Frontier rows are never discarded, so the exact
+ * sweep over what is left gives the same frontier as over everything.
+ */
+function prefilter2d<T>(cands: readonly Candidate<T>[], goals: readonly Goal[]): Candidate<T>[] {
+  const n = cands.length;
+  const s0 = goals[0] === 'min' ? -1 : 1;
+  const s1 = goals[1] === 'min' ? -1 : 1;
+  const a = new Float64Array(n);
+  const b = new Float64Array(n);
+  const ok = new Uint8Array(n);
+  let lo = Infinity;
+  let hi = -Infinity;
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const v = (cands[i] as Candidate<T>).values;
+    if (!isComplete(v, 2)) continue;
+    ok[i] = 1;
+    count++;
+    const x = s0 * (v[0] as number);
+    a[i] = x;
+    b[i] = s1 * (v[1] as number);
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  const out: Candidate<T>[] = [];
+  if (count <= PREFILTER_BUCKETS || !Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo)) {
+    for (let i = 0; i < n; i++) if (ok[i]) out.push(cands[i] as Candidate<T>);
+    return out;
+  }
+  const scale = PREFILTER_BUCKETS / (hi - lo);
+  const bucketOf = (x: number): number => Math.min(PREFILTER_BUCKETS - 1, Math.floor((x - lo) * scale));
+  const best = new Float64Array(PREFILTER_BUCKETS + 1).fill(-Infinity);
+  for (let i = 0; i < n; i++) {
+    if (!ok[i]) continue;
+    const k = bucketOf(a[i] as number);
+    if ((b[i] as number) > (best[k] as number)) best[k] = b[i] as number;
+  }
+  // best[k] becomes the best second value over buckets strictly above k.
+  let run = -Infinity;
+  for (let k = PREFILTER_BUCKETS - 1; k >= 0; k--) {
+    const here = best[k] as number;
+    best[k] = run;
+    if (here > run) run = here;
+  }
+  for (let i = 0; i < n; i++) if (ok[i] && (b[i] as number) > (best[bucketOf(a[i] as number)] as number)) out.push(cands[i] as Candidate<T>);
+  return out;
 }
 
 /**
