@@ -36,16 +36,19 @@ export class BenchCluster {
   }
 
   /** Submits a spec and resolves with the seconds from submit to its last result recorded. */
-  async timeSweep(spec: string): Promise<{ seconds: number; trials: number; ok: number }> {
+  async timeSweep(spec: string): Promise<{ seconds: number; trials: number; ok: number; firstStartS: number; submitS: number }> {
     const c = this.server.coordinator;
     const t0 = performance.now();
+    const wall0 = Date.now();
     const { sweepId, totalTrials } = await c.submit(spec);
+    const submitS = (performance.now() - t0) / 1000;
     const agg = c.sweep(sweepId);
     await new Promise<void>((resolve) => {
       if (agg.finished) resolve();
       else agg.once('end', () => resolve());
     });
-    return { seconds: (performance.now() - t0) / 1000, trials: totalTrials, ok: agg.ok };
+    const firstStart = Math.min(...[...agg.results.values()].map((r) => r.startedAtMs));
+    return { seconds: (performance.now() - t0) / 1000, trials: totalTrials, ok: agg.ok, firstStartS: (firstStart - wall0) / 1000, submitS };
   }
 
   async stop(): Promise<void> {

@@ -53,7 +53,14 @@ function isUnrecoverable(err: unknown): boolean {
  * Runs one delivered shard: its trials one after another, each result published with the trial id
  * as message id, heartbeats while it runs; then acks it, naks it for a retry, or hands it back.
  */
-export async function runShard(msg: JsMsg, ctx: ShardContext, controller: AbortController, onDecoded: (s: Shard) => void): Promise<void> {
+export async function runShard(
+  msg: JsMsg,
+  ctx: ShardContext,
+  controller: AbortController,
+  /** Called once no more trials of the shard will run: the slot can take the next shard. */
+  releaseSlot: () => void,
+  onDecoded: (s: Shard) => void,
+): Promise<void> {
   let shard: Shard;
   try {
     shard = Shard.decode(msg.data);
@@ -133,12 +140,14 @@ export async function runShard(msg: JsMsg, ctx: ShardContext, controller: AbortC
         ctx.metrics.trials.inc({ method: shard.method, outcome: 'retried' });
         log.info('trial failed, shard will be retried', { trial: trial.id, error: text });
         event(trial, TrialEvent_Kind.KIND_RETRYING, text);
+        releaseSlot();
         await Promise.all(pending);
         ctx.metrics.shards.inc({ outcome: 'retried' });
         msg.nak(Math.min(30_000, RETRY_BASE_DELAY_MS * 2 ** (attempt - 1)));
         return;
       }
     }
+    releaseSlot();
     await Promise.all(pending);
     if (controller.signal.aborted) {
       const reason = controller.signal.reason as StopReason | undefined;
@@ -151,7 +160,9 @@ export async function runShard(msg: JsMsg, ctx: ShardContext, controller: AbortC
       }
       return;
     }
-    await msg.ackAck().catch((err: unknown) => log.warn('shard ack not confirmed (it may be redelivered; its trials are recorded)', { error: errorText(err) }));
+    // Every result is stored before this ack. A lost ack only means a redelivery whose trials are
+    // all skipped as recorded, so the slot need not wait for the server's confirmation.
+    msg.ack();
     ctx.metrics.shards.inc({ outcome: 'acked' });
   } finally {
     clearInterval(heartbeat);

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { millis, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type Consumer, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { Kvm, type KvWatchEntry } from '@nats-io/kv';
 import {
   CANCEL_SUBJECTS,
@@ -43,6 +43,8 @@ export interface WorkerOptions {
 
 export const DEFAULT_SLOTS = 1;
 export const HEARTBEAT_INTERVAL_MS = 2_000;
+/** Shards a worker holds beyond its slots, fetched while every slot is busy. */
+const PREFETCH = 1;
 /** How long a pull request waits for a shard before the worker looks at other sweeps. */
 const FETCH_EXPIRES_MS = 1_000;
 
@@ -58,6 +60,10 @@ export class Worker {
   trialsDone = 0;
   private readonly running = new Map<JsMsgKey, { controller: AbortController; sweepId: string | undefined; done: Promise<void> }>();
   private readonly sweeps = new Map<string, { consumer?: Consumer; ackWaitMs?: number }>();
+  /** Slots whose shard is still running trials (a shard frees its slot before its final acks). */
+  private busySlots = 0;
+  /** Shards fetched ahead while every slot is busy, so a freed slot starts at once. */
+  private readonly prefetched: { msg: JsMsg; ackWaitMs: number; timer: NodeJS.Timeout }[] = [];
   private rr = 0;
   private backendPromise: Promise<Backend> | undefined;
   private backendLoaded: Backend | undefined;
@@ -106,7 +112,7 @@ export class Worker {
   }
 
   get busy(): number {
-    return this.running.size;
+    return this.busySlots;
   }
 
   info(): WorkerInfo {
@@ -229,7 +235,7 @@ export class Worker {
 
   private async pullLoop(): Promise<void> {
     while (this.state === 'running') {
-      const free = this.slots - this.running.size;
+      const free = this.slots - this.busySlots + PREFETCH - this.prefetched.length;
       const ids = [...this.sweeps.keys()];
       if (free <= 0 || ids.length === 0) {
         await new Promise<void>((resolve) => {
@@ -252,7 +258,7 @@ export class Worker {
             m.nak();
             continue;
           }
-          this.startShard(m, c.ackWaitMs);
+          this.accept(m, c.ackWaitMs);
         }
       } catch (err) {
         const entry = this.sweeps.get(sweepId);
@@ -263,7 +269,36 @@ export class Worker {
     }
   }
 
-  private startShard(m: Parameters<typeof runShard>[0], ackWaitMs: number): void {
+  /** Runs a fetched shard now if a slot is free, else keeps it (heartbeating) for the next free slot. */
+  private accept(m: JsMsg, ackWaitMs: number): void {
+    if (this.busySlots < this.slots) {
+      this.startShard(m, ackWaitMs);
+      return;
+    }
+    const timer = setInterval(() => m.working(), Math.max(100, Math.floor(ackWaitMs / 3)));
+    this.prefetched.push({ msg: m, ackWaitMs, timer });
+  }
+
+  private releaseSlot(): void {
+    this.busySlots--;
+    this.metrics.busy.set(this.busySlots);
+    const next = this.state === 'running' ? this.prefetched.shift() : undefined;
+    if (next) {
+      clearInterval(next.timer);
+      this.startShard(next.msg, next.ackWaitMs);
+    }
+    this.wake?.();
+  }
+
+  /** Returns prefetched shards to the queue (drain). */
+  private returnPrefetched(): void {
+    for (const p of this.prefetched.splice(0)) {
+      clearInterval(p.timer);
+      p.msg.nak();
+    }
+  }
+
+  private startShard(m: JsMsg, ackWaitMs: number): void {
     const controller = new AbortController();
     const key: JsMsgKey = `${m.info.stream}:${m.seq}:${m.info.deliveryCount}`;
     const slot: { controller: AbortController; sweepId: string | undefined; done: Promise<void> } = { controller, sweepId: undefined, done: Promise.resolve() };
@@ -282,8 +317,15 @@ export class Worker {
       },
     };
     this.running.set(key, slot);
-    this.metrics.busy.set(this.running.size);
-    slot.done = runShard(m, ctx, controller, (s: Shard) => {
+    this.busySlots++;
+    this.metrics.busy.set(this.busySlots);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.releaseSlot();
+    };
+    slot.done = runShard(m, ctx, controller, release, (s: Shard) => {
       slot.sweepId = s.sweepId;
       if (!this.sweeps.has(s.sweepId) && this.state === 'running') {
         // The sweep is no longer running (cancelled while this shard was in flight).
@@ -296,8 +338,7 @@ export class Worker {
       )
       .finally(() => {
         this.running.delete(key);
-        this.metrics.busy.set(this.running.size);
-        this.wake?.();
+        release();
       });
   }
 
@@ -316,6 +357,7 @@ export class Worker {
       this.publishHeartbeat();
       this.wake?.();
       await this.loop?.catch(() => undefined);
+      this.returnPrefetched();
       await Promise.all([...this.running.values()].map((r) => r.done));
       this.watchStop?.();
       for (const s of this.subs) s.unsubscribe();
