@@ -69,11 +69,12 @@ export function buildProgram(): Command {
       .option('--slots <n>', 'slots per worker', intArg(1, 1024), 1)
       .option('--out <dir>', 'output directory', 'out')
       .option('--max-restarts <n>', 'restarts of crashed workers over the run', intArg(0, 1000), 10)
+      .option('--ack-wait <ms>', 'shard ack deadline: a crashed worker\'s shard is redelivered after this', intArg(1000, 86_400_000), 30_000)
       .option('--progress <mode>', 'bar | lines | quiet (default: bar on a terminal)')
       .option('-q, --quiet', 'no progress display')
       .option('--json', 'print the final summary as one JSON line'),
     false,
-  ).action(async (spec: string, o: NatsFlagValues & { workers: number; slots: number; out: string; maxRestarts: number; progress?: string; quiet?: boolean; json?: boolean }) => {
+  ).action(async (spec: string, o: NatsFlagValues & { workers: number; slots: number; out: string; maxRestarts: number; ackWait: number; progress?: string; quiet?: boolean; json?: boolean }) => {
     const code = await runLocal({
       specPath: spec,
       workers: o.workers,
@@ -83,6 +84,7 @@ export function buildProgram(): Command {
       display: displayMode(o),
       json: o.json ?? false,
       maxRestarts: o.maxRestarts,
+      ackWaitMs: o.ackWait,
     });
     process.exitCode = code;
   });

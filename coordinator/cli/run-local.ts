@@ -24,6 +24,8 @@ export interface LocalRunOptions {
   json: boolean;
   /** Times a crashed worker process is restarted, over the whole run. */
   maxRestarts: number;
+  /** Shard ack deadline (how soon a crashed worker's shard is redelivered). */
+  ackWaitMs?: number;
 }
 
 const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -51,6 +53,7 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
   const children = new Set<ChildProcess>();
   let stopping = false;
   let restarts = 0;
+  let sweepId = '';
   let server: CoordinatorServer | undefined;
   const display = new ProgressDisplay(o.display);
   const started = Date.now();
@@ -69,7 +72,7 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
   };
 
   try {
-    server = await CoordinatorServer.start({ nats: natsOptions, grpc: '127.0.0.1:0', metrics: null, log });
+    server = await CoordinatorServer.start({ nats: natsOptions, grpc: '127.0.0.1:0', metrics: null, log, ...(o.ackWaitMs ? { ackWaitMs: o.ackWaitMs } : {}) });
     if (o.display !== 'quiet') process.stderr.write(`fairsweep: coordinator at ${server.grpcAddress}, NATS at ${nats ? nats.url : 'the given --nats'}, ${o.workers} worker(s); logs in ${join(outDir, 'logs')}\n`);
     const natsArgs = natsArgsFor(natsOptions);
     const spawnWorker = (n: number): void => {
@@ -90,14 +93,15 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
           process.stderr.write(`fairsweep: worker ${n} exited (${signal ?? `code ${code}`}); restarting it (${restarts}/${o.maxRestarts})\n`);
           spawnWorker(n);
         } else if (children.size === 0) {
-          process.stderr.write(`fairsweep: every worker has exited and the restart limit (${o.maxRestarts}) is reached; see ${join(outDir, 'logs')}\n`);
+          process.stderr.write(`fairsweep: every worker has exited and the restart limit (${o.maxRestarts}) is reached; cancelling the sweep; see ${join(outDir, 'logs')}\n`);
+          if (sweepId) void server?.coordinator.cancel(sweepId).catch(() => undefined);
         }
       });
     };
     for (let i = 0; i < o.workers; i++) spawnWorker(i);
 
     const coordinator = server.coordinator;
-    const { sweepId } = await coordinator.submit(specText);
+    ({ sweepId } = await coordinator.submit(specText));
     const agg = coordinator.sweep(sweepId);
     const end = new Promise<Progress>((res) => {
       if (agg.finished) res(agg.progress());

@@ -11,12 +11,14 @@ import { TrialCancelledError } from '../errors.js';
  * - `score` and `cost`, two uniform [0, 1) values hashed from (params, seed): a 2-objective frontier;
  * - `x_sum`, the sum of every numeric param (lists included), for tests that need a known value.
  * `fail_rate` in [0, 1] makes an attempt throw, deterministically per (trial, attempt), so
- * retries are exercised; the attempt after a failure may succeed.
+ * retries are exercised; the attempt after a failure may succeed. `crash_rate` likewise kills the
+ * whole worker process (SIGKILL) mid-trial: a poison trial, for fault-injection tests.
  */
 export const sleepParams = z
   .object({
     duration_ms: z.number().min(0).max(86_400_000).default(100),
     fail_rate: z.number().min(0).max(1).default(0),
+    crash_rate: z.number().min(0).max(1).default(0),
   })
   .catchall(paramSchemaLoose) as unknown as z.ZodType<Params>;
 
@@ -43,7 +45,8 @@ function numericSum(v: unknown): number {
 
 class SleepMethod implements MethodImpl {
   async run(input: TrialInput, rt: TrialRuntime): Promise<{ metrics: Record<string, number>; groupMetrics: [] }> {
-    const p = input.params as { duration_ms: number; fail_rate: number } & Params;
+    const p = input.params as { duration_ms: number; fail_rate: number; crash_rate: number } & Params;
+    if (p.crash_rate > 0 && unitHash(input.trialId, 2000 + input.attempt) < p.crash_rate) process.kill(process.pid, 'SIGKILL');
     if (p.duration_ms > 0) {
       try {
         await sleepFor(p.duration_ms, undefined, { signal: rt.signal });
@@ -57,7 +60,7 @@ class SleepMethod implements MethodImpl {
       throw new Error(`injected failure (fail_rate ${p.fail_rate}, attempt ${input.attempt})`);
     }
     const sum = Object.entries(input.params)
-      .filter(([k]) => k !== 'duration_ms' && k !== 'fail_rate')
+      .filter(([k]) => k !== 'duration_ms' && k !== 'fail_rate' && k !== 'crash_rate')
       .reduce((s, [, v]) => s + numericSum(v), 0);
     return {
       metrics: { score: unitHash(key, 1), cost: unitHash(key, 2), x_sum: sum },
