@@ -2,8 +2,9 @@ import test from 'ava';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { CoordinatorServer, NatsServer } from '../coordinator/index.js';
-import { RESULTS_STREAM, SHARDS_STREAM, SweepState, TrialStatus, shardSubject } from '../proto/index.js';
+import { SHARDS_STREAM, SweepState, TrialStatus, shardSubject } from '../proto/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { storedResultCount } from './helpers/streams.js';
 
 let nats: NatsServer;
 let server: CoordinatorServer;
@@ -20,17 +21,7 @@ test.after.always(async () => {
   await nats?.stop();
 });
 
-/** Result messages JetStream holds for a sweep: exactly one per trial when nothing is duplicated. */
-async function storedResults(sweepId: string): Promise<number> {
-  const nc = await connect({ servers: nats.url });
-  try {
-    const jsm = await jetstreamManager(nc);
-    const info = await jsm.streams.info(RESULTS_STREAM, { subjects_filter: `fairsweep.results.${sweepId}.>` });
-    return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
-  } finally {
-    await nc.close();
-  }
-}
+const storedResults = (sweepId: string): Promise<number> => storedResultCount(nats.url, sweepId);
 
 test.serial('a sweep over two worker processes records every trial exactly once', async (t) => {
   workers.push(await spawnWorker(nats.url, ['--slots', '2']), await spawnWorker(nats.url, ['--slots', '2']));

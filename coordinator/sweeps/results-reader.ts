@@ -28,7 +28,8 @@ export class ResultsReader {
     const info = await (await this.js.jetstreamManager()).streams.info(RESULTS_STREAM);
     this.target = info.state.last_seq;
     const consumer = await this.js.consumers.get(RESULTS_STREAM, { deliver_policy: DeliverPolicy.All });
-    this.messages = await consumer.consume({ max_messages: 2048 });
+    // Short heartbeats: after a server restart the consumer notices within seconds and is recreated.
+    this.messages = await consumer.consume({ max_messages: 2048, expires: 5_000, idle_heartbeat: 1_000 });
     this.loop = (async () => {
       for await (const m of this.messages!) {
         this.lastSeq = m.seq;
