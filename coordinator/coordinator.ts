@@ -11,6 +11,7 @@ import {
   TrialStatus,
   cancelSubject,
   connectNats,
+  whenReady,
   errorText,
   resultSubject,
   silentLogger,
@@ -95,10 +96,10 @@ export class Coordinator {
 
   private async init(): Promise<void> {
     const replicas = this.options.replicas ?? 1;
-    this.jsm = await jetstreamManager(this.nc);
+    this.jsm = await whenReady(() => jetstreamManager(this.nc));
     this.js = jetstream(this.nc);
     await ensureStreams(this.jsm, { replicas });
-    this.store = await SweepStore.open(this.nc, replicas);
+    this.store = await whenReady(() => SweepStore.open(this.nc, replicas));
     this.dispatcher = new Dispatcher(this.js, this.jsm, this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS);
     for (const record of await this.store.list((key, err) => this.log.error('unreadable sweep record', { key, error: errorText(err) }))) {
       this.sweeps.set(record.id, new SweepAggregate(record));
@@ -385,6 +386,7 @@ export class Coordinator {
    */
   private async reconcile(): Promise<void> {
     this.updateGauges();
+    await this.reader.checkStalled();
     for (const agg of this.sweeps.values()) {
       if (agg.record.state !== SweepState.SWEEP_STATE_RUNNING || !agg.record.dispatched) continue;
       const depth = await this.dispatcher.depth(agg.id);

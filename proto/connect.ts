@@ -55,3 +55,27 @@ export async function connectNats(options: NatsClientOptions): Promise<NatsConne
   }
   return connect(opts);
 }
+
+/** How long start-up waits for a JetStream cluster to elect its leaders. */
+export const JETSTREAM_READY_TIMEOUT_MS = 60_000;
+
+/** A JetStream error that goes away by itself (a cluster still electing its leader). */
+export function isTransient(err: unknown): boolean {
+  const e = err as { code?: unknown; api_error?: { code?: number; err_code?: number }; message?: string } | null;
+  if (e?.api_error?.code === 503 || e?.code === '503' || e?.code === 503) return true;
+  return /temporarily unavailable|no suitable peers|insufficient resources|no responders|timeout|jetstream is not enabled|disconnect|connection closed/i.test(String(e?.message ?? ''));
+}
+
+/** Runs `fn`, retrying while JetStream is not ready yet (e.g. a cluster electing its meta leader). */
+export async function whenReady<T>(fn: () => Promise<T>, timeoutMs = JETSTREAM_READY_TIMEOUT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isTransient(err) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+

@@ -3,6 +3,7 @@ import { Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
 import { NatsServer } from '../coordinator/index.js';
 import { SweepServiceClient, SweepState, TrialStatus, type GetResponse } from '../proto/index.js';
 import { spawnCli, spawnWorker, startNats, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { reportFault } from './helpers/reliability.js';
 
 let nats: NatsServer;
 const procs: CliProcess[] = [];
@@ -56,5 +57,6 @@ test('the coordinator killed mid-sweep and restarted rebuilds the sweep from Jet
   });
   t.is(ids.length, 60);
   t.is(new Set(ids).size, 60);
+  reportFault('coordinator SIGKILL mid-sweep, restarted', 60, ids.length, new Set(ids).size);
   client.close();
 });

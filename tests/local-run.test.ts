@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CLI } from './helpers/cluster.js';
+import { reportFault } from './helpers/reliability.js';
 
 const run = promisify(execFile);
 
@@ -41,6 +42,7 @@ objectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]
   const rows = (await readFile(join(out, 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Row);
   t.is(rows.length, 6);
   t.is(new Set(rows.map((r) => r.trial_id)).size, 6);
+  reportFault('poison trial killing its worker (3 of 6 trials; max_attempts 2)', 6, rows.length, new Set(rows.map((r) => r.trial_id)).size);
   for (const r of rows) {
     if (r.params.crash_rate === 1) {
       t.is(r.status, 'failed');

@@ -3,6 +3,7 @@ import { CoordinatorServer, NatsServer } from '../coordinator/index.js';
 import { SweepState, TrialStatus } from '../proto/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { storedResultCount } from './helpers/streams.js';
+import { reportFault } from './helpers/reliability.js';
 
 let nats: NatsServer;
 let server: CoordinatorServer;
@@ -39,4 +40,5 @@ objectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]
   t.is(results.length, 60);
   t.true(results.every((r) => r.status === TrialStatus.TRIAL_STATUS_OK), results.map((r) => r.error).filter(Boolean).join('; '));
   t.is(await storedResultCount(nats.url, sweepId), 60);
+  reportFault('nats-server restarted mid-sweep', 60, await storedResultCount(nats.url, sweepId), new Set(results.map((r) => r.trialId)).size);
 });

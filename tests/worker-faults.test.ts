@@ -3,6 +3,7 @@ import { CoordinatorServer, NatsServer } from '../coordinator/index.js';
 import { SweepState, TrialStatus } from '../proto/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { storedResultCount } from './helpers/streams.js';
+import { reportFault } from './helpers/reliability.js';
 
 let nats: NatsServer;
 let server: CoordinatorServer;
@@ -50,6 +51,7 @@ test.serial('workers killed with SIGKILL again and again during one sweep: nothi
   t.is(new Set(results.map((r) => r.trialId)).size, 60);
   t.true(results.every((r) => r.status === TrialStatus.TRIAL_STATUS_OK));
   t.is(await storedResultCount(nats.url, sweepId), 60);
+  reportFault('worker SIGKILL mid-trial, 3 times in one sweep', 60, await storedResultCount(nats.url, sweepId), new Set(results.map((r) => r.trialId)).size);
 });
 
 test.serial('a hung worker (SIGSTOP) loses its shard to another after the ack deadline; its late result is not recorded twice', async (t) => {
@@ -67,6 +69,7 @@ test.serial('a hung worker (SIGSTOP) loses its shard to another after the ack de
   await new Promise((r) => setTimeout(r, 4_000)); // the resumed worker finishes its trial and publishes late
   t.is(c.results(sweepId).length, 6);
   t.is(await storedResultCount(nats.url, sweepId), 6, 'JetStream refused the late duplicate');
+  reportFault('worker hung (SIGSTOP past the ack deadline, then resumed)', 6, await storedResultCount(nats.url, sweepId), new Set(c.results(sweepId).map((r) => r.trialId)).size);
   t.is(agg.record.state, SweepState.SWEEP_STATE_COMPLETED);
   void healthy;
 });
@@ -88,6 +91,7 @@ test.serial('graceful drain: SIGTERM lets the running trial finish, the worker e
   t.true(results.every((r) => r.status === TrialStatus.TRIAL_STATUS_OK));
   // The trial that was running finished on its first delivery; a prefetched shard is handed back (one more delivery).
   t.true(results.some((r) => r.attempts === 1 && r.workerId === w.output.match(/worker (\S+) running/)?.[1]));
+  reportFault('worker SIGTERM (graceful drain)', 3, await storedResultCount(nats.url, sweepId), new Set(results.map((r) => r.trialId)).size);
 });
 
 test.serial('drain with hand-back: a trial longer than the drain timeout is returned to the queue at once and finished elsewhere', async (t) => {

@@ -6,7 +6,7 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { RESULTS_STREAM, RESULTS_SUBJECTS, SHARDS_STREAM, SHARDS_SUBJECTS } from '../../proto/index.js';
+import { RESULTS_STREAM, RESULTS_SUBJECTS, SHARDS_STREAM, SHARDS_SUBJECTS, whenReady } from '../../proto/index.js';
 
 export interface StreamOptions {
   /** Stream replicas: 1 locally, 3 on a JetStream cluster. */
@@ -52,6 +52,10 @@ export function streamConfigs(options: StreamOptions = {}): Partial<StreamConfig
 
 /** Creates the streams, or updates them to this configuration when they exist. */
 export async function ensureStreams(jsm: JetStreamManager, options: StreamOptions = {}): Promise<void> {
+  await whenReady(() => createOrUpdate(jsm, options));
+}
+
+async function createOrUpdate(jsm: JetStreamManager, options: StreamOptions): Promise<void> {
   for (const cfg of streamConfigs(options)) {
     try {
       await jsm.streams.info(cfg.name as string);

@@ -10,6 +10,7 @@ import {
   eventSubject,
   fromParamMap,
   resultSubject,
+  whenReady,
   type Logger,
   type Trial,
 } from '../../proto/index.js';
@@ -42,6 +43,8 @@ export interface ShardContext {
 export const RETRY_BASE_DELAY_MS = 500;
 /** A trial is announced as running (for Watch, metrics and post-mortems) once it has run this long. */
 export const STARTED_EVENT_DELAY_MS = 50;
+/** How long a result publish is retried while JetStream is unavailable before the shard is given back. */
+export const RESULT_PUBLISH_RETRY_MS = 30_000;
 /** Result publishes awaiting their JetStream ack at once, per shard. */
 const RESULT_WINDOW = 256;
 
@@ -86,8 +89,10 @@ export async function runShard(
   };
   const pending = new Set<Promise<unknown>>();
   const publishResult = async (r: TrialResult): Promise<void> => {
-    const p = ctx.js
-      .publish(resultSubject(r.sweepId, r.trialId), TrialResult.encode(r).finish(), { msgID: r.trialId })
+    const data = TrialResult.encode(r).finish();
+    // Retried while JetStream is briefly unavailable (a cluster electing a new leader); the trial id
+    // as message id makes a retried publish safe.
+    const p = whenReady(() => ctx.js.publish(resultSubject(r.sweepId, r.trialId), data, { msgID: r.trialId }), RESULT_PUBLISH_RETRY_MS)
       .catch((err: unknown) => {
         // 10077: this trial already has its one result (recorded by an earlier attempt): nothing lost.
         if ((err as { api_error?: { err_code?: number } }).api_error?.err_code !== 10077) throw err;
@@ -164,6 +169,12 @@ export async function runShard(
     // all skipped as recorded, so the slot need not wait for the server's confirmation.
     msg.ack();
     ctx.metrics.shards.inc({ outcome: 'acked' });
+  } catch (err) {
+    // Results could not be stored: give the shard back now rather than after the ack deadline.
+    releaseSlot();
+    log.warn('shard given back: results could not be stored', { error: errorText(err) });
+    ctx.metrics.shards.inc({ outcome: 'retried' });
+    msg.nak(RETRY_BASE_DELAY_MS);
   } finally {
     clearInterval(heartbeat);
   }

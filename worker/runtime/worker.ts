@@ -12,6 +12,7 @@ import {
   WORKER_HEARTBEAT_SUBJECT,
   WorkerInfo,
   connectNats,
+  whenReady,
   errorText,
   silentLogger,
   sweepConsumerName,
@@ -143,7 +144,7 @@ export class Worker {
   }
 
   private async init(): Promise<void> {
-    this.jsm = await jetstreamManager(this.nc);
+    this.jsm = await whenReady(() => jetstreamManager(this.nc));
     this.js = jetstream(this.nc);
     if (this.options.backend !== 'none') await this.backend();
     this.subs.push(

@@ -1,0 +1,19 @@
+/**
+ * `npm run reliability`: runs the fault-injection tests with real processes and prints the
+ * reliability table (fault injected, trials submitted, recorded, lost, duplicated).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const files = ['worker-faults', 'local-run', 'coordinator-restart', 'nats-restart', 'nats-cluster', 'malformed-messages'].map((f) => join(here, `${f}.test.js`)).filter((f) => existsSync(f));
+const out = join(mkdtempSync(join(tmpdir(), 'fairsweep-reliability-')), 'rows.jsonl');
+const ava = join(here, '../../node_modules/ava/entrypoints/cli.mjs');
+const run = spawnSync(process.execPath, [ava, ...files], { stdio: 'inherit', env: { ...process.env, FAIRSWEEP_RELIABILITY_OUT: out } });
+const rows = existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string | number>) : [];
+console.log('\n| fault injected | trials submitted | recorded | lost | duplicated |\n|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.fault} | ${r.submitted} | ${r.recorded} | ${r.lost} | ${r.duplicated} |`);
+process.exitCode = run.status ?? 1;
