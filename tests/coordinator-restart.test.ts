@@ -17,11 +17,11 @@ test.after.always(async () => {
   await nats?.stop();
 });
 
-async function startCoordinator(): Promise<{ proc: CliProcess; client: SweepServiceClient }> {
-  const proc = spawnCli(['coordinator', '--nats', nats.url, '--grpc', '127.0.0.1:0', '--metrics', 'none', '--ack-wait', '3000']);
+async function startCoordinator(grpc = '127.0.0.1:0'): Promise<{ proc: CliProcess; client: SweepServiceClient; address: string }> {
+  const proc = spawnCli(['coordinator', '--nats', nats.url, '--grpc', grpc, '--metrics', 'none', '--ack-wait', '3000']);
   procs.push(proc);
   const m = await proc.waitFor(/grpc=(\S+)/);
-  return { proc, client: new SweepServiceClient(m[1]!, credentials.createInsecure()) };
+  return { proc, client: new SweepServiceClient(m[1]!, credentials.createInsecure()), address: m[1]! };
 }
 
 function get(client: SweepServiceClient, sweepId: string): Promise<GetResponse> {
@@ -30,18 +30,22 @@ function get(client: SweepServiceClient, sweepId: string): Promise<GetResponse> 
 
 test('the coordinator killed mid-sweep and restarted rebuilds the sweep from JetStream, which completes exactly once', async (t) => {
   procs.push(await spawnWorker(nats.url, ['--slots', '3']), await spawnWorker(nats.url, ['--slots', '3']));
-  let { proc, client } = await startCoordinator();
+  let { proc, client, address } = await startCoordinator();
   const sweepId = await new Promise<string>((resolve, reject) =>
     client.submit(
       { specYaml: `name: ${uniqueName('restart')}\nmethod: sleep\nparams: { duration_ms: 100 }\ngrid: { x: { linspace: [0, 1, 60] } }\nobjectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]\n` },
       (e, r) => (e ? reject(e) : resolve(r.sweepId)),
     ),
   );
+  // A Watch client (the CLI) follows the sweep across the restart.
+  const watcher = spawnCli(['watch', sweepId, '--coordinator', address, '--json', '--replay']);
+  procs.push(watcher);
   await eventually(async () => ((await get(client, sweepId)).progress?.ok ?? 0) >= 10, 30_000, 'progress before the kill');
+  await watcher.waitFor(/"result"/);
   client.close();
   await proc.kill('SIGKILL');
   await new Promise((r) => setTimeout(r, 1_000)); // results keep arriving in JetStream meanwhile
-  ({ proc, client } = await startCoordinator());
+  ({ proc, client } = await startCoordinator(address)); // same address: the watcher reconnects
   const done = await eventually(async () => {
     const g = await get(client, sweepId);
     return g.progress?.state === SweepState.SWEEP_STATE_COMPLETED ? g : undefined;
@@ -58,5 +62,15 @@ test('the coordinator killed mid-sweep and restarted rebuilds the sweep from Jet
   t.is(ids.length, 60);
   t.is(new Set(ids).size, 60);
   reportFault('coordinator SIGKILL mid-sweep, restarted', 60, ids.length, new Set(ids).size);
+
+  const exit = await Promise.race([watcher.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000))]);
+  t.deepEqual(exit, { code: 0, signal: null }, watcher.output.slice(-2000));
+  t.regex(watcher.output, /reconnecting/);
+  const lines = watcher.output.split('\n').filter((l) => l.startsWith('{'));
+  const watched = lines.map((l) => JSON.parse(l) as { result?: { trial_id: string }; progress?: { state: string } });
+  const watchedIds = watched.flatMap((e) => (e.result ? [e.result.trial_id] : []));
+  t.is(watchedIds.length, 60, 'the watcher saw every result once, across the restart');
+  t.is(new Set(watchedIds).size, 60);
+  t.is(watched.at(-1)?.progress?.state, 'completed');
   client.close();
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError as CommanderArgError } from 'commander';
-import { Goal, SweepState, createLogger, DEFAULT_NATS_URL, type Progress, type WatchResponse } from '../../proto/index.js';
+import { Goal, SweepState, createLogger, DEFAULT_NATS_URL, type Progress } from '../../proto/index.js';
 import { SpecError } from '../errors.js';
 import { fairnessReport, parsePredictionsCsv, MetricsInputError, WorkerServer } from '../../worker/index.js';
 import { CoordinatorServer } from '../serve.js';
@@ -12,6 +12,7 @@ import { addNatsFlags, addTlsFlags, natsOptionsFrom, tlsOptionsFrom, type NatsFl
 import { ProgressDisplay, type DisplayMode } from './progress-display.js';
 import { resultsToCsv, toFrontierDocument, toResultRow } from './result-format.js';
 import { runLocal } from './run-local.js';
+import { followSweep } from './watch-follow.js';
 
 const VERSION = '0.1.0';
 
@@ -171,15 +172,16 @@ export function buildProgram(): Command {
     process.stderr.write(`submitted ${res.totalTrials} trials in ${res.totalShards} shards\n`);
     if (o.wait) {
       const display = new ProgressDisplay(o.quiet ? 'quiet' : undefined);
-      let last: Progress | undefined;
-      await collect<WatchResponse>(client.watch({ sweepId: res.sweepId, replay: false }), o.coordinator, (ev) => {
-        if (ev.event?.$case === 'progress') {
-          last = ev.event.value;
-          display.update(last);
-        }
+      const last = await followSweep({
+        client,
+        address: o.coordinator,
+        sweepId: res.sweepId,
+        replay: false,
+        onProgress: (p) => display.update(p),
+        onReconnecting: (why) => process.stderr.write(`lost the coordinator (${why}); reconnecting…\n`),
       });
       display.stop();
-      if (last) process.stderr.write(`${progressLine(last)}\n`);
+      process.stderr.write(`${progressLine(last)}\n`);
     }
     process.stdout.write(`${res.sweepId}\n`);
     client.close();
@@ -199,14 +201,18 @@ export function buildProgram(): Command {
   remote(program.command('watch').description('stream a sweep\'s progress and results until it ends').argument('<sweep-id>').option('--json', 'one JSON object per event').option('--replay', 'first replay results recorded so far')).action(
     async (id: string, o: TlsFlagValues & { coordinator: string; json?: boolean; replay?: boolean }) => {
       const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
-      await collect<WatchResponse>(client.watch({ sweepId: id, replay: o.replay ?? false }), o.coordinator, (ev) => {
-        if (ev.event?.$case === 'progress') {
-          const p = ev.event.value;
-          process.stdout.write(o.json ? `${JSON.stringify({ progress: { state: stateName(p.state), total: p.total, ok: p.ok, failed: p.failed, running: p.running, frontier_size: p.frontierSize } })}\n` : `${progressLine(p)}\n`);
-        } else if (ev.event?.$case === 'result') {
-          const r = toResultRow(ev.event.value);
+      await followSweep({
+        client,
+        address: o.coordinator,
+        sweepId: id,
+        replay: o.replay ?? false,
+        onProgress: (p) =>
+          process.stdout.write(o.json ? `${JSON.stringify({ progress: { state: stateName(p.state), total: p.total, ok: p.ok, failed: p.failed, running: p.running, frontier_size: p.frontierSize } })}\n` : `${progressLine(p)}\n`),
+        onResult: (res) => {
+          const r = toResultRow(res);
           process.stdout.write(o.json ? `${JSON.stringify({ result: r })}\n` : `  ${r.status} ${r.trial_id} ${JSON.stringify(r.params)} seed ${r.seed}${r.error ? `: ${r.error}` : ''}\n`);
-        }
+        },
+        onReconnecting: (why) => process.stderr.write(`lost the coordinator (${why}); reconnecting…\n`),
       });
       client.close();
     },
