@@ -2,6 +2,7 @@
 export { Worker, DEFAULT_SLOTS, type WorkerOptions, type WorkerState } from './runtime/worker.js';
 export { workerService } from './runtime/worker-service.js';
 export { getMethod, methodNames } from './methods/index.js';
+export { datasetOptionsSchema } from './datasets/index.js';
 export type { MethodDescriptor, MethodImpl, TrialInput, TrialOutput, TrialRuntime } from './methods/index.js';
 export { startMetricsServer, type MetricsServer } from './observability/metrics-server.js';
 export { fairnessReport, parsePredictionsCsv, MetricsInputError, type FairnessReport, type PredictionColumns } from './metrics/index.js';

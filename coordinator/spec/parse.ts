@@ -1,7 +1,7 @@
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { Param, Params } from '../../proto/index.js';
-import { getMethod, methodNames } from '../../worker/index.js';
+import { datasetOptionsSchema, getMethod, methodNames } from '../../worker/index.js';
 import { SpecError } from '../errors.js';
 import { axisValues, gridPoints, type Axis } from './grid.js';
 import { DEFAULT_MAX_TRIALS, specSchema } from './schema.js';
@@ -37,15 +37,18 @@ export interface SpecLimits {
 /** Parses YAML (or JSON) text and validates it; errors name the line or the path of the bad value. */
 export function parseSpecText(text: string, limits: SpecLimits = {}): ValidatedSpec {
   let data: unknown;
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  // Warnings (unresolved tags, unknown directives) are mistakes in a spec too: refuse them.
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) {
+    const pos = problem.linePos?.[0];
+    const where = pos ? `line ${pos.line}, column ${pos.col}` : 'YAML';
+    throw new SpecError([{ path: '', message: `invalid YAML at ${where}: ${problem.message.split('\n')[0]}` }], { cause: problem });
+  }
   try {
-    data = parseYaml(text, { uniqueKeys: true, prettyErrors: true, maxAliasCount: 100 });
+    data = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    if (err instanceof YAMLParseError) {
-      const pos = err.linePos?.[0];
-      const where = pos ? `line ${pos.line}, column ${pos.col}` : 'YAML';
-      throw new SpecError([{ path: '', message: `invalid YAML at ${where}: ${err.message.split('\n')[0]}` }], { cause: err });
-    }
-    throw new SpecError([{ path: '', message: `invalid YAML: ${String(err)}` }], { cause: err });
+    throw new SpecError([{ path: '', message: `invalid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` }], { cause: err });
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw SpecError.at('', `expected a mapping of spec keys (name, method, grid, ...), got ${describeValue(data)}`);
@@ -70,6 +73,11 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
     const { name, ...options } = s.dataset;
     if (!method.datasets.includes(name)) {
       throw SpecError.at('dataset.name', `method "${method.name}" does not support dataset "${name}" (supported: ${method.datasets.join(', ')})`);
+    }
+    const schema = datasetOptionsSchema(name);
+    if (schema) {
+      const r = schema.safeParse(options, { reportInput: true });
+      if (!r.success) throw new SpecError(issueMessages(r.error).map((i) => ({ path: i.path ? `dataset.${i.path}` : 'dataset', message: i.message })));
     }
     dataset = { name, options: options as Params };
   }
