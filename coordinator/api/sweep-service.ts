@@ -63,22 +63,31 @@ function watch(c: Coordinator, call: ServerWritableStream<WatchRequest, WatchRes
   const sweep = agg;
   let lastProgress = 0;
   let timer: NodeJS.Timeout | undefined;
+  let ended = false;
   const sendProgress = (): void => {
+    // A progress sent now makes a pending delayed one redundant; leaving it scheduled would let it
+    // fire after the stream ended (write after end destroys the stream and its buffered messages).
+    if (timer) clearTimeout(timer);
     timer = undefined;
+    if (ended) return;
     lastProgress = Date.now();
     call.write({ event: { $case: 'progress', value: sweep.progress() } });
   };
   const onResult = (r: TrialResult): void => {
+    if (ended) return;
     call.write({ event: { $case: 'result', value: r } });
     if (Date.now() - lastProgress >= WATCH_PROGRESS_INTERVAL_MS) sendProgress();
     else timer ??= setTimeout(sendProgress, WATCH_PROGRESS_INTERVAL_MS);
   };
   const onEnd = (p: Progress): void => {
+    if (ended) return;
     cleanup();
     call.write({ event: { $case: 'progress', value: p } });
     call.end();
   };
+  /** Nothing is written after this: the sweep ended or the client went away. */
   const cleanup = (): void => {
+    ended = true;
     if (timer) clearTimeout(timer);
     sweep.off('result', onResult);
     sweep.off('end', onEnd);
