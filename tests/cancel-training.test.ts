@@ -1,0 +1,46 @@
+import test from 'ava';
+import { CoordinatorServer, NatsServer } from '../coordinator/index.js';
+import { SweepState } from '../proto/index.js';
+import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+
+let nats: NatsServer;
+let server: CoordinatorServer;
+let worker: CliProcess | undefined;
+
+test.before(async () => {
+  nats = await startNats();
+  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null });
+});
+
+test.after.always(async () => {
+  await worker?.kill('SIGKILL');
+  await server?.close();
+  await nats?.stop();
+});
+
+test('cancel reaches the training loop: IRM trials of a million steps stop within seconds and the worker stays up', async (t) => {
+  worker = await spawnWorker(nats.url, ['--slots', '2']);
+  const c = server.coordinator;
+  const { sweepId } = await c.submit(`
+name: ${uniqueName('cancel-train')}
+method: irm
+dataset: { name: spurious, n: 2000 }
+params: { steps: 1000000, hidden: [32] }
+grid: { penalty_weight: [1, 10, 100, 1000] }
+objectives: [{ metric: test/accuracy, goal: max }]
+`);
+  const agg = c.sweep(sweepId);
+  await eventually(() => agg.running.size === 2, 60_000, 'two training trials running');
+  await eventually(() => c.listWorkers().reduce((s, w) => s + w.busy, 0) === 2, 10_000, 'the worker reports two busy slots');
+  // Let training get going (backend loaded, steps running) before cancelling.
+  await new Promise((r) => setTimeout(r, 1_500));
+  const cancelledAt = Date.now();
+  await c.cancel(sweepId);
+  t.is(agg.record.state, SweepState.SWEEP_STATE_CANCELLED);
+  await eventually(() => c.listWorkers().some((w) => w.busy === 0 && c.listWorkers().every((x) => x.busy === 0)), 15_000, 'the worker to become idle');
+  const stoppedMs = Date.now() - cancelledAt;
+  t.true(stoppedMs < 10_000, `training stopped ${stoppedMs} ms after cancel`);
+  t.log(`training stopped ${stoppedMs} ms after cancel`);
+  t.is(agg.results.size, 0, 'no cancelled trial was recorded as a result');
+  t.is(worker.proc.exitCode, null, 'the worker process is still running');
+});
