@@ -21,7 +21,13 @@ export class ManifestError extends Error {
 
 /** Renders a kustomization with `kubectl kustomize` (offline). */
 export async function kustomize(dir: string): Promise<K8sObject[]> {
-  const { stdout } = await exec('kubectl', ['kustomize', dir], { maxBuffer: 16 * 1024 * 1024, timeout: 60_000 });
+  let stdout: string;
+  try {
+    ({ stdout } = await exec('kubectl', ['kustomize', dir], { maxBuffer: 16 * 1024 * 1024, timeout: 60_000 }));
+  } catch (err) {
+    const version = await exec('kubectl', ['version', '--client']).then((r) => r.stdout.replace(/\s+/g, ' '), () => 'kubectl not found');
+    throw new ManifestError(`kubectl kustomize ${dir} failed (${version}; kustomize v5 is needed): ${err instanceof Error ? err.message : String(err)}`);
+  }
   return parseYamlDocuments(stdout, dir).map((doc, i) => {
     if (!isRecord(doc) || typeof doc.apiVersion !== 'string' || typeof doc.kind !== 'string' || !isRecord(doc.metadata) || typeof doc.metadata.name !== 'string') {
       throw new ManifestError(`${dir}: document ${i} is not a Kubernetes object`);
