@@ -48,7 +48,9 @@ objectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]
 `);
   t.is(totalTrials, trials);
   const agg = c.sweep(sweepId);
-  await eventually(() => agg.finished, 120_000, 'sweep to finish');
+  await eventually(() => agg.finished, 120_000, 'sweep to finish').catch((err: unknown) => {
+    throw new Error(`${String(err)}; progress ${JSON.stringify(agg.progress())}; worker output: ${worker?.output.slice(-3000) ?? ''}`);
+  });
   t.is(agg.record.state, SweepState.SWEEP_STATE_COMPLETED);
   const frontierRows = c.frontier(sweepId).rows.length;
 
