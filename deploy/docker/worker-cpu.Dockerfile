@@ -17,12 +17,12 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 FROM node:20-slim AS runtime-deps
 ARG TFJS_NODE=4.22.0
 WORKDIR /app
-COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 # node-gyp's tools are only a fallback for when no prebuilt addon matches; removed with this stage.
 RUN if [ "$TFJS_NODE" != "none" ]; then \
       apt-get update && apt-get install -y --no-install-recommends python3 make g++ ca-certificates && \
-      npm install --no-save --no-audit --no-fund "@tensorflow/tfjs-node@${TFJS_NODE}" && \
+      npm install --no-save --omit=dev --no-audit --no-fund "@tensorflow/tfjs-node@${TFJS_NODE}" && \
       rm -rf /var/lib/apt/lists/*; \
     fi
 

@@ -32,14 +32,14 @@ COPY --from=node /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
 RUN ln -s /usr/local/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && \
     groupadd --gid 1000 node && useradd --uid 1000 --gid node --create-home node
 WORKDIR /app
-COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # Installs the GPU build of libtensorflow with the addon; the compilers (a fallback for node-gyp
 # when no prebuilt addon matches) are removed in the same layer.
 RUN apt-get update && \
     apt-get install -y --no-install-recommends ca-certificates python3 make g++ && \
-    npm install --no-save --no-audit --no-fund "@tensorflow/tfjs-node-gpu@${TFJS_NODE_GPU}" && \
+    npm install --no-save --omit=dev --no-audit --no-fund "@tensorflow/tfjs-node-gpu@${TFJS_NODE_GPU}" && \
     apt-get purge -y python3 make g++ && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* /root/.npm && \
     chmod +x dist/coordinator/cli/main.js && ln -s /app/dist/coordinator/cli/main.js /usr/local/bin/fairsweep
 USER node
