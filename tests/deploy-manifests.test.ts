@@ -216,8 +216,11 @@ test('docker compose: images build from deploy/docker, commands use known CLI fl
 });
 
 test('Dockerfiles lint clean, use the required bases, COPY only what the build context holds, and run known CLI flags', async (t) => {
-  const { lintDockerfile } = await import('./helpers/dockerfiles.js');
+  const { lintDockerfile, dockerIgnored } = await import('./helpers/dockerfiles.js');
   const ignore = await readRepoText('.dockerignore');
+  const ignored = dockerIgnored(ignore);
+  for (const local of ['node_modules', 'worker/node_modules', 'dist', 'proto/gen', '.git', 'out', 'deploy/compose/.env', 'certs/server.key']) t.true(ignored(local), `${local} stays out of the build context`);
+  for (const needed of ['package.json', 'package-lock.json', 'proto', 'coordinator', 'worker', 'examples', 'buf.gen.yaml']) t.false(ignored(needed), `${needed} is in the build context`);
   const coordinator = await lintDockerfile('coordinator.Dockerfile', ignore);
   t.deepEqual(coordinator.problems, []);
   t.deepEqual(coordinator.finalBase, 'node:20-slim');
