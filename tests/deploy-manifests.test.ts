@@ -1,0 +1,244 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { find, kustomize, validateObject, ManifestError, type K8sObject } from './helpers/k8s-manifests.js';
+import { unknownCliFlags } from './helpers/cli-flags.js';
+import { isRecord, readRepoText, readRepoYaml, repoPath } from './helpers/repo-files.js';
+
+const exec = promisify(execFile);
+const OVERLAYS = ['cpu', 'gpu'] as const;
+
+interface Container {
+  name: string;
+  image?: string;
+  args?: string[];
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string }; fieldRef?: unknown } }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  ports?: { name?: string; containerPort: number }[];
+  resources?: { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
+  startupProbe?: Probe;
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+}
+interface Probe {
+  grpc?: { port: number; service?: string };
+  httpGet?: { port: number | string; path?: string };
+}
+interface PodSpec {
+  containers: Container[];
+  tolerations?: { key?: string }[];
+}
+
+const podSpec = (o: K8sObject): PodSpec => (o.spec as { template: { spec: PodSpec } }).template.spec;
+const container = (o: K8sObject): Container => {
+  const c = podSpec(o).containers[0];
+  if (!c) throw new Error(`${o.kind}/${o.metadata.name} has no container`);
+  return c;
+};
+const rendered = new Map<string, K8sObject[]>();
+async function overlay(name: string): Promise<K8sObject[]> {
+  let objects = rendered.get(name);
+  if (!objects) {
+    objects = await kustomize(repoPath('deploy', 'k8s', 'overlays', name));
+    rendered.set(name, objects);
+  }
+  return objects;
+}
+
+for (const name of OVERLAYS) {
+  test(`overlay ${name}: renders offline and every object passes its Kubernetes / Prometheus Operator schema`, async (t) => {
+    const objects = await overlay(name);
+    const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    for (const k of ['Namespace/fairsweep', 'StatefulSet/nats', 'Service/nats', 'Service/nats-headless', 'PodDisruptionBudget/nats', 'Deployment/fairsweep-coordinator', 'Service/fairsweep-coordinator', 'Deployment/fairsweep-worker', 'ServiceMonitor/fairsweep-coordinator', 'PodMonitor/fairsweep-worker', 'PrometheusRule/fairsweep']) {
+      t.true(kinds.includes(k), `${name} renders ${k}`);
+    }
+    for (const o of objects) {
+      await t.notThrowsAsync(validateObject(o), `${o.kind}/${o.metadata.name}`);
+      if (o.kind !== 'Namespace') t.is(o.metadata.namespace, 'fairsweep', `${o.kind}/${o.metadata.name} namespace`);
+    }
+  });
+
+  test(`overlay ${name}: pods get settings from the ConfigMap, NATS credentials from the Secret, and flags the CLI knows`, async (t) => {
+    const objects = await overlay(name);
+    const configMaps = new Map(objects.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata.name, o.data ?? {}]));
+    for (const d of ['fairsweep-coordinator', 'fairsweep-worker']) {
+      const c = container(find(objects, 'Deployment', d));
+      const from = c.envFrom?.map((e) => e.configMapRef?.name) ?? [];
+      t.is(from.length, 1);
+      const config = configMaps.get(from[0] ?? '');
+      t.truthy(config, `${d} reads a ConfigMap that is rendered (${from[0]})`);
+      const secretEnv = Object.fromEntries((c.env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
+      t.deepEqual(secretEnv, { FAIRSWEEP_NATS_USER: { name: 'fairsweep-nats', key: 'user' }, FAIRSWEEP_NATS_PASSWORD: { name: 'fairsweep-nats', key: 'password' } });
+      t.is(config?.FAIRSWEEP_NATS_URL, 'nats://nats:4222');
+      // $(VAR) in args must be defined, or Kubernetes passes the text through unchanged.
+      const defined = new Set([...Object.keys(config ?? {}), ...(c.env ?? []).map((e) => e.name)]);
+      for (const ref of (c.args ?? []).join(' ').matchAll(/\$\((\w+)\)/g)) t.true(defined.has(ref[1] ?? ''), `${d}: $(${ref[1]}) is defined`);
+      t.deepEqual(unknownCliFlags(c.args ?? []), [], `${d} args: ${(c.args ?? []).join(' ')}`);
+    }
+    const nats = container(find(objects, 'StatefulSet', 'nats'));
+    t.deepEqual(nats.env?.filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom?.secretKeyRef?.name, e.valueFrom?.secretKeyRef?.key]), [
+      ['NATS_USER', 'fairsweep-nats', 'user'],
+      ['NATS_PASSWORD', 'fairsweep-nats', 'password'],
+    ]);
+    t.false(objects.some((o) => o.kind === 'Secret'), 'no credentials are kept in the manifests');
+  });
+
+  test(`overlay ${name}: native gRPC probes on the serving ports, resources on every container`, async (t) => {
+    const objects = await overlay(name);
+    for (const [d, port] of [['fairsweep-coordinator', 50051], ['fairsweep-worker', 50061]] as const) {
+      const c = container(find(objects, 'Deployment', d));
+      const grpcArg = (c.args ?? [])[(c.args ?? []).indexOf('--grpc') + 1];
+      t.is(grpcArg, `0.0.0.0:${port}`, `${d} serves gRPC on ${port}`);
+      t.true(c.ports?.some((p) => p.name === 'grpc' && p.containerPort === port));
+      for (const probe of [c.startupProbe, c.readinessProbe, c.livenessProbe]) t.is(probe?.grpc?.port, port, `${d} probes gRPC health on ${port}`);
+      t.regex(c.readinessProbe?.grpc?.service ?? '', /^fairsweep\.v1\.(Sweep|Worker)Service$/);
+    }
+    for (const o of objects.filter((x) => x.kind === 'Deployment' || x.kind === 'StatefulSet')) {
+      for (const c of podSpec(o).containers) {
+        for (const r of ['cpu', 'memory']) {
+          t.truthy(c.resources?.requests?.[r], `${o.metadata.name}/${c.name} requests ${r}`);
+          t.truthy(c.resources?.limits?.[r], `${o.metadata.name}/${c.name} limits ${r}`);
+        }
+      }
+    }
+  });
+
+  test(`overlay ${name}: monitors select the coordinator Service and worker pods by their metrics port`, async (t) => {
+    const objects = await overlay(name);
+    const sm = find(objects, 'ServiceMonitor', 'fairsweep-coordinator').spec as { selector: { matchLabels: Record<string, string> }; endpoints: { port: string }[] };
+    const svc = find(objects, 'Service', 'fairsweep-coordinator');
+    t.true(Object.entries(sm.selector.matchLabels).every(([k, v]) => svc.metadata.labels?.[k] === v), 'ServiceMonitor selects the coordinator Service');
+    t.true((svc.spec as { ports: { name: string; port: number }[] }).ports.some((p) => p.name === sm.endpoints[0]?.port && p.port === 9464));
+    const pm = find(objects, 'PodMonitor', 'fairsweep-worker').spec as { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string }[] };
+    const worker = find(objects, 'Deployment', 'fairsweep-worker');
+    const podLabels = (worker.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+    t.true(Object.entries(pm.selector.matchLabels).every(([k, v]) => podLabels[k] === v), 'PodMonitor selects worker pods');
+    const c = container(worker);
+    t.true(c.ports?.some((p) => p.name === pm.podMetricsEndpoints[0]?.port && p.containerPort === 9465));
+    t.is((c.args ?? [])[(c.args ?? []).indexOf('--metrics') + 1], '0.0.0.0:9465');
+    const rule = find(objects, 'PrometheusRule', 'fairsweep').spec;
+    t.deepEqual(rule, await readRepoYaml('deploy', 'prometheus', 'alerts.yml'), 'PrometheusRule carries the groups of deploy/prometheus/alerts.yml');
+  });
+}
+
+test('NATS: a 3-server JetStream cluster with routes to every server, a PVC each, and a config nats-server accepts', async (t) => {
+  const objects = await overlay('gpu');
+  const sts = find(objects, 'StatefulSet', 'nats');
+  const spec = sts.spec as { replicas: number; serviceName: string; volumeClaimTemplates: { metadata: { name: string }; spec: { resources: { requests: { storage: string } } } }[] };
+  t.is(spec.replicas, 3);
+  t.is(find(objects, 'Service', spec.serviceName).spec?.clusterIP, 'None');
+  t.is(spec.volumeClaimTemplates[0]?.metadata.name, 'data');
+  t.truthy(spec.volumeClaimTemplates[0]?.spec.resources.requests.storage);
+  const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('nats-config'));
+  const conf = configMap?.data?.['nats.conf'] ?? '';
+  const routes = [...conf.matchAll(/nats:\/\/(nats-\d+)\.nats-headless:6222/g)].map((m) => m[1]);
+  t.deepEqual(routes, ['nats-0', 'nats-1', 'nats-2'], 'one route per StatefulSet pod');
+  t.regex(conf, /jetstream\s*\{[^}]*store_dir:\s*\/data/);
+  t.regex(conf, /authorization\s*\{[^}]*user:\s*\$NATS_USER[^}]*password:\s*\$NATS_PASSWORD/);
+  const probes = container(sts);
+  t.is(probes.livenessProbe?.httpGet?.path, '/healthz?js-enabled-only=true');
+  const dir = await mkdtemp(join(tmpdir(), 'fairsweep-natsconf-'));
+  try {
+    await writeFile(join(dir, 'nats.conf'), conf);
+    const env = { ...process.env, SERVER_NAME: 'nats-0', NATS_USER: 'u', NATS_PASSWORD: 'p' };
+    const { stdout, stderr } = await exec('nats-server', ['-t', '-c', join(dir, 'nats.conf')], { env, timeout: 30_000 });
+    t.regex(stdout + stderr, /is valid/);
+    await writeFile(join(dir, 'broken.conf'), conf.replace('jetstream {', 'jetstream {\n  store_dir: [broken'));
+    await t.throwsAsync(exec('nats-server', ['-t', '-c', join(dir, 'broken.conf')], { env, timeout: 30_000 }), undefined, 'nats-server rejects a broken config');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('GPU overlay: each worker requests one nvidia.com/gpu, tolerates GPU nodes and passes --gpu 0; CPU overlay requests none', async (t) => {
+  const gpu = container(find(await overlay('gpu'), 'Deployment', 'fairsweep-worker'));
+  t.is(Number(gpu.resources?.limits?.['nvidia.com/gpu']), 1);
+  t.is(Number(gpu.resources?.requests?.['nvidia.com/gpu']), 1);
+  t.deepEqual((gpu.args ?? []).slice((gpu.args ?? []).indexOf('--gpu'), (gpu.args ?? []).indexOf('--gpu') + 2), ['--gpu', '0']);
+  t.regex(gpu.image ?? '', /worker-gpu/);
+  t.true(podSpec(find(await overlay('gpu'), 'Deployment', 'fairsweep-worker')).tolerations?.some((x) => x.key === 'nvidia.com/gpu') ?? false);
+  const cpu = container(find(await overlay('cpu'), 'Deployment', 'fairsweep-worker'));
+  t.is(cpu.resources?.limits?.['nvidia.com/gpu'], undefined);
+  t.false((cpu.args ?? []).includes('--gpu'));
+  t.regex(cpu.image ?? '', /worker-cpu/);
+});
+
+test('a broken manifest is rejected by the schema check', async (t) => {
+  const objects = await overlay('cpu');
+  const deployment = structuredClone(find(objects, 'Deployment', 'fairsweep-worker'));
+  (deployment.spec as Record<string, unknown>).replicas = 'four';
+  const err = await t.throwsAsync(validateObject(deployment), { instanceOf: ManifestError });
+  t.regex(err?.message ?? '', /Deployment\/fairsweep-worker.*replicas must be integer/);
+  const noImage = structuredClone(find(objects, 'StatefulSet', 'nats'));
+  podSpec(noImage).containers[0] = { name: 'nats', ports: [{ containerPort: 'client' as unknown as number }] };
+  await t.throwsAsync(validateObject(noImage), { instanceOf: ManifestError, message: /containerPort must be integer/ });
+  const monitor = structuredClone(find(objects, 'ServiceMonitor', 'fairsweep-coordinator'));
+  (monitor.spec as Record<string, unknown>).endpoints = [{ port: 9464 }];
+  await t.throwsAsync(validateObject(monitor), { instanceOf: ManifestError, message: /endpoints\/0\/port must be string/ });
+  await t.throwsAsync(validateObject({ ...deployment, apiVersion: 'apps/v9' }), { instanceOf: ManifestError, message: /no schema/ });
+});
+
+test('docker compose file passes the Compose Specification schema; a broken one does not', async (t) => {
+  const { composeValidator } = await import('./helpers/compose-schema.js');
+  const validate = await composeValidator();
+  const compose = await readRepoYaml('deploy', 'compose', 'docker-compose.yml');
+  t.deepEqual(validate(compose), []);
+  if (!isRecord(compose) || !isRecord(compose.services)) return t.fail('no services');
+  t.deepEqual(Object.keys(compose.services).sort(), ['coordinator', 'grafana', 'nats', 'prometheus', 'worker', 'worker-gpu']);
+  const broken = structuredClone(compose) as { services: Record<string, Record<string, unknown>> };
+  broken.services.worker!.deploy = { replicas: 'many', resource: {} };
+  const errors = validate(broken);
+  t.true(errors.some((e) => e.includes('/services/worker/deploy')), errors.join('\n'));
+  t.true(validate({ ...broken, servics: {} }).length > 0, 'unknown top-level key');
+});
+
+test('docker compose: images build from deploy/docker, commands use known CLI flags, mounted files exist, JetStream is on', async (t) => {
+  const compose = (await readRepoYaml('deploy', 'compose', 'docker-compose.yml')) as { services: Record<string, { build?: { context: string; dockerfile: string }; command?: string[] | string; volumes?: string[]; deploy?: { replicas?: unknown; resources?: { reservations?: { devices?: { capabilities: string[]; count: number }[] } } } }> };
+  const composeDir = repoPath('deploy', 'compose');
+  for (const [name, s] of Object.entries(compose.services)) {
+    if (s.build) t.true(existsSync(join(composeDir, s.build.context, s.build.dockerfile)), `${name}: ${s.build.dockerfile}`);
+    for (const v of s.volumes ?? []) {
+      const src = v.split(':')[0] ?? '';
+      if (src.startsWith('.')) t.true(existsSync(join(composeDir, src)), `${name} mounts ${src}`);
+    }
+    if (name === 'coordinator' || name.startsWith('worker')) {
+      t.true(Array.isArray(s.command));
+      t.deepEqual(unknownCliFlags(s.command as string[]), [], `${name} command`);
+    }
+  }
+  t.true((compose.services.nats?.command as string[]).includes('--jetstream'));
+  t.deepEqual(compose.services['worker-gpu']?.deploy?.resources?.reservations?.devices?.[0], { driver: 'nvidia', count: 1, capabilities: ['gpu'] });
+  t.true((compose.services['worker-gpu']?.command as string[]).join(' ').includes('--gpu 0'));
+});
+
+test('Dockerfiles lint clean, use the required bases, COPY only what the build context holds, and run known CLI flags', async (t) => {
+  const { lintDockerfile, dockerIgnored } = await import('./helpers/dockerfiles.js');
+  const ignore = await readRepoText('.dockerignore');
+  const ignored = dockerIgnored(ignore);
+  for (const local of ['node_modules', 'worker/node_modules', 'dist', 'proto/gen', '.git', 'out', 'deploy/compose/.env', 'certs/server.key']) t.true(ignored(local), `${local} stays out of the build context`);
+  for (const needed of ['package.json', 'package-lock.json', 'proto', 'coordinator', 'worker', 'examples', 'buf.gen.yaml']) t.false(ignored(needed), `${needed} is in the build context`);
+  const coordinator = await lintDockerfile('coordinator.Dockerfile', ignore);
+  t.deepEqual(coordinator.problems, []);
+  t.deepEqual(coordinator.finalBase, 'node:20-slim');
+  t.deepEqual(coordinator.cmd[0], 'coordinator');
+  const cpu = await lintDockerfile('worker-cpu.Dockerfile', ignore);
+  t.deepEqual(cpu.problems, []);
+  t.is(cpu.finalBase, 'node:20-slim');
+  t.regex(cpu.text, /npm install [^\n]*@tensorflow\/tfjs-node@\$\{TFJS_NODE\}/);
+  const gpu = await lintDockerfile('worker-gpu.Dockerfile', ignore);
+  t.deepEqual(gpu.problems, []);
+  t.regex(gpu.finalBase, /^nvidia\/cuda:11\.8\.\d+-cudnn8-runtime-/, 'CUDA 11.8 with cuDNN 8 for tfjs-node-gpu 4.22');
+  t.is(gpu.args.TFJS_NODE_GPU, '4.22.0');
+  t.regex(gpu.text, /npm install [^\n]*@tensorflow\/tfjs-node-gpu@\$\{TFJS_NODE_GPU\}/);
+  const pkg = JSON.parse(await readRepoText('package.json')) as { peerDependencies: Record<string, string> };
+  t.is(pkg.peerDependencies['@tensorflow/tfjs-node-gpu'], `^${gpu.args.TFJS_NODE_GPU}`, 'the image installs the version package.json supports');
+  t.deepEqual(gpu.cmd.slice(gpu.cmd.indexOf('--gpu'), gpu.cmd.indexOf('--gpu') + 2), ['--gpu', '0']);
+  const broken = await lintDockerfile('coordinator.Dockerfile', ignore, (text) => text.replace('EXPOSE 50051 9464', 'EXPOSE grpc').replace('COPY proto ./proto', 'COPY protos ./proto').replace('"--grpc"', '"--grcp"'));
+  t.true(broken.problems.some((p) => /containerPort|port/i.test(p)), broken.problems.join('\n'));
+  t.true(broken.problems.some((p) => p.includes('protos')), broken.problems.join('\n'));
+  t.true(broken.problems.some((p) => p.includes('--grcp')), broken.problems.join('\n'));
+});
