@@ -182,7 +182,12 @@ export class Worker {
         const iter = await kv.watch();
         this.watchStop = () => iter.stop();
         for await (const e of iter) this.onSweepEntry(e);
-        return;
+        // The watch ended without being stopped (e.g. its consumer was lost): watch again; the
+        // bucket's current values are replayed and applying them twice is harmless.
+        if (this.state === 'starting' || this.state === 'running') {
+          this.log.warn('sweeps watch ended; watching again');
+          await new Promise((r) => setTimeout(r, 250));
+        }
       } catch (err) {
         // The bucket does not exist until a coordinator has started: try again shortly.
         this.log.debug('sweeps bucket not available yet', { error: errorText(err) });
