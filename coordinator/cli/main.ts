@@ -12,6 +12,8 @@ import { addNatsFlags, addTlsFlags, natsOptionsFrom, tlsOptionsFrom, type NatsFl
 import { ProgressDisplay, type DisplayMode } from './progress-display.js';
 import { resultsToCsv, toFrontierDocument, toResultRow } from './result-format.js';
 import { runLocal } from './run-local.js';
+import { reportCommand } from './report-command.js';
+import { ReportError } from '../report/index.js';
 
 const VERSION = '0.1.0';
 
@@ -252,6 +254,20 @@ export function buildProgram(): Command {
     },
   );
 
+  addTlsFlags(
+    program
+      .command('report')
+      .description('write report.html for a sweep: from a results.jsonl and its spec, or fetched from a coordinator')
+      .argument('<source>', 'results.jsonl (with --spec) or a sweep id (with --coordinator)')
+      .option('--spec <file>', 'the sweep spec (YAML) the results file came from')
+      .option('--coordinator <host:port>', 'coordinator gRPC address to fetch the sweep from', process.env.FAIRSWEEP_COORDINATOR)
+      .option('--out <file>', 'report file', 'report.html'),
+  ).action(async (source: string, o: TlsFlagValues & { spec?: string; coordinator?: string; out: string }) => {
+    const tls = tlsOptionsFrom(o);
+    const path = await reportCommand(source, { out: o.out, ...(o.spec !== undefined ? { spec: o.spec } : {}), ...(o.coordinator ? { coordinator: o.coordinator } : {}), ...(tls ? { tls } : {}) });
+    process.stdout.write(`${path}\n`);
+  });
+
   program
     .command('frontier')
     .description('Pareto frontier of a results.jsonl file, as JSON')
@@ -285,7 +301,7 @@ export function buildProgram(): Command {
 /** One line for the user; a stack trace only with FAIRSWEEP_DEBUG=1. */
 function reportError(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-  const known = err instanceof CliError || err instanceof SpecError || err instanceof MetricsInputError || (err instanceof Error && ['LaunchError', 'RangeError', 'TypeError', 'DatasetError'].includes(err.name));
+  const known = err instanceof CliError || err instanceof SpecError || err instanceof MetricsInputError || err instanceof ReportError || (err instanceof Error && ['LaunchError', 'RangeError', 'TypeError', 'DatasetError'].includes(err.name));
   const msg = err instanceof SpecError ? `invalid spec: ${err.message}` : err instanceof Error ? err.message : String(err);
   process.stderr.write(`fairsweep: error: ${msg.split('\n')[0]}\n`);
   if (process.env.FAIRSWEEP_DEBUG && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
