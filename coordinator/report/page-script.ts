@@ -36,7 +36,7 @@ export const PAGE_SCRIPT = String.raw`
   function paramText(t, keys) {
     return keys.map(function (k) { return k + '=' + val(t.params[k]); }).join(', ');
   }
-  function axisLabel(m) { return m + (goals[m] === 'min' ? ' (min \u2193)' : ' (max \u2191)'); }
+  function axisLabel(m) { return m + (goals[m] === 'min' ? ' (min)' : ' (max)'); }
 
   /** Non-dominated points for two objectives; identical vectors on the frontier are all kept. */
   function pareto2(points, gx, gy) {
@@ -107,7 +107,7 @@ export const PAGE_SCRIPT = String.raw`
       xAxis: { type: 'value', name: axisLabel(x), nameLocation: 'middle', nameGap: 35, scale: true },
       yAxis: { type: 'value', name: axisLabel(y), nameLocation: 'middle', nameGap: 50, scale: true },
       series: [
-        { id: 'dominated', name: 'dominated', type: 'scatter', symbolSize: 9, itemStyle: { color: '#7f8c9a', opacity: 0.35 },
+        { id: 'dominated', name: 'dominated', type: 'scatter', symbolSize: 9, itemStyle: { color: '#52606d', opacity: 0.45 },
           data: dominated.map(function (p) { return [p.x, p.y, p.id]; }) },
         { id: 'frontier', name: 'frontier', type: 'scatter', symbolSize: 13, z: 3, itemStyle: { color: '#d9480f', opacity: 1, borderColor: '#fff', borderWidth: 1 },
           data: front.map(function (p) { return [p.x, p.y, p.id]; }) },
@@ -195,7 +195,9 @@ export const PAGE_SCRIPT = String.raw`
         cols.forEach(function (k) { tr.appendChild(el('td', num(g.metrics[k]), 'num')); });
         body.appendChild(tr);
       });
-      box.appendChild(table);
+      var wrap = el('div', null, 'scroll');
+      wrap.appendChild(table);
+      box.appendChild(wrap);
     }
     var details = el('details');
     details.appendChild(el('summary', 'all metrics of this trial'));

@@ -56,7 +56,7 @@ export interface ReportInput {
 }
 
 /** Metrics that are better small: fairness gaps, errors, losses, calibration error, false positives. */
-const SMALLER_IS_BETTER = /(difference|gap|disparity|violation|error|loss|ece|fpr|fnr|penalty|time|_ms$|seconds)/i;
+const SMALLER_IS_BETTER = /(difference|gap|disparity|violation|error|loss|penalty|(^|[/_])(ece|fpr|fnr|time|seconds|cost)($|_)|_ms$)/i;
 
 /** The direction a metric that is not an objective is shown with, guessed from its name. */
 export function guessGoal(metric: string): 'max' | 'min' {
