@@ -221,3 +221,28 @@ test('run shows live progress lines (done/total, running, failed, throughput, ET
   t.is(doc.total, 9);
   t.is(doc.report, join(dir, 'quiet', 'report.html'));
 });
+
+test.serial('watch follows a sweep across a coordinator restart, each result once', async (t) => {
+  const first = spawnCli(['coordinator', '--nats', nats.url, '--grpc', '127.0.0.1:0', '--metrics', 'none']);
+  const addr = (await first.waitFor(/grpc=(\S+)/))[1]!;
+  let second: CliProcess | undefined;
+  try {
+    const submitted = await cli(['submit', await spec(`name: ${uniqueName('rewatch')}\nmethod: sleep\nparams: { duration_ms: 600 }\ngrid: { x: { linspace: [0, 1, 30] } }\nobjectives: [{ metric: score, goal: max }]\n`), '--coordinator', addr, '-q']);
+    const id = submitted.stdout.trim();
+    const watch = spawnCli(['watch', id, '--coordinator', addr, '--json']);
+    await watch.waitFor(/("result"[\s\S]*){3}/, 30_000);
+    await first.kill('SIGKILL');
+    await new Promise((res) => setTimeout(res, 1000));
+    second = spawnCli(['coordinator', '--nats', nats.url, '--grpc', addr, '--metrics', 'none']);
+    await second.waitFor(/grpc=/);
+    const exit = await watch.exited;
+    t.is(exit.code, 0, watch.output);
+    t.regex(watch.output, /cannot reach the coordinator at .*; reconnecting/);
+    const ids = watch.output.split('\n').filter((l) => l.startsWith('{"result"')).map((l) => (JSON.parse(l) as { result: { trial_id: string } }).result.trial_id);
+    t.is(ids.length, 30);
+    t.is(new Set(ids).size, 30);
+    t.regex(watch.output.trim().split('\n').at(-1)!, /"state":"completed"/);
+  } finally {
+    await Promise.all([first.kill('SIGKILL'), second?.kill('SIGKILL')]);
+  }
+});
