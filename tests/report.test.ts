@@ -135,14 +135,24 @@ test.serial('report.html: one mark per trial, the sweep frontier highlighted, no
     `(() => { const c = window.fairsweepReport.chart; return c.convertToPixel({ seriesIndex: 0 }, [${target.metrics['test/accuracy']}, ${target.metrics['test/worst_group_accuracy']}]); })()`,
   )) as [number, number];
   const box = await (await page.$('#chart'))!.boundingBox();
+  // Hovering shows the trial's params and metrics in a tooltip.
+  await page.mouse.move(box!.x + xy[0], box!.y + xy[1]);
+  await page.waitForFunction(`document.querySelector('#chart').innerText.includes(${JSON.stringify(target.trial_id)})`, { timeout: 10_000 });
+  const tip = (await page.$eval('#chart', (e) => (e as unknown as { innerText: string }).innerText));
+  t.true(tip.includes(`penalty_weight = ${String(target.params.penalty_weight)}`), tip);
+  t.true(tip.includes('test/accuracy = '), tip);
   await page.mouse.click(box!.x + xy[0], box!.y + xy[1]);
   await page.waitForFunction(`document.querySelector('#trial h3')?.textContent === ${JSON.stringify(target.trial_id)}`, { timeout: 10_000 });
   t.is(await page.$$eval('#trial table.groups tbody tr', (trs) => trs.length), target.group_metrics.length);
   t.true(target.group_metrics.length > 0);
 
-  // Click a frontier table row.
+  // Click a frontier table row, or reach one with the keyboard.
   await page.click(`#frontier-table tbody tr:nth-child(2)`);
   t.is(await page.$eval('#trial h3', (e) => e.textContent), frontierIds[1]);
+  await page.focus(`#frontier-table tbody tr:nth-child(1)`);
+  await page.keyboard.press('Enter');
+  t.is(await page.$eval('#trial h3', (e) => e.textContent), frontierIds[0]);
+  await page.click(`#frontier-table tbody tr:nth-child(2)`);
 
   const shot = join(dir, 'report.png');
   await page.screenshot({ path: shot, fullPage: true });

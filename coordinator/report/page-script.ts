@@ -154,7 +154,9 @@ export const PAGE_SCRIPT = String.raw`
       data.varying_params.forEach(function (k) { tr.appendChild(el('td', val(t.params[k]))); });
       tr.appendChild(el('td', t.seed));
       data.objectives.forEach(function (o) { tr.appendChild(el('td', num(t.metrics[o.metric]), 'num')); });
+      tr.tabIndex = 0;
       tr.addEventListener('click', function () { select(id); });
+      tr.addEventListener('keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(id); } });
       body.appendChild(tr);
     });
     if (failed.length) {
