@@ -128,9 +128,13 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
     const state = SweepState[final.state].replace('SWEEP_STATE_', '').toLowerCase();
     const summary = formatSummary(sweepId, state, rows, frontier, (Date.now() - started) / 1000);
     await writeFile(join(outDir, 'summary.txt'), summary);
-    const report = await writeReport(join(outDir, 'report.html'), { sweepId, name: spec.name, specYaml: specText, trials: rows, frontier });
+    // The results are written already: a report that cannot be built is a warning, not a failed run.
+    const report = await writeReport(join(outDir, 'report.html'), { sweepId, name: spec.name, specYaml: specText, trials: rows, frontier }).catch((err: unknown) => {
+      process.stderr.write(`fairsweep: warning: report.html not written: ${err instanceof Error ? err.message : String(err)}\n`);
+      return null;
+    });
     if (o.json) process.stdout.write(`${JSON.stringify({ sweep_id: sweepId, state, total: final.total, ok: final.ok, failed: final.failed, frontier_size: frontier.frontier.length, hypervolume: frontier.hypervolume, out: outDir, report })}\n`);
-    else process.stdout.write(`${summary}\nwrote ${join(outDir, 'results.jsonl')}, frontier.json, summary.txt, report.html\n`);
+    else process.stdout.write(`${summary}\nwrote ${join(outDir, 'results.jsonl')}, frontier.json, summary.txt${report ? ', report.html' : ''}\n`);
     return final.state === SweepState.SWEEP_STATE_COMPLETED ? 0 : 130;
   } finally {
     await cleanup();
