@@ -20,7 +20,9 @@ export function call<Req, Res>(client: SweepServiceClient, fn: Unary<Req, Res>, 
 
 export function rpcError(err: ServiceError, address: string): CliError {
   if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {
-    return new CliError(`cannot reach the coordinator at ${address} (${err.details || err.message}); is it running? Start one with: fairsweep coordinator --nats URL --grpc ${address}`);
+    return new CliError(
+      `cannot reach the coordinator at ${address} (${err.details || err.message}); is \`fairsweep coordinator\` running at ${address}? Start it with \`fairsweep coordinator --nats nats://HOST:4222 --grpc ${address}\`, or point --coordinator (FAIRSWEEP_COORDINATOR) at the address it printed`,
+    );
   }
   if (err.code === status.UNAUTHENTICATED || err.code === status.PERMISSION_DENIED) {
     return new CliError(`the coordinator at ${address} refused the call: ${err.details}; check --tls-ca/--tls-cert/--tls-key`);

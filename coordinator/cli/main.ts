@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError as CommanderArgError } from 'commander';
-import { Goal, SweepState, createLogger, DEFAULT_NATS_URL, type Progress } from '../../proto/index.js';
+import { Goal, createLogger, DEFAULT_NATS_URL } from '../../proto/index.js';
 import { SpecError } from '../errors.js';
 import { fairnessReport, parsePredictionsCsv, MetricsInputError, WorkerServer } from '../../worker/index.js';
 import { CoordinatorServer } from '../serve.js';
 import { CliError } from './cli-error.js';
-import { call, collect, sweepClient } from './client.js';
 import { frontierOfRows, parseObjectiveArg, parseReferenceArg, readResultsJsonl, type ObjectiveArg } from './frontier-file.js';
 import { addNatsFlags, addTlsFlags, natsOptionsFrom, tlsOptionsFrom, type NatsFlagValues, type TlsFlagValues } from './nats-flags.js';
-import { ProgressDisplay, type DisplayMode } from './progress-display.js';
-import { resultsToCsv, toFrontierDocument, toResultRow } from './result-format.js';
+import type { DisplayMode } from './progress-display.js';
 import { runLocal } from './run-local.js';
-import { followSweep } from './watch-follow.js';
+import { addRemoteCommands } from './remote-commands.js';
+import { withNatsHint } from './hints.js';
+import { ReportError } from '../report/index.js';
 
 const VERSION = '0.1.0';
 
@@ -28,13 +28,6 @@ function displayMode(o: { quiet?: boolean; progress?: string }): DisplayMode {
   if (o.quiet) return 'quiet';
   if (o.progress === 'bar' || o.progress === 'lines' || o.progress === 'quiet') return o.progress;
   return process.stderr.isTTY ? 'bar' : 'lines';
-}
-
-const stateName = (s: SweepState): string => SweepState[s].replace('SWEEP_STATE_', '').toLowerCase();
-
-function progressLine(p: Progress): string {
-  const hv = p.hypervolume !== undefined ? ` hypervolume ${p.hypervolume.toPrecision(5)}` : '';
-  return `${p.sweepId} ${stateName(p.state)}: ${p.ok + p.failed}/${p.total} done (ok ${p.ok}, failed ${p.failed}, running ${p.running}), frontier ${p.frontierSize}${hv}`;
 }
 
 /** Blocks until SIGTERM/SIGINT, then runs `close` once; a second signal exits at once. */
@@ -103,8 +96,9 @@ export function buildProgram(): Command {
       true,
     ),
   ).action(async (o: NatsFlagValues & TlsFlagValues & { grpc: string; metrics: string; replicas: number; maxTrials: number; ackWait: number }) => {
-    const server = await CoordinatorServer.start({
-      nats: natsOptionsFrom(o, o.nats ?? DEFAULT_NATS_URL),
+    const natsUrl = o.nats ?? DEFAULT_NATS_URL;
+    const server = await withNatsHint(natsUrl, () => CoordinatorServer.start({
+      nats: natsOptionsFrom(o, natsUrl),
       grpc: o.grpc,
       metrics: o.metrics === 'none' ? null : o.metrics,
       replicas: o.replicas,
@@ -112,7 +106,7 @@ export function buildProgram(): Command {
       ackWaitMs: o.ackWait,
       tls: tlsOptionsFrom(o),
       log: createLogger({ component: 'coordinator' }),
-    });
+    }));
     process.stdout.write(`coordinator listening grpc=${server.grpcAddress} metrics=${server.metricsPort !== undefined ? `${o.metrics.split(':').slice(0, -1).join(':') || '127.0.0.1'}:${server.metricsPort}` : 'none'}\n`);
     await untilSignal(() => server.close());
   });
@@ -134,8 +128,9 @@ export function buildProgram(): Command {
   ).action(async (o: NatsFlagValues & TlsFlagValues & { slots: number; gpu?: number; grpc: string; metrics: string; backend: string; id?: string; drainTimeout: number }) => {
     const backends = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', 'none'];
     if (!backends.includes(o.backend)) throw new CliError(`--backend: expected one of ${backends.join(', ')}, got "${o.backend}"`);
-    const server = await WorkerServer.start({
-      nats: natsOptionsFrom(o, o.nats ?? DEFAULT_NATS_URL),
+    const natsUrl = o.nats ?? DEFAULT_NATS_URL;
+    const server = await withNatsHint(natsUrl, () => WorkerServer.start({
+      nats: natsOptionsFrom(o, natsUrl),
       slots: o.slots,
       ...(o.gpu !== undefined ? { gpu: o.gpu } : {}),
       ...(o.id ? { id: o.id } : {}),
@@ -145,118 +140,13 @@ export function buildProgram(): Command {
       tls: tlsOptionsFrom(o),
       drainTimeoutMs: o.drainTimeout,
       log: createLogger({ component: 'worker' }),
-    });
+    }));
     const w = server.worker;
     process.stdout.write(`worker ${w.id} running backend=${w.backendName} slots=${w.slots} grpc=${server.grpcPort ?? 'none'} metrics=${server.metricsPort ?? 'none'}\n`);
     await Promise.race([untilSignal(() => server.close()), server.closed]);
   });
 
-  const remote = (cmd: Command): Command => addTlsFlags(cmd.requiredOption('--coordinator <host:port>', 'coordinator gRPC address', process.env.FAIRSWEEP_COORDINATOR));
-
-  remote(
-    program
-      .command('submit')
-      .description('submit a sweep spec to a coordinator; prints the sweep id as the last line')
-      .argument('<spec>', 'sweep spec (YAML)')
-      .option('--wait', 'follow progress until the sweep ends')
-      .option('-q, --quiet', 'no progress display'),
-  ).action(async (spec: string, o: TlsFlagValues & { coordinator: string; wait?: boolean; quiet?: boolean }) => {
-    let text: string;
-    try {
-      text = await readFile(spec, 'utf8');
-    } catch (err) {
-      throw new CliError(`${spec}: cannot read the spec (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
-    const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
-    const res = await call(client, client.submit, { specYaml: text }, o.coordinator);
-    process.stderr.write(`submitted ${res.totalTrials} trials in ${res.totalShards} shards\n`);
-    if (o.wait) {
-      const display = new ProgressDisplay(o.quiet ? 'quiet' : undefined);
-      const last = await followSweep({
-        client,
-        address: o.coordinator,
-        sweepId: res.sweepId,
-        replay: false,
-        onProgress: (p) => display.update(p),
-        onReconnecting: (why) => process.stderr.write(`lost the coordinator (${why}); reconnecting…\n`),
-      });
-      display.stop();
-      process.stderr.write(`${progressLine(last)}\n`);
-    }
-    process.stdout.write(`${res.sweepId}\n`);
-    client.close();
-  });
-
-  remote(program.command('status').description('show a sweep\'s progress').argument('<sweep-id>').option('--json', 'print JSON')).action(
-    async (id: string, o: TlsFlagValues & { coordinator: string; json?: boolean }) => {
-      const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
-      const res = await call(client, client.get, { sweepId: id }, o.coordinator);
-      client.close();
-      const p = res.progress;
-      if (!p) throw new CliError(`no progress for sweep ${id}`);
-      process.stdout.write(o.json ? `${JSON.stringify({ sweep_id: p.sweepId, state: stateName(p.state), total: p.total, ok: p.ok, failed: p.failed, running: p.running, frontier_size: p.frontierSize, hypervolume: p.hypervolume ?? null })}\n` : `${progressLine(p)}\n`);
-    },
-  );
-
-  remote(program.command('watch').description('stream a sweep\'s progress and results until it ends').argument('<sweep-id>').option('--json', 'one JSON object per event').option('--replay', 'first replay results recorded so far')).action(
-    async (id: string, o: TlsFlagValues & { coordinator: string; json?: boolean; replay?: boolean }) => {
-      const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
-      await followSweep({
-        client,
-        address: o.coordinator,
-        sweepId: id,
-        replay: o.replay ?? false,
-        onProgress: (p) =>
-          process.stdout.write(o.json ? `${JSON.stringify({ progress: { state: stateName(p.state), total: p.total, ok: p.ok, failed: p.failed, running: p.running, frontier_size: p.frontierSize } })}\n` : `${progressLine(p)}\n`),
-        onResult: (res) => {
-          const r = toResultRow(res);
-          process.stdout.write(o.json ? `${JSON.stringify({ result: r })}\n` : `  ${r.status} ${r.trial_id} ${JSON.stringify(r.params)} seed ${r.seed}${r.error ? `: ${r.error}` : ''}\n`);
-        },
-        onReconnecting: (why) => process.stderr.write(`lost the coordinator (${why}); reconnecting…\n`),
-      });
-      client.close();
-    },
-  );
-
-  remote(program.command('cancel').description('cancel a sweep: running trials stop, queued shards are removed').argument('<sweep-id>')).action(
-    async (id: string, o: TlsFlagValues & { coordinator: string }) => {
-      const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
-      const res = await call(client, client.cancel, { sweepId: id }, o.coordinator);
-      client.close();
-      if (res.progress) process.stdout.write(`${progressLine(res.progress)}\n`);
-    },
-  );
-
-  remote(program.command('results').description('print a sweep\'s recorded trial results').argument('<sweep-id>').option('--format <format>', 'jsonl | csv', 'jsonl')).action(
-    async (id: string, o: TlsFlagValues & { coordinator: string; format: string }) => {
-      if (o.format !== 'jsonl' && o.format !== 'csv') throw new CliError(`--format: expected jsonl or csv, got "${o.format}"`);
-      const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
-      const rows = (await collect(client.results({ sweepId: id }), o.coordinator)).flatMap((r) => (r.result ? [toResultRow(r.result)] : []));
-      client.close();
-      process.stdout.write(o.format === 'csv' ? resultsToCsv(rows) : rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
-    },
-  );
-
-  remote(program.command('workers').description('list the workers connected to a coordinator').option('--json', 'print JSON')).action(
-    async (o: TlsFlagValues & { coordinator: string; json?: boolean }) => {
-      const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
-      const res = await call(client, client.listWorkers, {}, o.coordinator);
-      client.close();
-      for (const w of res.workers) {
-        process.stdout.write(o.json ? `${JSON.stringify(w)}\n` : `${w.id} ${w.state} backend=${w.backend} gpu=${w.gpu} busy=${w.busy}/${w.slots} trials=${w.trialsDone} grpc=${w.grpcAddress || 'none'}\n`);
-      }
-    },
-  );
-
-  remote(program.command('frontier-of').description('fetch a sweep\'s frontier from a coordinator as JSON').argument('<sweep-id>')).action(
-    async (id: string, o: TlsFlagValues & { coordinator: string }) => {
-      const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
-      const res = await call(client, client.frontier, { sweepId: id, objectives: [], reference: [] }, o.coordinator);
-      client.close();
-      if (!res.frontier) throw new CliError(`no frontier for sweep ${id}`);
-      process.stdout.write(`${JSON.stringify(toFrontierDocument(res.frontier), null, 2)}\n`);
-    },
-  );
+  addRemoteCommands(program);
 
   program
     .command('frontier')
@@ -291,7 +181,7 @@ export function buildProgram(): Command {
 /** One line for the user; a stack trace only with FAIRSWEEP_DEBUG=1. */
 function reportError(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-  const known = err instanceof CliError || err instanceof SpecError || err instanceof MetricsInputError || (err instanceof Error && ['LaunchError', 'RangeError', 'TypeError', 'DatasetError'].includes(err.name));
+  const known = err instanceof CliError || err instanceof SpecError || err instanceof MetricsInputError || err instanceof ReportError || (err instanceof Error && ['LaunchError', 'RangeError', 'TypeError', 'DatasetError'].includes(err.name));
   const msg = err instanceof SpecError ? `invalid spec: ${err.message}` : err instanceof Error ? err.message : String(err);
   process.stderr.write(`fairsweep: error: ${msg.split('\n')[0]}\n`);
   if (process.env.FAIRSWEEP_DEBUG && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);

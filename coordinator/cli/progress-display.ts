@@ -10,16 +10,16 @@ export type DisplayMode = 'bar' | 'lines' | 'quiet';
 export class ProgressDisplay {
   private bar: cliProgress.SingleBar | undefined;
   private lastLine = 0;
-  private readonly startedMs = Date.now();
+  private lastDone = -1;
+  private first: { ms: number; done: number } | undefined;
 
   constructor(private readonly mode: DisplayMode = process.stderr.isTTY ? 'bar' : 'lines') {}
 
   update(p: Progress): void {
     const done = p.ok + p.failed;
-    const elapsed = (Date.now() - this.startedMs) / 1000;
-    const rate = elapsed > 0 ? done / elapsed : 0;
+    const rate = this.rate(p, done);
     const eta = rate > 0 ? Math.round((p.total - done) / rate) : 0;
-    const fields = { ok: p.ok, failed: p.failed, running: p.running, rate: rate.toFixed(rate < 10 ? 2 : 0), etaText: formatDuration(eta), frontier: p.frontierSize };
+    const fields = { ok: p.ok, failed: p.failed, running: p.running, rate: rate.toFixed(rate < 10 ? 2 : 0), etaText: done >= p.total ? '0s' : rate > 0 ? formatDuration(eta) : '?', frontier: p.frontierSize };
     if (this.mode === 'bar') {
       if (!this.bar) {
         this.bar = new cliProgress.SingleBar(
@@ -33,10 +33,25 @@ export class ProgressDisplay {
         );
         this.bar.start(p.total, done, fields);
       } else this.bar.update(done, fields);
-    } else if (this.mode === 'lines' && (Date.now() - this.lastLine > 2000 || done === p.total)) {
+    } else if (this.mode === 'lines' && (Date.now() - this.lastLine > 2000 || (done === p.total && this.lastDone !== done))) {
       this.lastLine = Date.now();
+      this.lastDone = done;
       process.stderr.write(`${done}/${p.total} done | ok ${p.ok} failed ${p.failed} running ${p.running} | ${fields.rate}/s | ETA ${fields.etaText} | frontier ${p.frontierSize}\n`);
     }
+  }
+
+  /**
+   * Trials per second. Measured from the first update seen (a `watch` may join a sweep half done);
+   * until a trial finishes after that, from the sweep's creation time when the progress carries it.
+   */
+  private rate(p: Progress, done: number): number {
+    const now = Date.now();
+    this.first ??= { ms: now, done };
+    const since = (now - this.first.ms) / 1000;
+    if (done > this.first.done && since > 0) return (done - this.first.done) / since;
+    const created = Number(p.createdAtMs);
+    if (created > 0 && now > created && done > 0) return done / ((now - created) / 1000);
+    return 0;
   }
 
   stop(): void {

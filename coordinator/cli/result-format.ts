@@ -58,19 +58,37 @@ export function toFrontierDocument(f: Frontier): FrontierDocument {
 
 function csvCell(v: unknown): string {
   if (v === undefined || v === null) return '';
+  // pandas reads an empty cell as NaN and "inf"/"-inf" as infinities.
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? '' : v > 0 ? 'inf' : '-inf';
   const s = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return /[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Results as CSV: fixed columns, then one column per param (`param.NAME`) and metric, for spreadsheets and pandas. */
-export function resultsToCsv(rows: readonly ResultRow[]): string {
+export interface CsvOptions {
+  /** Add one column per split, group and metric: `group:SPLIT:GROUP:METRIC`. */
+  groupMetrics?: boolean;
+}
+
+const groupColumn = (split: string, group: string, metric: string): string => `group:${split}:${group}:${metric}`;
+
+/**
+ * Results as CSV (RFC 4180 quoting, one header row): fixed columns, then one column per param
+ * (`param.NAME`, lists as JSON) and per metric, and with `groupMetrics` per group metric; for
+ * spreadsheets and `pandas.read_csv`.
+ */
+export function resultsToCsv(rows: readonly ResultRow[], options: CsvOptions = {}): string {
   const paramKeys = [...new Set(rows.flatMap((r) => Object.keys(r.params)))].sort();
   const metricKeys = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))].sort();
-  const header = ['trial_id', 'sweep_id', 'index', 'seed', 'status', 'attempts', 'worker', 'backend', 'started_at', 'finished_at', 'error', ...paramKeys.map((k) => `param.${k}`), ...metricKeys];
+  const groupKeys = options.groupMetrics
+    ? [...new Set(rows.flatMap((r) => r.group_metrics.flatMap((g) => Object.keys(g.metrics).map((m) => groupColumn(g.split, g.group, m)))))]
+    : [];
+  const header = ['trial_id', 'sweep_id', 'index', 'seed', 'status', 'attempts', 'worker', 'backend', 'started_at', 'finished_at', 'error', ...paramKeys.map((k) => `param.${k}`), ...metricKeys, ...groupKeys];
   const lines = [header.map(csvCell).join(',')];
   for (const r of rows) {
+    const groups = new Map<string, number>();
+    if (options.groupMetrics) for (const g of r.group_metrics) for (const [m, v] of Object.entries(g.metrics)) groups.set(groupColumn(g.split, g.group, m), v);
     lines.push(
-      [r.trial_id, r.sweep_id, r.index, r.seed, r.status, r.attempts, r.worker, r.backend, r.started_at, r.finished_at, r.error ?? '', ...paramKeys.map((k) => r.params[k]), ...metricKeys.map((k) => r.metrics[k])]
+      [r.trial_id, r.sweep_id, r.index, r.seed, r.status, r.attempts, r.worker, r.backend, r.started_at, r.finished_at, r.error ?? '', ...paramKeys.map((k) => r.params[k]), ...metricKeys.map((k) => r.metrics[k]), ...groupKeys.map((k) => groups.get(k))]
         .map(csvCell)
         .join(','),
     );

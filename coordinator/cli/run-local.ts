@@ -11,6 +11,7 @@ import { CliError } from './cli-error.js';
 import { ProgressDisplay, type DisplayMode } from './progress-display.js';
 import { toFrontierDocument, toResultRow } from './result-format.js';
 import { formatSummary } from './summary.js';
+import { writeReport } from '../report/index.js';
 
 export interface LocalRunOptions {
   specPath: string;
@@ -42,7 +43,7 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
   } catch (err) {
     throw new CliError(`${o.specPath}: cannot read the spec (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  parseSpecText(specText); // fail on a bad spec before starting anything
+  const spec = parseSpecText(specText); // fail on a bad spec before starting anything
   const outDir = resolve(o.outDir);
   await mkdir(join(outDir, 'logs'), { recursive: true });
   const logFile = createWriteStream(join(outDir, 'logs', 'coordinator.log'));
@@ -127,8 +128,13 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
     const state = SweepState[final.state].replace('SWEEP_STATE_', '').toLowerCase();
     const summary = formatSummary(sweepId, state, rows, frontier, (Date.now() - started) / 1000);
     await writeFile(join(outDir, 'summary.txt'), summary);
-    if (o.json) process.stdout.write(`${JSON.stringify({ sweep_id: sweepId, state, total: final.total, ok: final.ok, failed: final.failed, frontier_size: frontier.frontier.length, hypervolume: frontier.hypervolume, out: outDir })}\n`);
-    else process.stdout.write(`${summary}\nwrote ${join(outDir, 'results.jsonl')}, frontier.json, summary.txt\n`);
+    // The results are written already: a report that cannot be built is a warning, not a failed run.
+    const report = await writeReport(join(outDir, 'report.html'), { sweepId, name: spec.name, specYaml: specText, trials: rows, frontier }).catch((err: unknown) => {
+      process.stderr.write(`fairsweep: warning: report.html not written: ${err instanceof Error ? err.message : String(err)}\n`);
+      return null;
+    });
+    if (o.json) process.stdout.write(`${JSON.stringify({ sweep_id: sweepId, state, total: final.total, ok: final.ok, failed: final.failed, frontier_size: frontier.frontier.length, hypervolume: frontier.hypervolume, out: outDir, report })}\n`);
+    else process.stdout.write(`${summary}\nwrote ${join(outDir, 'results.jsonl')}, frontier.json, summary.txt${report ? ', report.html' : ''}\n`);
     return final.state === SweepState.SWEEP_STATE_COMPLETED ? 0 : 130;
   } finally {
     await cleanup();

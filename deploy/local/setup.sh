@@ -18,6 +18,20 @@ if ! command -v nats-server >/dev/null 2>&1; then
   fi
 fi
 
+# Chromium renders report.html in tests/report.test.ts (headless, driven by puppeteer-core; no browser download).
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "setup: chromium not found; installing it from the OS packages (for the report test)" >&2
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: chromium not found; the report test needs it (install Chromium and set CHROMIUM_PATH)" >&2
+  fi
+fi
+
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies (npm ci)" >&2
   npm ci --no-audit --no-fund

@@ -1,0 +1,167 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import type { Progress } from '../../proto/index.js';
+import { CliError } from './cli-error.js';
+import { call, collect, sweepClient } from './client.js';
+import { addTlsFlags, tlsOptionsFrom, type TlsFlagValues } from './nats-flags.js';
+import { ProgressDisplay } from './progress-display.js';
+import { exitCodeOf, progressJson, progressLine, stateName } from './progress-format.js';
+import { reportCommand } from './report-command.js';
+import { resultsToCsv, toFrontierDocument, toResultRow } from './result-format.js';
+import { watchSweep } from './watch-stream.js';
+
+type Remote = TlsFlagValues & { coordinator: string };
+
+const COORDINATOR_HELP = 'coordinator gRPC address (or FAIRSWEEP_COORDINATOR)';
+
+/** --coordinator and TLS flags; a missing address is reported with where to find it. */
+function remote(cmd: Command): Command {
+  return addTlsFlags(cmd.option('--coordinator <host:port>', COORDINATOR_HELP, process.env.FAIRSWEEP_COORDINATOR)).hook('preAction', (_cmd, action) => {
+    if (!(action.opts() as { coordinator?: string }).coordinator) {
+      throw new CliError(`${action.name()}: --coordinator HOST:PORT is required (or set FAIRSWEEP_COORDINATOR): the gRPC address \`fairsweep coordinator\` prints when it starts, e.g. 127.0.0.1:50051`);
+    }
+  });
+}
+
+const line = (v: unknown): string => `${JSON.stringify(v)}\n`;
+
+/** submit, status, watch, cancel, results, workers, frontier-of and report: the commands that talk to a coordinator. */
+export function addRemoteCommands(program: Command): void {
+  remote(
+    program
+      .command('submit')
+      .description('submit a sweep spec to a coordinator; prints the sweep id as the last line')
+      .argument('<spec>', 'sweep spec (YAML)')
+      .option('--wait', 'follow progress until the sweep ends (exit 0 when it completed, 3 when it was cancelled)')
+      .option('-q, --quiet', 'print only the sweep id')
+      .option('--json', 'print one JSON object (with the final progress when --wait)'),
+  ).action(async (spec: string, o: Remote & { wait?: boolean; quiet?: boolean; json?: boolean }) => {
+    let text: string;
+    try {
+      text = await readFile(spec, 'utf8');
+    } catch (err) {
+      throw new CliError(`${spec}: cannot read the spec (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+    try {
+      const res = await call(client, client.submit, { specYaml: text }, o.coordinator);
+      const chatty = !o.quiet && !o.json;
+      if (chatty) process.stderr.write(`submitted ${res.totalTrials} trials in ${res.totalShards} shards\n`);
+      let last: Progress | undefined;
+      if (o.wait) {
+        const display = new ProgressDisplay(chatty ? undefined : 'quiet');
+        last = await watchSweep(client, res.sweepId, o.coordinator, {
+          replay: false,
+          onProgress: (p) => display.update(p),
+          ...(chatty ? { onReconnect: (err: CliError) => process.stderr.write(`fairsweep: ${err.message}; reconnecting\n`) } : {}),
+        });
+        display.stop();
+        if (last && chatty) process.stderr.write(`${progressLine(last)}\n`);
+        process.exitCode = exitCodeOf(last);
+      }
+      const info = { sweep_id: res.sweepId, total_trials: res.totalTrials, total_shards: res.totalShards };
+      process.stdout.write(o.json ? line(o.wait ? { ...info, progress: last ? progressJson(last) : null } : info) : `${res.sweepId}\n`);
+    } finally {
+      client.close();
+    }
+  });
+
+  remote(
+    program
+      .command('status')
+      .description('show a sweep\'s progress')
+      .argument('<sweep-id>')
+      .option('--json', 'print JSON')
+      .option('-q, --quiet', 'print only the state: running, completed or cancelled'),
+  ).action(async (id: string, o: Remote & { json?: boolean; quiet?: boolean }) => {
+    const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+    const res = await call(client, client.get, { sweepId: id }, o.coordinator).finally(() => client.close());
+    const p = res.progress;
+    if (!p) throw new CliError(`no progress for sweep ${id}`);
+    process.stdout.write(o.json ? line(progressJson(p)) : o.quiet ? `${stateName(p.state)}\n` : `${progressLine(p)}\n`);
+  });
+
+  remote(
+    program
+      .command('watch')
+      .description('stream a sweep\'s progress and results until it ends (exit 0 when it completed, 3 when it was cancelled); reconnects if the coordinator restarts')
+      .argument('<sweep-id>')
+      .option('--json', 'one JSON object per event')
+      .option('-q, --quiet', 'print only the final progress line')
+      .option('--replay', 'first replay results recorded so far'),
+  ).action(async (id: string, o: Remote & { json?: boolean; quiet?: boolean; replay?: boolean }) => {
+    const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+    const quiet = o.quiet === true;
+    try {
+      const last = await watchSweep(client, id, o.coordinator, {
+        replay: o.replay ?? false,
+        onProgress: (p) => {
+          if (!quiet) process.stdout.write(o.json ? line({ progress: progressJson(p) }) : `${progressLine(p)}\n`);
+        },
+        onResult: (res) => {
+          if (quiet) return;
+          const r = toResultRow(res);
+          process.stdout.write(o.json ? line({ result: r }) : `  ${r.status} ${r.trial_id} ${JSON.stringify(r.params)} seed ${r.seed}${r.error ? `: ${r.error}` : ''}\n`);
+        },
+        onReconnect: (err) => process.stderr.write(`fairsweep: ${err.message}; reconnecting\n`),
+      });
+      if (quiet && last) process.stdout.write(o.json ? line({ progress: progressJson(last) }) : `${progressLine(last)}\n`);
+      process.exitCode = exitCodeOf(last);
+    } finally {
+      client.close();
+    }
+  });
+
+  remote(program.command('cancel').description('cancel a sweep: running trials stop, queued shards are removed').argument('<sweep-id>').option('--json', 'print JSON')).action(
+    async (id: string, o: Remote & { json?: boolean }) => {
+      const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+      const res = await call(client, client.cancel, { sweepId: id }, o.coordinator).finally(() => client.close());
+      if (res.progress) process.stdout.write(o.json ? line(progressJson(res.progress)) : `${progressLine(res.progress)}\n`);
+    },
+  );
+
+  remote(
+    program
+      .command('results')
+      .description('print a sweep\'s recorded trial results')
+      .argument('<sweep-id>')
+      .option('--format <format>', 'jsonl (one result per line) | json (one array) | csv (flat columns, for pandas and spreadsheets)', 'jsonl')
+      .option('--group-metrics', 'csv: add a column per split, group and metric (group:SPLIT:GROUP:METRIC)'),
+  ).action(async (id: string, o: Remote & { format: string; groupMetrics?: boolean }) => {
+    if (o.format !== 'jsonl' && o.format !== 'csv' && o.format !== 'json') throw new CliError(`--format: expected jsonl, json or csv, got "${o.format}"`);
+    const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+    const rows = (await collect(client.results({ sweepId: id }), o.coordinator).finally(() => client.close())).flatMap((r) => (r.result ? [toResultRow(r.result)] : []));
+    process.stdout.write(
+      o.format === 'csv' ? resultsToCsv(rows, { groupMetrics: o.groupMetrics ?? false }) : o.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : rows.map(line).join(''),
+    );
+  });
+
+  remote(program.command('workers').description('list the workers connected to a coordinator').option('--json', 'print JSON')).action(async (o: Remote & { json?: boolean }) => {
+    const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+    const res = await call(client, client.listWorkers, {}, o.coordinator).finally(() => client.close());
+    for (const w of res.workers) {
+      process.stdout.write(o.json ? line(w) : `${w.id} ${w.state} backend=${w.backend} gpu=${w.gpu} busy=${w.busy}/${w.slots} trials=${w.trialsDone} grpc=${w.grpcAddress || 'none'}\n`);
+    }
+  });
+
+  remote(program.command('frontier-of').description('fetch a sweep\'s frontier from a coordinator as JSON').argument('<sweep-id>')).action(async (id: string, o: Remote) => {
+    const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+    const res = await call(client, client.frontier, { sweepId: id, objectives: [], reference: [] }, o.coordinator).finally(() => client.close());
+    if (!res.frontier) throw new CliError(`no frontier for sweep ${id}`);
+    process.stdout.write(`${JSON.stringify(toFrontierDocument(res.frontier), null, 2)}\n`);
+  });
+
+  addTlsFlags(
+    program
+      .command('report')
+      .description('write report.html for a sweep: from a results.jsonl and its spec, or fetched from a coordinator')
+      .argument('<source>', 'results.jsonl (with --spec) or a sweep id (with --coordinator)')
+      .option('--spec <file>', 'the sweep spec (YAML) the results file came from')
+      .option('--coordinator <host:port>', COORDINATOR_HELP, process.env.FAIRSWEEP_COORDINATOR)
+      .option('--out <file>', 'report file', 'report.html'),
+  ).action(async (source: string, o: TlsFlagValues & { spec?: string; coordinator?: string; out: string }) => {
+    const tls = tlsOptionsFrom(o);
+    const path = await reportCommand(source, { out: o.out, ...(o.spec !== undefined ? { spec: o.spec } : {}), ...(o.coordinator ? { coordinator: o.coordinator } : {}), ...(tls ? { tls } : {}) });
+    process.stdout.write(`${path}\n`);
+  });
+}

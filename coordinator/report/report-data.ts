@@ -1,0 +1,97 @@
+import type { Params } from '../../proto/index.js';
+
+/** Per-group metrics of one trial on one split, as in results.jsonl. */
+export interface ReportGroupMetrics {
+  split: string;
+  group: string;
+  metrics: Record<string, number>;
+}
+
+/** A trial as the report needs it: a subset of a results.jsonl row. */
+export interface ReportTrial {
+  trial_id: string;
+  sweep_id?: string;
+  params: Params;
+  seed: number;
+  status: 'ok' | 'failed';
+  metrics: Record<string, number>;
+  group_metrics: ReportGroupMetrics[];
+  error?: string;
+}
+
+/** The sweep's frontier as in frontier.json. */
+export interface ReportFrontier {
+  objectives: { metric: string; goal: 'max' | 'min' }[];
+  frontier: { trial_id: string; values: number[] }[];
+  hypervolume: number | null;
+  reference: number[] | null;
+}
+
+/** Everything report.html shows, embedded in the page as JSON. */
+export interface ReportData {
+  title: string;
+  sweep_id: string;
+  generated_at: string;
+  spec_yaml: string;
+  objectives: { metric: string; goal: 'max' | 'min' }[];
+  /** Metrics the plot may use on an axis: the objectives first, then every other numeric metric. */
+  axes: { metric: string; goal: 'max' | 'min' }[];
+  /** Params that take more than one value across the trials (the table's columns). */
+  varying_params: string[];
+  trials: ReportTrial[];
+  frontier_ids: string[];
+  hypervolume: number | null;
+  reference: number[] | null;
+}
+
+export interface ReportInput {
+  sweepId: string;
+  specYaml: string;
+  /** Sweep name, shown as the title. */
+  name?: string;
+  trials: readonly ReportTrial[];
+  frontier: ReportFrontier;
+  /** Time stamp shown in the page (default now). */
+  generatedAt?: Date;
+}
+
+/** Metrics that are better small: fairness gaps, errors, losses, calibration error, false positives. */
+const SMALLER_IS_BETTER = /(difference|gap|disparity|violation|error|loss|penalty|(^|[/_])(ece|fpr|fnr|time|seconds|cost)($|_)|_ms$)/i;
+
+/** The direction a metric that is not an objective is shown with, guessed from its name. */
+export function guessGoal(metric: string): 'max' | 'min' {
+  return SMALLER_IS_BETTER.test(metric) ? 'min' : 'max';
+}
+
+/** Gathers what the page shows; metric and param order is stable so the page is reproducible. */
+export function buildReportData(input: ReportInput): ReportData {
+  const objectives = input.frontier.objectives.map((o) => ({ metric: o.metric, goal: o.goal }));
+  const ok = input.trials.filter((t) => t.status === 'ok');
+  const numeric = new Set<string>();
+  for (const t of ok) for (const [k, v] of Object.entries(t.metrics)) if (typeof v === 'number' && Number.isFinite(v)) numeric.add(k);
+  const objectiveNames = new Set(objectives.map((o) => o.metric));
+  const axes = [...objectives, ...[...numeric].filter((m) => !objectiveNames.has(m)).sort().map((metric) => ({ metric, goal: guessGoal(metric) }))];
+  const keys = [...new Set(input.trials.flatMap((t) => Object.keys(t.params)))].sort();
+  const varying = keys.filter((k) => new Set(input.trials.map((t) => JSON.stringify(t.params[k] ?? null))).size > 1);
+  return {
+    title: input.name ?? input.sweepId,
+    sweep_id: input.sweepId,
+    generated_at: (input.generatedAt ?? new Date()).toISOString(),
+    spec_yaml: input.specYaml,
+    objectives,
+    axes,
+    varying_params: varying,
+    trials: input.trials.map((t) => ({
+      trial_id: t.trial_id,
+      params: t.params,
+      seed: t.seed,
+      status: t.status,
+      metrics: t.metrics,
+      group_metrics: t.group_metrics,
+      ...(t.error !== undefined ? { error: t.error } : {}),
+    })),
+    frontier_ids: input.frontier.frontier.map((r) => r.trial_id),
+    hypervolume: input.frontier.hypervolume,
+    reference: input.frontier.reference,
+  };
+}

@@ -1,0 +1,199 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import type { Browser, Page } from 'puppeteer-core';
+import { CLI, uniqueName } from './helpers/cluster.js';
+import { launchChromium } from './helpers/browser.js';
+
+const exec = promisify(execFile);
+
+interface Row {
+  trial_id: string;
+  status: string;
+  params: Record<string, unknown>;
+  metrics: Record<string, number>;
+  group_metrics: { split: string; group: string; metrics: Record<string, number> }[];
+}
+interface Marks {
+  dominated: number;
+  frontier: number;
+  frontierIds: string[];
+  x: string;
+  y: string;
+}
+
+// A small IRM sweep (8 trials, seconds of training); the comment checks that `</script>` in the
+// spec cannot break out of the page's embedded JSON.
+const SPEC = (name: string): string => `# closing tags in a comment: </script><script>document.title = "broken"</script>
+name: ${name}
+method: irm
+dataset: { name: spurious, n: 600, d: 2, env_p_maj: [0.95, 0.7], sigma_c: 0.8, test_p_maj: 0.1 }
+params: { steps: 120, lr: 0.02, hidden: [8], l2: 0.0001, penalty_anneal_iters: 30 }
+grid:
+  penalty_weight: [0, 10, 1000, 10000]
+seeds: [0, 1]
+objectives:
+  - { metric: test/accuracy, goal: max }
+  - { metric: test/demographic_parity_difference, goal: min }
+`;
+
+let dir = '';
+let specPath = '';
+let rows: Row[] = [];
+let frontierIds: string[] = [];
+let browser: Browser | undefined;
+
+test.before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fairsweep-report-'));
+  specPath = join(dir, 'spec.yaml');
+  await writeFile(specPath, SPEC(uniqueName('report')));
+  const { stdout } = await exec(process.execPath, [CLI, 'run', specPath, '--workers', '2', '--out', join(dir, 'out'), '--json'], { timeout: 240_000 });
+  const summary = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { report?: string; state?: string };
+  if (summary.state !== 'completed' || summary.report !== join(dir, 'out', 'report.html')) throw new Error(`unexpected run summary: ${stdout}`);
+  rows = (await readFile(join(dir, 'out', 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Row);
+  const frontier = JSON.parse(await readFile(join(dir, 'out', 'frontier.json'), 'utf8')) as { frontier: { trial_id: string }[] };
+  frontierIds = frontier.frontier.map((r) => r.trial_id);
+  browser = await launchChromium();
+});
+
+test.after.always(async () => {
+  await browser?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Opens a report; every request other than the page itself is refused and recorded. */
+async function open(path: string): Promise<{ page: Page; requests: string[]; errors: string[] }> {
+  if (!browser) throw new Error('no browser');
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 1000 });
+  const url = pathToFileURL(path).href;
+  const requests: string[] = [];
+  const errors: string[] = [];
+  await page.setRequestInterception(true);
+  page.on('request', (req) => {
+    if (req.url() === url) void req.continue();
+    else {
+      requests.push(req.url());
+      void req.abort();
+    }
+  });
+  page.on('pageerror', (err) => errors.push(String(err)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+  return { page, requests, errors };
+}
+
+const marks = (page: Page): Promise<Marks> => page.evaluate('window.fairsweepReport.marks()') as Promise<Marks>;
+
+/** Brute-force 2-D frontier: rows no other row beats on one metric while matching it on the other. */
+function bruteFrontier(all: Row[], x: string, y: string, gx: 'max' | 'min', gy: 'max' | 'min'): string[] {
+  const o = (v: number, g: 'max' | 'min'): number => (g === 'min' ? -v : v);
+  const pts = all.filter((r) => r.status === 'ok').map((r) => ({ id: r.trial_id, x: o(r.metrics[x] ?? NaN, gx), y: o(r.metrics[y] ?? NaN, gy) }));
+  return pts.filter((p) => !pts.some((q) => q.x >= p.x && q.y >= p.y && (q.x > p.x || q.y > p.y))).map((p) => p.id).sort();
+}
+
+test.serial('report.html: one mark per trial, the sweep frontier highlighted, no network, pair switch, click to select', async (t) => {
+  const { page, requests, errors } = await open(join(dir, 'out', 'report.html'));
+  const ok = rows.filter((r) => r.status === 'ok');
+  t.is(ok.length, 8);
+
+  // Default pair = the sweep's objectives: the highlighted points are exactly frontier.json.
+  const m = await marks(page);
+  t.is(m.x, 'test/accuracy');
+  t.is(m.y, 'test/demographic_parity_difference');
+  t.is(m.dominated + m.frontier, ok.length);
+  t.is(m.frontier, frontierIds.length);
+  t.deepEqual([...m.frontierIds].sort(), [...frontierIds].sort());
+  t.deepEqual([...m.frontierIds].sort(), bruteFrontier(rows, m.x, m.y, 'max', 'min'));
+  t.is(await page.$$eval('#frontier-table tbody tr', (trs) => trs.length), frontierIds.length);
+  // The spec is shown verbatim, closing tags included, and did not run as markup.
+  t.true(((await page.$eval('#spec', (e) => e.textContent)) ?? '').includes('</script><script>document.title'));
+  t.regex(await page.title(), /^fairsweep report: report-/);
+
+  // Switch the pair with the selectors: worst-group accuracy (max) against accuracy (max).
+  await page.select('#y-metric', 'test/worst_group_accuracy');
+  const m2 = await marks(page);
+  t.is(m2.y, 'test/worst_group_accuracy');
+  t.is(await page.$eval('#y-goal', (e) => (e as unknown as { value: string }).value), 'max');
+  t.is(m2.dominated + m2.frontier, ok.length);
+  t.deepEqual([...m2.frontierIds].sort(), bruteFrontier(rows, 'test/accuracy', 'test/worst_group_accuracy', 'max', 'max'));
+  // Flipping the goal of y recomputes the frontier.
+  await page.select('#y-goal', 'min');
+  t.deepEqual([...(await marks(page)).frontierIds].sort(), bruteFrontier(rows, 'test/accuracy', 'test/worst_group_accuracy', 'max', 'min'));
+  await page.select('#y-goal', 'max');
+
+  // Click a plotted point: the trial's per-group metrics appear.
+  const target = ok.find((r) => !m2.frontierIds.includes(r.trial_id)) ?? ok[0]!;
+  const xy = (await page.evaluate(
+    `(() => { const c = window.fairsweepReport.chart; return c.convertToPixel({ seriesIndex: 0 }, [${target.metrics['test/accuracy']}, ${target.metrics['test/worst_group_accuracy']}]); })()`,
+  )) as [number, number];
+  const box = await (await page.$('#chart'))!.boundingBox();
+  // Hovering shows the trial's params and metrics in a tooltip.
+  await page.mouse.move(box!.x + xy[0], box!.y + xy[1]);
+  await page.waitForFunction(`document.querySelector('#chart').innerText.includes(${JSON.stringify(target.trial_id)})`, { timeout: 10_000 });
+  const tip = (await page.$eval('#chart', (e) => (e as unknown as { innerText: string }).innerText));
+  t.true(tip.includes(`penalty_weight = ${String(target.params.penalty_weight)}`), tip);
+  t.true(tip.includes('test/accuracy = '), tip);
+  await page.mouse.click(box!.x + xy[0], box!.y + xy[1]);
+  await page.waitForFunction(`document.querySelector('#trial h3')?.textContent === ${JSON.stringify(target.trial_id)}`, { timeout: 10_000 });
+  t.is(await page.$$eval('#trial table.groups tbody tr', (trs) => trs.length), target.group_metrics.length);
+  t.true(target.group_metrics.length > 0);
+
+  // Click a frontier table row, or reach one with the keyboard.
+  await page.click(`#frontier-table tbody tr:nth-child(2)`);
+  t.is(await page.$eval('#trial h3', (e) => e.textContent), frontierIds[1]);
+  await page.focus(`#frontier-table tbody tr:nth-child(1)`);
+  await page.keyboard.press('Enter');
+  t.is(await page.$eval('#trial h3', (e) => e.textContent), frontierIds[0]);
+  await page.click(`#frontier-table tbody tr:nth-child(2)`);
+
+  const shot = join(dir, 'report.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  t.true((await readFile(shot)).subarray(1, 4).toString() === 'PNG');
+  const docsShot = process.env.FAIRSWEEP_REPORT_SCREENSHOT;
+  if (docsShot) {
+    await mkdir(dirname(docsShot), { recursive: true });
+    await copyFile(shot, docsShot);
+  }
+  t.deepEqual(requests, [], 'the report loads nothing');
+  t.deepEqual(errors, []);
+  await page.close();
+});
+
+test.serial('fairsweep report RESULTS --spec SPEC writes the same frontier offline', async (t) => {
+  const out = join(dir, 'offline', 'report.html');
+  const { stdout } = await exec(process.execPath, [CLI, 'report', join(dir, 'out', 'results.jsonl'), '--spec', specPath, '--out', out], { timeout: 60_000 });
+  t.is(stdout.trim(), out);
+  const html = await readFile(out, 'utf8');
+  t.false(/<script[^>]+src=|<link[^>]+href=/i.test(html), 'no external script or stylesheet');
+  const { page, requests } = await open(out);
+  const m = await marks(page);
+  t.deepEqual([...m.frontierIds].sort(), [...frontierIds].sort());
+  t.is(m.dominated + m.frontier, rows.filter((r) => r.status === 'ok').length);
+  t.deepEqual(requests, []);
+  await page.close();
+});
+
+test.serial('fairsweep report explains what it needs', async (t) => {
+  const err = await exec(process.execPath, [CLI, 'report', join(dir, 'out', 'results.jsonl')], { env: { ...process.env, FAIRSWEEP_COORDINATOR: '' } }).then(
+    () => undefined,
+    (e: { code: number; stderr: string }) => e,
+  );
+  t.is(err?.code, 1);
+  t.regex(err?.stderr ?? '', /give --spec SPEC\.yaml .* or --coordinator HOST:PORT/);
+  const bad = join(dir, 'bad.jsonl');
+  await writeFile(bad, '{"trial_id":"a","metrics":{"m":1}}\nnot json\n');
+  const err2 = await exec(process.execPath, [CLI, 'report', bad, '--spec', specPath, '--out', join(dir, 'bad.html')]).then(
+    () => undefined,
+    (e: { code: number; stderr: string }) => e,
+  );
+  t.is(err2?.code, 1);
+  t.regex(err2?.stderr ?? '', /bad\.jsonl line 2: not valid JSON/);
+});
