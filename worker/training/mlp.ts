@@ -1,5 +1,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 
+import { dense } from './dense.js';
+
 type TF = typeof tfType;
 
 /** A multilayer perceptron with ReLU hidden layers and one logit output: weights [in, out] (no transposes). */
@@ -30,13 +32,14 @@ export function createMlp(tf: TF, inputDim: number, hidden: readonly number[], s
   return { weights, biases };
 }
 
-/** Logits [n, 1]: fused matMul + bias + ReLU per hidden layer, linear output. */
+/**
+ * Logits [n, 1]: matMul + bias + ReLU per hidden layer (fused forward, transpose-free backward:
+ * see dense.ts), linear output. The input is data: no gradient is computed for it.
+ */
 export function forward(tf: TF, m: Mlp, x: tfType.Tensor2D): tfType.Tensor2D {
   let h = x;
   const last = m.weights.length - 1;
-  for (let i = 0; i <= last; i++) {
-    h = tf.fused.matMul({ a: h, b: m.weights[i] as tfType.Tensor2D, bias: m.biases[i], activation: i < last ? 'relu' : 'linear' }) as tfType.Tensor2D;
-  }
+  for (let i = 0; i <= last; i++) h = dense(tf, h, m.weights[i] as tfType.Tensor2D, m.biases[i] as tfType.Tensor1D, i < last, i > 0);
   return h;
 }
 
