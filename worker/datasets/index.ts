@@ -1,6 +1,7 @@
 import type { Params } from '../../proto/index.js';
 import { DatasetError } from '../errors.js';
 import { spuriousDataset, spuriousOptions } from './spurious.js';
+import { coloredMnistDataset, coloredMnistOptions } from './colored-mnist.js';
 import type { Dataset } from './types.js';
 import type { z } from 'zod';
 
@@ -13,7 +14,10 @@ interface DatasetEntry {
   load(options: Params, seed: number): Dataset;
 }
 
-const DATASETS: ReadonlyMap<string, DatasetEntry> = new Map([['spurious', { options: spuriousOptions, load: spuriousDataset }]]);
+const DATASETS: ReadonlyMap<string, DatasetEntry> = new Map<string, DatasetEntry>([
+  ['spurious', { options: spuriousOptions, load: spuriousDataset }],
+  ['colored-mnist', { options: coloredMnistOptions, load: coloredMnistDataset }],
+]);
 
 /** Builds a dataset deterministically from its options and the trial seed. */
 export function loadDataset(name: string, options: Params, seed: number): Dataset {

@@ -1,24 +1,32 @@
-import { loadDataset } from '../datasets/index.js';
+import { loadDataset, type Dataset, type Split } from '../datasets/index.js';
 import { disposeMlp } from '../training/mlp.js';
 import { predictProba, trainMlp, type TrainObjective } from '../training/trainer.js';
 import { splitMetrics } from '../training/evaluate.js';
+import { balancedSubsample, balancingWeights } from '../training/balancing.js';
 import type { MethodImpl, TrialInput, TrialOutput, TrialRuntime } from './types.js';
-import type { ErmParams, IrmParams } from './training-params.js';
+import type { BalancingParams, ErmParams, IbIrmParams, IrmExtrapolatedParams, IrmParams } from './training-params.js';
 
-/** Trains an MLP with `objective(params)` on the training environments and scores train, val and test. */
-function mlpMethod(objective: (p: IrmParams) => TrainObjective): MethodImpl {
+/** What a method trains on: the objective and the training environments. */
+interface Plan {
+  objective: TrainObjective;
+  environments: readonly Split[];
+}
+
+/** Trains an MLP as `plan` says on the dataset and scores train, val and test. */
+function mlpMethod<P extends ErmParams>(plan: (p: P, data: Dataset, seed: number) => Plan): MethodImpl {
   return {
     async run(input: TrialInput, rt: TrialRuntime): Promise<TrialOutput> {
-      const p = input.params as unknown as IrmParams;
+      const p = input.params as unknown as P;
       const data = loadDataset(input.dataset.name, input.dataset.options, input.seed);
+      const { objective, environments } = plan(p, data, input.seed);
       const { tf } = await rt.backend();
-      const trained = await trainMlp(tf, data.dim, data.environments, {
+      const trained = await trainMlp(tf, data.dim, environments, {
         steps: p.steps,
         lr: p.lr,
         l2: p.l2,
         hidden: p.hidden,
         seed: input.seed,
-        objective: objective(p),
+        objective,
         signal: rt.signal,
         heartbeat: rt.heartbeat,
       });
@@ -38,6 +46,19 @@ function mlpMethod(objective: (p: IrmParams) => TrainObjective): MethodImpl {
   };
 }
 
-export const ermImpl = mlpMethod(() => ({ kind: 'erm' }));
-export const irmImpl = mlpMethod((p) => ({ kind: 'irm', penaltyWeight: p.penalty_weight, annealIters: p.penalty_anneal_iters }));
-export type { ErmParams };
+const anneal = (p: IrmParams) => ({ penaltyWeight: p.penalty_weight, annealIters: p.penalty_anneal_iters });
+
+export const ermImpl = mlpMethod<ErmParams>((_p, d) => ({ objective: { kind: 'erm' }, environments: d.environments }));
+export const irmImpl = mlpMethod<IrmParams>((p, d) => ({ objective: { kind: 'irm', ...anneal(p) }, environments: d.environments }));
+export const vrexImpl = mlpMethod<IrmParams>((p, d) => ({ objective: { kind: 'vrex', ...anneal(p) }, environments: d.environments }));
+export const irmExtrapolatedImpl = mlpMethod<IrmExtrapolatedParams>((p, d) => ({
+  objective: { kind: 'irm-extrapolated', variant: p.variant, beta: p.beta, alpha: p.alpha, ...anneal(p) },
+  environments: d.environments,
+}));
+export const ibIrmImpl = mlpMethod<IbIrmParams>((p, d) => ({
+  objective: { kind: 'ib-irm', ...anneal(p), ibLambda: p.ib_lambda, ibAnnealIters: p.ib_penalty_anneal_iters },
+  environments: d.environments,
+}));
+/** Weighted ERM over the pooled training rows (the trainer concatenates environments in order, as `train` is). */
+export const reweightImpl = mlpMethod<BalancingParams>((p, d) => ({ objective: { kind: 'erm', weights: balancingWeights(d.train, p.balance) }, environments: d.environments }));
+export const subsampleImpl = mlpMethod<BalancingParams>((p, d, seed) => ({ objective: { kind: 'erm' }, environments: [balancedSubsample(d.train, d.dim, p.balance, seed)] }));

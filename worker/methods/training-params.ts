@@ -17,8 +17,37 @@ export const irmParams = z.strictObject({
   penalty_anneal_iters: z.number().int().min(0).default(100),
 });
 
+export const vrexParams = irmParams;
+
+export const irmExtrapolatedParams = z.strictObject({
+  ...irmParams.shape,
+  /** v: (1−β)·mean + β·variance of the environments' IRMv1 penalties; mm: (1 − α·m)·max + α·sum. */
+  variant: z.enum(['v', 'mm']).default('v'),
+  beta: z.number().min(0).max(1).default(0.5),
+  /** α ≤ 0 extrapolates beyond the convex hull of the environments. */
+  alpha: z.number().max(0).min(-100).default(-0.5),
+});
+
+export const ibIrmParams = z.strictObject({
+  ...irmParams.shape,
+  ib_lambda: z.number().min(0).default(0.1),
+  ib_penalty_anneal_iters: z.number().int().min(0).default(0),
+});
+
+export const balancingParams = z.strictObject({
+  ...trainingParamShape,
+  /** Balance the (label, attribute) groups, or the classes. */
+  balance: z.enum(['group', 'class']).default('group'),
+});
+
 export type ErmParams = z.output<typeof ermParams>;
 export type IrmParams = z.output<typeof irmParams>;
+export type IrmExtrapolatedParams = z.output<typeof irmExtrapolatedParams>;
+export type IbIrmParams = z.output<typeof ibIrmParams>;
+export type BalancingParams = z.output<typeof balancingParams>;
+
+/** Datasets every MLP-training method accepts. */
+export const TRAINING_DATASETS: readonly string[] = ['spurious', 'colored-mnist'];
 
 /** The schemas as the method registry sees them (their outputs are plain params). */
 export const asParams = (s: z.ZodType): z.ZodType<Params> => s as unknown as z.ZodType<Params>;

@@ -37,19 +37,20 @@ export function createMlp(tf: TF, inputDim: number, hidden: readonly number[], s
  * see dense.ts), linear output. The input is data: no gradient is computed for it.
  */
 export function forward(tf: TF, m: Mlp, x: tfType.Tensor2D): tfType.Tensor2D {
+  return outputLayer(tf, m, hiddenFeatures(tf, m, x));
+}
+
+/** The last hidden layer's activations (the representation Φ), [n, width]; x itself without hidden layers. */
+export function hiddenFeatures(tf: TF, m: Mlp, x: tfType.Tensor2D): tfType.Tensor2D {
   let h = x;
-  const last = m.weights.length - 1;
-  for (let i = 0; i <= last; i++) h = dense(tf, h, m.weights[i] as tfType.Tensor2D, m.biases[i] as tfType.Tensor1D, i < last, i > 0);
+  for (let i = 0; i < m.weights.length - 1; i++) h = dense(tf, h, m.weights[i] as tfType.Tensor2D, m.biases[i] as tfType.Tensor1D, true, i > 0);
   return h;
 }
 
-/** The last hidden layer's activations (the representation Φ), [n, width]. */
-export function features(tf: TF, m: Mlp, x: tfType.Tensor2D): tfType.Tensor2D {
-  let h = x;
-  for (let i = 0; i < m.weights.length - 1; i++) {
-    h = tf.fused.matMul({ a: h, b: m.weights[i] as tfType.Tensor2D, bias: m.biases[i], activation: 'relu' }) as tfType.Tensor2D;
-  }
-  return h;
+/** The linear output layer on Φ: logits [n, 1]. */
+export function outputLayer(tf: TF, m: Mlp, phi: tfType.Tensor2D): tfType.Tensor2D {
+  const last = m.weights.length - 1;
+  return dense(tf, phi, m.weights[last] as tfType.Tensor2D, m.biases[last] as tfType.Tensor1D, false, last > 0);
 }
 
 export function disposeMlp(m: Mlp): void {

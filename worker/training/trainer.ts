@@ -1,13 +1,12 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { TrialFailedError, throwIfCancelled } from '../errors.js';
 import type { Split } from '../datasets/index.js';
-import { bceWithLogits, irmPenalty, penaltySchedule } from './losses.js';
-import { createMlp, disposeMlp, forward, l2Norm, mlpVariables, type Mlp } from './mlp.js';
+import { objectiveTerms, type TrainObjective } from './objectives.js';
+import { createMlp, disposeMlp, forward, hiddenFeatures, l2Norm, mlpVariables, outputLayer, type Mlp } from './mlp.js';
 
 type TF = typeof tfType;
 
-/** What a training run minimises: pooled risk (ERM) or IRMv1 over the environments. */
-export type TrainObjective = { kind: 'erm' } | { kind: 'irm'; penaltyWeight: number; annealIters: number };
+export type { TrainObjective } from './objectives.js';
 
 export interface TrainOptions {
   steps: number;
@@ -53,6 +52,9 @@ export async function trainMlp(tf: TF, dim: number, environments: readonly Split
   }
   const x = tf.tensor2d(xAll, [n, dim]);
   const y = tf.tensor2d(yAll, [n, 1]);
+  const w = o.objective.kind === 'erm' ? o.objective.weights : undefined;
+  if (w && w.length !== n) throw new TrialFailedError(`sample weights: expected ${n} (one per training row), got ${w.length}`);
+  const weights = w ? tf.tensor2d(w, [n, 1]) : undefined;
   const model = createMlp(tf, dim, o.hidden, o.seed);
   const optimizer = tf.train.adam(o.lr);
   const vars = mlpVariables(model);
@@ -62,24 +64,12 @@ export async function trainMlp(tf: TF, dim: number, environments: readonly Split
   try {
     /** The objective at `step` and the mean penalty; `scaled` applies the divide-by-w rule. */
     const objective = (step: number, scaled: boolean): [tfType.Scalar, tfType.Scalar] => {
-      const z = forward(tf, model, x);
-      const risks: tfType.Scalar[] = [];
-      const pens: tfType.Scalar[] = [];
-      for (const [start, size] of ranges) {
-        const ze = tf.slice(z, [start, 0], [size, 1]);
-        const ye = tf.slice(y, [start, 0], [size, 1]);
-        if (o.objective.kind === 'irm') risks.push(bceWithLogits(tf, ze, ye));
-        pens.push(irmPenalty(tf, ze, ye));
-      }
-      const risk = o.objective.kind === 'irm' ? (tf.mean(tf.stack(risks)) as tfType.Scalar) : bceWithLogits(tf, z, y);
-      const pen = tf.mean(tf.stack(pens)) as tfType.Scalar;
-      let total: tfType.Scalar = o.l2 > 0 ? tf.add(risk, tf.mul(o.l2, l2Norm(tf, model))) : risk;
-      if (o.objective.kind === 'irm') {
-        const { weight, scale } = penaltySchedule(step, o.objective.penaltyWeight, o.objective.annealIters);
-        total = tf.add(total, tf.mul(weight, pen));
-        if (scaled && scale !== 1) total = tf.mul(total, scale);
-      }
-      return [total, pen];
+      const phi = hiddenFeatures(tf, model, x);
+      const z = outputLayer(tf, model, phi);
+      const terms = objectiveTerms(tf, o.objective, step, { z, phi, y, ranges, ...(weights ? { weights } : {}) });
+      let total: tfType.Scalar = o.l2 > 0 ? tf.add(terms.loss, tf.mul(o.l2, l2Norm(tf, model))) : terms.loss;
+      if (scaled && terms.scale !== 1) total = tf.mul(total, terms.scale);
+      return [total, terms.penalty];
     };
     for (let step = 0; step < o.steps; step++) {
       tf.tidy(() => {
@@ -104,6 +94,7 @@ export async function trainMlp(tf: TF, dim: number, environments: readonly Split
   } finally {
     x.dispose();
     y.dispose();
+    weights?.dispose();
     optimizer.dispose();
     if (!ok) disposeMlp(model);
   }

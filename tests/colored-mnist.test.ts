@@ -1,0 +1,63 @@
+import test from 'ava';
+import { loadDataset } from '../worker/datasets/index.js';
+import { COLORED_MNIST_DIM } from '../worker/datasets/colored-mnist.js';
+import { DatasetError } from '../worker/errors.js';
+import type { Split } from '../worker/datasets/index.js';
+
+const color = (s: Split, i: number): number => (s.attribute[i] === 'color=1' ? 1 : 0);
+
+test('colored-mnist follows the construction of Arjovsky et al.: shapes, channels, label noise, color agreement per environment', (t) => {
+  const d = loadDataset('colored-mnist', {}, 0);
+  t.is(d.dim, 392);
+  t.is(COLORED_MNIST_DIM, 2 * 14 * 14);
+  t.is(d.environments.length, 2);
+  t.is(d.test.n, 2000);
+  t.is(d.val.n, 1000);
+  t.is(d.environments[0]!.n + d.environments[1]!.n, 7000);
+  t.is(d.train.n, 7000);
+  // Each environment: P(color != label) ≈ e; the zeroed channel is 1 − color; pixels in [0, 1].
+  for (const [s, e] of [[d.environments[0]!, 0.2], [d.environments[1]!, 0.1], [d.test, 0.9], [d.val, 0.5]] as const) {
+    let flips = 0;
+    for (let i = 0; i < s.n; i++) {
+      const c = color(s, i);
+      if (c !== s.y[i]) flips++;
+      const row = s.x.subarray(i * 392, (i + 1) * 392);
+      const zeroed = row.subarray((1 - c) * 196, (2 - c) * 196);
+      const kept = row.subarray(c * 196, (c + 1) * 196);
+      if (zeroed.some((v) => v !== 0)) return t.fail(`row ${i}: channel ${1 - c} should be zero`);
+      if (!kept.some((v) => v > 0)) return t.fail(`row ${i}: channel ${c} should hold the digit`);
+      if (row.some((v) => v < 0 || v > 1)) return t.fail(`row ${i}: pixel out of [0, 1]`);
+    }
+    const rate = flips / s.n;
+    t.true(Math.abs(rate - e) < 0.035, `color flip rate ${rate} for e = ${e}`);
+  }
+  t.true(d.test.group.every((g, i) => g === `y=${d.test.y[i]},color=${color(d.test, i)}`));
+});
+
+test('labels are digit < 5 flipped with probability label_noise: without noise they match the digit classes', (t) => {
+  const clean = loadDataset('colored-mnist', { label_noise: 0 }, 1);
+  const noisy = loadDataset('colored-mnist', { label_noise: 0.25 }, 1);
+  // Same seed, same shuffle: rows are the same digits; labels differ exactly where noise flipped them.
+  let differ = 0;
+  for (let i = 0; i < clean.test.n; i++) if (clean.test.y[i] !== noisy.test.y[i]) differ++;
+  t.true(Math.abs(differ / clean.test.n - 0.25) < 0.04, `label flip rate ${differ / clean.test.n}`);
+  // MNIST is about half digits below 5.
+  const ones = clean.train.y.reduce((a, b) => a + b, 0) / clean.train.n;
+  t.true(ones > 0.45 && ones < 0.56, `share of label 1: ${ones}`);
+});
+
+test('colored-mnist is deterministic given the seed and differs across seeds', (t) => {
+  const a = loadDataset('colored-mnist', { n_train: 500, n_test: 100, n_val: 100 }, 3);
+  const b = loadDataset('colored-mnist', { n_train: 500, n_test: 100, n_val: 100 }, 3);
+  const c = loadDataset('colored-mnist', { n_train: 500, n_test: 100, n_val: 100 }, 4);
+  t.deepEqual(a.train.x, b.train.x);
+  t.deepEqual(a.test.y, b.test.y);
+  t.notDeepEqual(a.train.x, c.train.x);
+  t.is(a.train.n, 500);
+});
+
+test('bad colored-mnist options are named', (t) => {
+  t.throws(() => loadDataset('colored-mnist', { train_envs: [] }, 0), { instanceOf: DatasetError, message: /dataset\.train_envs/ });
+  t.throws(() => loadDataset('colored-mnist', { n_train: 9900 }, 0), { instanceOf: DatasetError, message: /dataset\.n_train: 9900 training digits requested/ });
+  t.throws(() => loadDataset('colored-mnist', { colour: 1 }, 0), { instanceOf: DatasetError, message: /dataset\.colour: unknown option/ });
+});

