@@ -19,7 +19,8 @@ export function formatSummary(sweepId: string, state: string, rows: readonly Res
   const varying = keys.filter((k) => new Set(rows.map((r) => JSON.stringify(r.params[k]))).size > 1);
   const shown = varying.length > 0 ? varying : keys;
   const header = [...shown, 'seed', ...frontier.objectives.map((o) => o.metric)];
-  const table = frontier.frontier.map((r) => [...shown.map((k) => JSON.stringify(r.params[k] ?? null)), String(r.seed), ...r.values.map((v) => v.toFixed(4))]);
+  const cell = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v ?? null));
+  const table = frontier.frontier.map((r) => [...shown.map((k) => cell(r.params[k])), String(r.seed), ...r.values.map((v) => v.toFixed(4))]);
   const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...table.map((row) => (row[i] ?? '').length))));
   const fmt = (row: string[]): string => row.map((c, i) => c.slice(0, widths[i]).padEnd(widths[i] ?? 0)).join('  ');
   lines.push('', fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...table.map(fmt));

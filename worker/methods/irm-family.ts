@@ -1,5 +1,5 @@
 import type { MethodDescriptor } from './types.js';
-import { TRAINING_DATASETS, asParams, balancingParams, ibIrmParams, irmExtrapolatedParams, vrexParams } from './training-params.js';
+import { TRAINING_DATASETS, asParams, balancingParams, groupBalancingParams, ibIrmParams, irmExtrapolatedParams, vrexParams } from './training-params.js';
 
 const impl = () => import('./mlp-method.js');
 
@@ -46,4 +46,13 @@ export const subsampleMethod: MethodDescriptor = {
   datasets: TRAINING_DATASETS,
   params: asParams(balancingParams),
   load: async () => (await impl()).subsampleImpl,
+};
+
+/** `group-balancing`: `strategy: none | reweight | subsample`, so one sweep compares them. */
+export const groupBalancingMethod: MethodDescriptor = {
+  name: 'group-balancing',
+  summary: 'ERM (strategy none), reweighting or subsampling by group or class, chosen by a param',
+  datasets: TRAINING_DATASETS,
+  params: asParams(groupBalancingParams),
+  load: async () => (await impl()).groupBalancingImpl,
 };

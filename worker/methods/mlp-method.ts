@@ -4,7 +4,7 @@ import { predictProba, trainMlp, type TrainObjective } from '../training/trainer
 import { splitMetrics } from '../training/evaluate.js';
 import { balancedSubsample, balancingWeights } from '../training/balancing.js';
 import type { MethodImpl, TrialInput, TrialOutput, TrialRuntime } from './types.js';
-import type { BalancingParams, ErmParams, IbIrmParams, IrmExtrapolatedParams, IrmParams } from './training-params.js';
+import type { BalancingParams, ErmParams, GroupBalancingParams, IbIrmParams, IrmExtrapolatedParams, IrmParams } from './training-params.js';
 
 /** What a method trains on: the objective and the training environments. */
 interface Plan {
@@ -62,3 +62,9 @@ export const ibIrmImpl = mlpMethod<IbIrmParams>((p, d) => ({
 /** Weighted ERM over the pooled training rows (the trainer concatenates environments in order, as `train` is). */
 export const reweightImpl = mlpMethod<BalancingParams>((p, d) => ({ objective: { kind: 'erm', weights: balancingWeights(d.train, p.balance) }, environments: d.environments }));
 export const subsampleImpl = mlpMethod<BalancingParams>((p, d, seed) => ({ objective: { kind: 'erm' }, environments: [balancedSubsample(d.train, d.dim, p.balance, seed)] }));
+/** `group-balancing`: ERM, reweighting or subsampling by the `strategy` param. */
+export const groupBalancingImpl = mlpMethod<GroupBalancingParams>((p, d, seed) => {
+  if (p.strategy === 'reweight') return { objective: { kind: 'erm', weights: balancingWeights(d.train, p.balance) }, environments: d.environments };
+  if (p.strategy === 'subsample') return { objective: { kind: 'erm' }, environments: [balancedSubsample(d.train, d.dim, p.balance, seed)] };
+  return { objective: { kind: 'erm' }, environments: d.environments };
+});

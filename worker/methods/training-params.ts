@@ -40,7 +40,14 @@ export const balancingParams = z.strictObject({
   balance: z.enum(['group', 'class']).default('group'),
 });
 
+export const groupBalancingParams = z.strictObject({
+  ...balancingParams.shape,
+  /** none is plain ERM: one spec compares ERM, reweighting and subsampling on one frontier. */
+  strategy: z.enum(['none', 'reweight', 'subsample']).default('reweight'),
+});
+
 export type ErmParams = z.output<typeof ermParams>;
+export type GroupBalancingParams = z.output<typeof groupBalancingParams>;
 export type IrmParams = z.output<typeof irmParams>;
 export type IrmExtrapolatedParams = z.output<typeof irmExtrapolatedParams>;
 export type IbIrmParams = z.output<typeof ibIrmParams>;
