@@ -2,6 +2,7 @@ import type { Params } from '../../proto/index.js';
 import { DatasetError } from '../errors.js';
 import { spuriousDataset, spuriousOptions } from './spurious.js';
 import { coloredMnistDataset, coloredMnistOptions } from './colored-mnist.js';
+import { csvDataset, csvOptions } from './csv.js';
 import type { Dataset } from './types.js';
 import type { z } from 'zod';
 
@@ -17,6 +18,7 @@ interface DatasetEntry {
 const DATASETS: ReadonlyMap<string, DatasetEntry> = new Map<string, DatasetEntry>([
   ['spurious', { options: spuriousOptions, load: spuriousDataset }],
   ['colored-mnist', { options: coloredMnistOptions, load: coloredMnistDataset }],
+  ['csv', { options: csvOptions, load: csvDataset }],
 ]);
 
 /** Builds a dataset deterministically from its options and the trial seed. */

@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { z } from 'zod';
+import type { Params } from '../../proto/index.js';
+import { DatasetError } from '../errors.js';
+import { parseOptions } from './options.js';
+import { Rng } from './random.js';
+import type { Dataset, Split } from './types.js';
+
+/**
+ * Options of the `csv` dataset: the user's own table. `path` is read on the worker (relative
+ * paths resolve against the worker's working directory: for `fairsweep run`, where it was started).
+ * Rows are shuffled with the trial seed and cut into train / validation / test; with an
+ * `environment` column the training rows form one environment per value (for IRM-family methods).
+ */
+export const csvOptions = z.strictObject({
+  path: z.string().min(1),
+  label: z.string().min(1),
+  /** The sensitive attribute: demographic parity, equalized odds and calibration are taken between its values. */
+  group: z.string().min(1),
+  /** Feature columns; default every column but label, group and environment. */
+  features: z.array(z.string().min(1)).min(1).optional(),
+  environment: z.string().min(1).optional(),
+  /** The label value counted as positive (1); default: labels must already be 0/1. */
+  positive_label: z.union([z.string(), z.number()]).optional(),
+  val_fraction: z.number().min(0).max(0.9).default(0.15),
+  test_fraction: z.number().min(0.01).max(0.9).default(0.25),
+});
+
+export type CsvOptions = z.output<typeof csvOptions>;
+
+interface Table {
+  header: string[];
+  /** Data rows with their line number in the file. */
+  rows: { line: number; cells: string[] }[];
+}
+
+function readTable(path: string): Table {
+  let text: string;
+  try {
+    text = readFileSync(resolve(path), 'utf8');
+  } catch (err) {
+    throw new DatasetError(`dataset.path: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+  }
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, { info: true, skip_empty_lines: true, trim: true, bom: true }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (err) {
+    const e = err as Error & { lines?: number };
+    throw new DatasetError(`${path}${e.lines ? `:${e.lines}` : ''}: malformed CSV (${e.message.replace(/^Invalid Record Length: /, '').split('\n')[0]})`, { cause: err });
+  }
+  const [first, ...rest] = records;
+  if (!first) throw new DatasetError(`${path}: the file is empty (expected a header row and data rows)`);
+  if (rest.length === 0) throw new DatasetError(`${path}: no data rows after the header`);
+  const header = first.record;
+  const seen = new Set<string>();
+  for (const h of header) {
+    if (h === '') throw new DatasetError(`${path}:1: an empty column name in the header`);
+    if (seen.has(h)) throw new DatasetError(`${path}:1: column "${h}" appears twice in the header`);
+    seen.add(h);
+  }
+  return { header, rows: rest.map((r) => ({ line: r.info.lines, cells: r.record })) };
+}
+
+export function csvDataset(options: Params, seed: number): Dataset {
+  const o = parseOptions(csvOptions, options, 'csv');
+  if (o.val_fraction + o.test_fraction >= 0.95) throw new DatasetError(`dataset.test_fraction: val_fraction + test_fraction must leave rows to train on (got ${o.val_fraction + o.test_fraction})`);
+  const t = readTable(o.path);
+  const col = (name: string, option: string): number => {
+    const i = t.header.indexOf(name);
+    if (i < 0) throw new DatasetError(`dataset.${option}: column "${name}" is not in ${o.path} (columns: ${t.header.join(', ')})`);
+    return i;
+  };
+  const labelCol = col(o.label, 'label');
+  const groupCol = col(o.group, 'group');
+  const envCol = o.environment !== undefined ? col(o.environment, 'environment') : -1;
+  const reserved = new Set([labelCol, groupCol, envCol]);
+  const featureCols = o.features ? o.features.map((f, i) => col(f, `features[${i}]`)) : t.header.map((_, i) => i).filter((i) => !reserved.has(i));
+  if (featureCols.length === 0) throw new DatasetError(`dataset.features: ${o.path} has no feature column besides label and group`);
+  const dim = featureCols.length;
+  const n = t.rows.length;
+  const x = new Float32Array(n * dim);
+  const y = new Float32Array(n);
+  const group: string[] = [];
+  const env: string[] = [];
+  for (const [r, { line, cells }] of t.rows.entries()) {
+    const where = (c: number): string => `${o.path}:${line}, column "${t.header[c]}"`;
+    featureCols.forEach((c, j) => {
+      const cell = cells[c] ?? '';
+      const v = cell === '' ? NaN : Number(cell);
+      if (!Number.isFinite(v)) throw new DatasetError(`${where(c)}: expected a finite number, got ${cell === '' ? 'an empty cell' : `"${cell}"`}`);
+      x[r * dim + j] = v;
+    });
+    const raw = cells[labelCol] ?? '';
+    if (o.positive_label !== undefined) y[r] = raw === String(o.positive_label) ? 1 : 0;
+    else if (raw === '0' || raw === '1') y[r] = Number(raw);
+    else throw new DatasetError(`${where(labelCol)}: labels must be 0 or 1, got "${raw}" (or set dataset.positive_label)`);
+    const g = cells[groupCol] ?? '';
+    if (g === '') throw new DatasetError(`${where(groupCol)}: empty group value`);
+    group.push(g);
+    if (envCol >= 0) {
+      const e = cells[envCol] ?? '';
+      if (e === '') throw new DatasetError(`${where(envCol)}: empty environment value`);
+      env.push(e);
+    }
+  }
+  // Shuffle with the seed, then cut test, validation, train.
+  const rng = new Rng(seed);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  const nTest = Math.max(1, Math.round(n * o.test_fraction));
+  const nVal = Math.round(n * o.val_fraction);
+  if (n - nTest - nVal < 2) throw new DatasetError(`${o.path}: ${n} rows are too few to split into train, validation and test`);
+  const take = (idx: readonly number[]): Split => {
+    const sx = new Float32Array(idx.length * dim);
+    const sy = new Float32Array(idx.length);
+    idx.forEach((r, i) => {
+      sx.set(x.subarray(r * dim, (r + 1) * dim), i * dim);
+      sy[i] = y[r] as number;
+    });
+    const attribute = idx.map((r) => group[r] as string);
+    return { n: idx.length, x: sx, y: sy, attribute, group: idx.map((r, i) => `y=${sy[i]},${attribute[i]}`) };
+  };
+  const testIdx = order.slice(0, nTest);
+  const valIdx = order.slice(nTest, nTest + nVal);
+  const trainIdx = order.slice(nTest + nVal);
+  const envNames = envCol >= 0 ? [...new Set(trainIdx.map((r) => env[r] as string))].sort() : [];
+  // Environments hold the training rows grouped by environment; `train` is their concatenation in that order.
+  const envIdx = envCol >= 0 ? envNames.map((e) => trainIdx.filter((r) => env[r] === e)) : [trainIdx];
+  const environments = envIdx.map(take);
+  return { name: 'csv', dim, environments, train: take(envIdx.flat()), val: take(valIdx.length ? valIdx : testIdx), test: take(testIdx) };
+}
