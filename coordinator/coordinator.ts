@@ -1,3 +1,4 @@
+import { getMethod } from '../worker/index.js';
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
@@ -33,7 +34,7 @@ import { ResultsReader } from './sweeps/results-reader.js';
 import { SweepAggregate } from './sweeps/sweep-state.js';
 import { SweepStore } from './sweeps/sweep-store.js';
 import { toSweepSpecMessage } from './sweeps/spec-message.js';
-import { parseSpecText, planShards, planTrials, defaultShardSize, DEFAULT_MAX_TRIALS } from './spec/index.js';
+import { parseSpecText, planShards, planTrials, planPrefixShards, defaultShardSize, defaultPrefixShardSize, DEFAULT_MAX_TRIALS, type PlannedTrial } from './spec/index.js';
 import { WorkerRegistry } from './workers/worker-registry.js';
 import { ID_PATTERN } from '../proto/index.js';
 
@@ -149,10 +150,12 @@ export class Coordinator {
     const spec = parseSpecText(specText, { maxTrials: this.options.maxTrials ?? DEFAULT_MAX_TRIALS });
     const id = `${spec.name}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`.slice(-63);
     const trials = planTrials(id, spec.grid, spec.params, spec.seeds);
-    const shards = planShards(id, trials, spec.shardSize ?? defaultShardSize(trials.length));
+    const prefixKey = prefixKeyOf(spec.method);
+    const shardSize = spec.shardSize ?? (prefixKey ? defaultPrefixShardSize(trials, prefixKey) : defaultShardSize(trials.length));
+    const shards = planPrefixShards(id, trials, shardSize, prefixKey);
     const record: SweepRecord = {
       id,
-      spec: toSweepSpecMessage(spec, spec.shardSize ?? defaultShardSize(trials.length)),
+      spec: toSweepSpecMessage(spec, shardSize),
       state: SweepState.SWEEP_STATE_RUNNING,
       totalTrials: trials.length,
       totalShards: shards.length,
@@ -230,7 +233,7 @@ export class Coordinator {
     if (!shards) {
       // Re-plan from the stored spec: ids are deterministic, so this is the same plan.
       const validated = parseSpecText(record.specYaml, { maxTrials: Number.MAX_SAFE_INTEGER });
-      shards = planShards(record.id, planTrials(record.id, validated.grid, validated.params, validated.seeds), spec.shardSize);
+      shards = planPrefixShards(record.id, planTrials(record.id, validated.grid, validated.params, validated.seeds), spec.shardSize, prefixKeyOf(validated.method));
     }
     await this.dispatcher.ensureConsumer(record.id, spec.maxAttempts);
     await this.store.put(record);
@@ -424,4 +427,10 @@ export class Coordinator {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** The method's prefix key as a function of a planned trial, when its trials share prefixes. */
+function prefixKeyOf(method: string): ((t: PlannedTrial) => string) | undefined {
+  const key = getMethod(method)?.prefixKey;
+  return key ? (t) => key(t.params, t.seed) : undefined;
 }

@@ -51,3 +51,31 @@ export function planShards(sweepId: string, trials: readonly PlannedTrial[], siz
   }
   return shards;
 }
+
+/**
+ * Shards for a method whose trials share expensive prefixes: trials with equal `prefixKey` are
+ * kept together (groups in order of first appearance), each group cut into shards of `size`, so a
+ * worker computes the prefix once for a whole shard. Without a key, `planShards`.
+ */
+export function planPrefixShards(sweepId: string, trials: readonly PlannedTrial[], size: number, prefixKey?: (t: PlannedTrial) => string): PlannedShard[] {
+  if (!prefixKey) return planShards(sweepId, trials, size);
+  const groups = new Map<string, PlannedTrial[]>();
+  for (const t of trials) {
+    const k = prefixKey(t);
+    const g = groups.get(k);
+    if (g) g.push(t);
+    else groups.set(k, [t]);
+  }
+  const shards: PlannedShard[] = [];
+  for (const g of groups.values()) {
+    for (let i = 0; i < g.length; i += size) shards.push({ id: `${sweepId}-s${shards.length}`, index: shards.length, trials: g.slice(i, i + size) });
+  }
+  return shards;
+}
+
+/** Default shard size of a prefix-sharing sweep: a whole prefix group per shard, up to the cap. */
+export function defaultPrefixShardSize(trials: readonly PlannedTrial[], prefixKey: (t: PlannedTrial) => string): number {
+  const counts = new Map<string, number>();
+  for (const t of trials) counts.set(prefixKey(t), (counts.get(prefixKey(t)) ?? 0) + 1);
+  return Math.max(1, Math.min(MAX_DEFAULT_SHARD_SIZE, ...counts.values()));
+}

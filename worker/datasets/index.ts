@@ -3,6 +3,7 @@ import { DatasetError } from '../errors.js';
 import { spuriousDataset, spuriousOptions } from './spurious.js';
 import { coloredMnistDataset, coloredMnistOptions } from './colored-mnist.js';
 import { csvDataset, csvOptions } from './csv.js';
+import { toxicityDataset, toxicityOptions } from './toxicity.js';
 import type { Dataset } from './types.js';
 import type { z } from 'zod';
 
@@ -19,6 +20,7 @@ const DATASETS: ReadonlyMap<string, DatasetEntry> = new Map<string, DatasetEntry
   ['spurious', { options: spuriousOptions, load: spuriousDataset }],
   ['colored-mnist', { options: coloredMnistOptions, load: coloredMnistDataset }],
   ['csv', { options: csvOptions, load: csvDataset }],
+  ['toxicity', { options: toxicityOptions, load: toxicityDataset }],
 ]);
 
 /** Builds a dataset deterministically from its options and the trial seed. */

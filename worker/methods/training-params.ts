@@ -54,7 +54,7 @@ export type IbIrmParams = z.output<typeof ibIrmParams>;
 export type BalancingParams = z.output<typeof balancingParams>;
 
 /** Datasets every MLP-training method accepts. */
-export const TRAINING_DATASETS: readonly string[] = ['spurious', 'colored-mnist', 'csv'];
+export const TRAINING_DATASETS: readonly string[] = ['spurious', 'colored-mnist', 'csv', 'toxicity'];
 
 /** The schemas as the method registry sees them (their outputs are plain params). */
 export const asParams = (s: z.ZodType): z.ZodType<Params> => s as unknown as z.ZodType<Params>;

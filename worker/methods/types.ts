@@ -56,5 +56,10 @@ export interface MethodDescriptor {
   datasets: readonly string[];
   /** Validates one trial's params (fixed params merged with a grid point). */
   params: z.ZodType<Params>;
+  /**
+   * Trials whose params (with the seed) give equal keys share an expensive prefix (a base model,
+   * subgroup fine-tunes): the coordinator puts them in the same shard, the worker computes it once.
+   */
+  prefixKey?(params: Params, seed: number): string;
   load(): Promise<MethodImpl>;
 }

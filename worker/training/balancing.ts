@@ -42,11 +42,16 @@ export function balancedSubsample(s: Split, dim: number, by: BalanceBy, seed: nu
     keep.push(...list.slice(0, size));
   }
   keep.sort((a, b) => a - b);
-  const x = new Float32Array(keep.length * dim);
-  const y = new Float32Array(keep.length);
-  keep.forEach((r, i) => {
+  return selectRows(s, dim, keep);
+}
+
+/** The rows `idx` of a split, in that order. */
+export function selectRows(s: Split, dim: number, idx: readonly number[]): Split {
+  const x = new Float32Array(idx.length * dim);
+  const y = new Float32Array(idx.length);
+  idx.forEach((r, i) => {
     x.set(s.x.subarray(r * dim, (r + 1) * dim), i * dim);
     y[i] = s.y[r] as number;
   });
-  return { n: keep.length, x, y, attribute: keep.map((r) => s.attribute[r] as string), group: keep.map((r) => s.group[r] as string) };
+  return { n: idx.length, x, y, attribute: idx.map((r) => s.attribute[r] as string), group: idx.map((r) => s.group[r] as string) };
 }

@@ -2,6 +2,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { TrialFailedError, throwIfCancelled } from '../errors.js';
 import type { Split } from '../datasets/index.js';
 import { objectiveTerms, type TrainObjective } from './objectives.js';
+import { mlpFromArrays, type MlpArrays } from './weights.js';
 import { createMlp, disposeMlp, forward, hiddenFeatures, l2Norm, mlpVariables, outputLayer, type Mlp } from './mlp.js';
 
 type TF = typeof tfType;
@@ -17,6 +18,8 @@ export interface TrainOptions {
   objective: TrainObjective;
   signal: AbortSignal;
   heartbeat(): void;
+  /** Start from these parameters (fine-tuning) instead of a fresh initialisation; `hidden` must match. */
+  initial?: MlpArrays;
 }
 
 export interface TrainResult {
@@ -55,7 +58,7 @@ export async function trainMlp(tf: TF, dim: number, environments: readonly Split
   const w = o.objective.kind === 'erm' ? o.objective.weights : undefined;
   if (w && w.length !== n) throw new TrialFailedError(`sample weights: expected ${n} (one per training row), got ${w.length}`);
   const weights = w ? tf.tensor2d(w, [n, 1]) : undefined;
-  const model = createMlp(tf, dim, o.hidden, o.seed);
+  const model = o.initial ? mlpFromArrays(tf, o.initial, true) : createMlp(tf, dim, o.hidden, o.seed);
   const optimizer = tf.train.adam(o.lr);
   const vars = mlpVariables(model);
   let loss = NaN;

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson, type Param } from '../../proto/index.js';
+
+/** Default bound of a worker's prefix cache (bytes of cached parameters). */
+export const DEFAULT_PREFIX_CACHE_BYTES = 256 * 1024 * 1024;
+
+export interface PrefixCacheStats {
+  hits: number;
+  misses: number;
+  evictions: number;
+  bytes: number;
+  entries: number;
+}
+
+interface Entry<T> {
+  value: Promise<T>;
+  bytes: number;
+}
+
+/**
+ * The expensive shared part of trials (a base model, subgroup fine-tunes), computed once per
+ * worker process and reused by every trial with the same config: keyed by a content hash of that
+ * config, bounded in bytes, least recently used evicted first. Values are plain arrays (no backend
+ * tensors), so eviction frees memory without disposing anything. Concurrent requests for the same
+ * key share one computation. `FAIRSWEEP_PREFIX_CACHE=0` disables it (each trial computes its prefix).
+ */
+export class PrefixCache {
+  private readonly entries = new Map<string, Entry<unknown>>();
+  private readonly stats: PrefixCacheStats = { hits: 0, misses: 0, evictions: 0, bytes: 0, entries: 0 };
+
+  constructor(
+    private readonly maxBytes = Number(process.env.FAIRSWEEP_PREFIX_CACHE_MB ?? 0) > 0 ? Number(process.env.FAIRSWEEP_PREFIX_CACHE_MB) * 1024 * 1024 : DEFAULT_PREFIX_CACHE_BYTES,
+    private readonly enabled = process.env.FAIRSWEEP_PREFIX_CACHE !== '0',
+  ) {}
+
+  /** A stable hash of a prefix config. */
+  static key(config: Record<string, Param | undefined>): string {
+    const clean = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as Record<string, Param>;
+    return createHash('sha256').update(canonicalJson(clean)).digest('hex').slice(0, 32);
+  }
+
+  async get<T>(key: string, compute: () => Promise<T>, sizeOf: (v: T) => number): Promise<T> {
+    if (!this.enabled) {
+      this.stats.misses++;
+      return compute();
+    }
+    const hit = this.entries.get(key) as Entry<T> | undefined;
+    if (hit) {
+      this.stats.hits++;
+      this.entries.delete(key);
+      this.entries.set(key, hit); // most recently used last
+      return hit.value;
+    }
+    this.stats.misses++;
+    const entry: Entry<T> = { value: compute(), bytes: 0 };
+    this.entries.set(key, entry);
+    try {
+      const v = await entry.value;
+      entry.bytes = sizeOf(v);
+      this.stats.bytes += entry.bytes;
+      this.evict(key);
+      return v;
+    } catch (err) {
+      this.entries.delete(key); // a failed computation is not cached
+      throw err;
+    }
+  }
+
+  private evict(keep: string): void {
+    for (const [k, e] of this.entries) {
+      if (this.stats.bytes <= this.maxBytes) break;
+      if (k === keep) continue;
+      this.entries.delete(k);
+      this.stats.bytes -= e.bytes;
+      this.stats.evictions++;
+    }
+  }
+
+  snapshot(): PrefixCacheStats {
+    return { ...this.stats, entries: this.entries.size };
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.stats.bytes = 0;
+  }
+}
+
+/** The worker process's cache, shared by all its slots. */
+export const prefixCache = new PrefixCache();
