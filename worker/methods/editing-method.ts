@@ -8,7 +8,7 @@ import { initLora, loraDelta, trainLora } from '../training/lora.js';
 import { disposeMlp } from '../training/mlp.js';
 import { predictProba, trainMlp } from '../training/trainer.js';
 import { arraysBytes, combine, mlpFromArrays, mlpToArrays, subtract, type MlpArrays } from '../training/weights.js';
-import { prefixParams, type FinetuneParams, type TaskArithmeticParams } from './editing-params.js';
+import { loraRankOf, prefixParams, type FinetuneParams, type TaskArithmeticParams } from './editing-params.js';
 import { PrefixCache, prefixCache } from './prefix-cache.js';
 import type { MethodImpl, TrialInput, TrialOutput, TrialRuntime } from './types.js';
 
@@ -36,8 +36,8 @@ async function trainBase(tf: TF, data: Dataset, p: EditingParams, seed: number, 
 }
 
 /** A fine-tune of θ₀ on `rows` as a task vector: θ_g − θ₀ (full) or the LoRA delta (α/r)·B·A. */
-async function taskVector(tf: TF, data: Dataset, base: MlpArrays, rows: Split, full: boolean, p: EditingParams, seed: number, rt: TrialRuntime): Promise<MlpArrays> {
-  if (full) {
+async function taskVector(tf: TF, data: Dataset, base: MlpArrays, rows: Split, rank: number | undefined, p: EditingParams, seed: number, rt: TrialRuntime): Promise<MlpArrays> {
+  if (rank === undefined) {
     const r = await trainMlp(tf, data.dim, [rows], { steps: p.finetune_steps, lr: p.finetune_lr, l2: p.l2, hidden: p.hidden, seed, objective: { kind: 'erm' }, signal: rt.signal, heartbeat: rt.heartbeat, initial: base });
     try {
       return subtract(await mlpToArrays(r.model), base);
@@ -45,8 +45,8 @@ async function taskVector(tf: TF, data: Dataset, base: MlpArrays, rows: Split, f
       disposeMlp(r.model);
     }
   }
-  const alpha = p.lora_alpha ?? p.lora_rank;
-  const factors = await trainLora(tf, base, rows, { rank: p.lora_rank, alpha, steps: p.finetune_steps, lr: p.finetune_lr, seed, signal: rt.signal, heartbeat: rt.heartbeat, initial: initLora(base.dims, p.lora_rank, alpha, seed) });
+  const alpha = p.lora_alpha ?? rank;
+  const factors = await trainLora(tf, base, rows, { rank, alpha, steps: p.finetune_steps, lr: p.finetune_lr, seed, signal: rt.signal, heartbeat: rt.heartbeat, initial: initLora(base.dims, rank, alpha, seed) });
   return loraDelta(base, factors);
 }
 
@@ -97,7 +97,8 @@ export const taskArithmeticImpl: MethodImpl = {
         const base = await trainBase(tf, data, p, input.seed, rt);
         const groups = subgroups(data);
         const vectors: MlpArrays[] = [];
-        for (const g of groups) vectors.push(await taskVector(tf, data, base, subgroupRows(data, g), p.finetune === 'full', p, input.seed, rt));
+        const rank = loraRankOf(p.finetune, p.lora_rank);
+        for (const g of groups) vectors.push(await taskVector(tf, data, base, subgroupRows(data, g), rank, p, input.seed, rt));
         return { base, groups, vectors };
       },
       (v) => arraysBytes(v.base) + v.vectors.reduce((s, t) => s + arraysBytes(t), 0),
@@ -121,7 +122,7 @@ function finetuneImpl(full: boolean): MethodImpl {
       if (!groups.includes(p.target_group)) throw new TrialFailedError(`params.target_group: "${p.target_group}" is not a subgroup of the data (${groups.join(', ')})`);
       const { tf } = await rt.backend();
       const base = await prefixCache.get(cacheKey(full ? 'finetune' : 'lora', input), () => trainBase(tf, data, p, input.seed, rt), arraysBytes);
-      const tau = await taskVector(tf, data, base, subgroupRows(data, p.target_group), full, p, input.seed, rt);
+      const tau = await taskVector(tf, data, base, subgroupRows(data, p.target_group), full ? undefined : p.lora_rank, p, input.seed, rt);
       return evaluate(tf, data, combine(base, [tau], [1]));
     },
   };

@@ -18,7 +18,8 @@ const editingShape = {
 
 export const taskArithmeticParams = z.strictObject({
   ...editingShape,
-  finetune: z.enum(['full', 'lora']).default('full'),
+  /** full, lora (rank lora_rank) or lora-R (rank R): one grid axis compares full fine-tuning and LoRA ranks. */
+  finetune: z.union([z.enum(['full', 'lora']), z.string().regex(/^lora-[1-9]\d{0,3}$/, 'expected full, lora or lora-R (R a rank, e.g. lora-4)')]).default('full'),
   /** λ_g per subgroup, in sorted subgroup order; λ < 0 negates a task vector. */
   coefficients: z.array(z.number().min(-100).max(100)).min(1).max(64),
 });
@@ -44,4 +45,11 @@ const EDIT_ONLY: Record<string, readonly string[]> = {
 export function prefixParams(method: string, params: Params, seed: number): Params {
   const drop = new Set(EDIT_ONLY[method] ?? []);
   return { ...Object.fromEntries(Object.entries(params).filter(([k]) => !drop.has(k))), seed };
+}
+
+/** The LoRA rank a `finetune` value asks for (undefined: full fine-tuning). */
+export function loraRankOf(finetune: string, loraRank: number): number | undefined {
+  if (finetune === 'full') return undefined;
+  if (finetune === 'lora') return loraRank;
+  return Number(finetune.slice('lora-'.length));
 }

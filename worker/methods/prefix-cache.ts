@@ -30,7 +30,7 @@ export class PrefixCache {
 
   constructor(
     private readonly maxBytes = Number(process.env.FAIRSWEEP_PREFIX_CACHE_MB ?? 0) > 0 ? Number(process.env.FAIRSWEEP_PREFIX_CACHE_MB) * 1024 * 1024 : DEFAULT_PREFIX_CACHE_BYTES,
-    private readonly enabled = process.env.FAIRSWEEP_PREFIX_CACHE !== '0',
+    private enabled = process.env.FAIRSWEEP_PREFIX_CACHE !== '0',
   ) {}
 
   /** A stable hash of a prefix config. */
@@ -78,6 +78,11 @@ export class PrefixCache {
 
   snapshot(): PrefixCacheStats {
     return { ...this.stats, entries: this.entries.size };
+  }
+
+  /** Turns caching on or off (benchmarks compare both in one process). */
+  setEnabled(on: boolean): void {
+    this.enabled = on;
   }
 
   clear(): void {
