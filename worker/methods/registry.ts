@@ -2,12 +2,13 @@ import type { MethodDescriptor } from './types.js';
 import { sleepMethod } from './sleep.js';
 import { ermMethod } from './erm.js';
 import { irmMethod } from './irm.js';
+import { reprogramMethod, steerMethod } from './fairness.js';
 import { finetuneMethod, loraMethod, taskArithmeticMethod } from './editing.js';
 import { groupBalancingMethod, ibIrmMethod, irmExtrapolatedMethod, reweightMethod, subsampleMethod, vrexMethod } from './irm-family.js';
 
 /** Every trial kind a worker can run, by spec `method:` name. Loading a descriptor loads no numeric code. */
 const METHODS: ReadonlyMap<string, MethodDescriptor> = new Map(
-  [sleepMethod, ermMethod, irmMethod, vrexMethod, irmExtrapolatedMethod, ibIrmMethod, reweightMethod, subsampleMethod, groupBalancingMethod, taskArithmeticMethod, loraMethod, finetuneMethod].map((m) => [m.name, m]),
+  [sleepMethod, ermMethod, irmMethod, vrexMethod, irmExtrapolatedMethod, ibIrmMethod, reweightMethod, subsampleMethod, groupBalancingMethod, taskArithmeticMethod, loraMethod, finetuneMethod, steerMethod, reprogramMethod].map((m) => [m.name, m]),
 );
 
 export function getMethod(name: string): MethodDescriptor | undefined {

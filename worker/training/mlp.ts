@@ -34,23 +34,24 @@ export function createMlp(tf: TF, inputDim: number, hidden: readonly number[], s
 
 /**
  * Logits [n, 1]: matMul + bias + ReLU per hidden layer (fused forward, transpose-free backward:
- * see dense.ts), linear output. The input is data: no gradient is computed for it.
+ * see dense.ts), linear output. No gradient is computed for the input unless `inputGrad` (an input
+ * trigger being learned).
  */
-export function forward(tf: TF, m: Mlp, x: tfType.Tensor2D): tfType.Tensor2D {
-  return outputLayer(tf, m, hiddenFeatures(tf, m, x));
+export function forward(tf: TF, m: Mlp, x: tfType.Tensor2D, inputGrad = false): tfType.Tensor2D {
+  return outputLayer(tf, m, hiddenFeatures(tf, m, x, inputGrad), inputGrad);
 }
 
 /** The last hidden layer's activations (the representation Φ), [n, width]; x itself without hidden layers. */
-export function hiddenFeatures(tf: TF, m: Mlp, x: tfType.Tensor2D): tfType.Tensor2D {
+export function hiddenFeatures(tf: TF, m: Mlp, x: tfType.Tensor2D, inputGrad = false): tfType.Tensor2D {
   let h = x;
-  for (let i = 0; i < m.weights.length - 1; i++) h = dense(tf, h, m.weights[i] as tfType.Tensor2D, m.biases[i] as tfType.Tensor1D, true, i > 0);
+  for (let i = 0; i < m.weights.length - 1; i++) h = dense(tf, h, m.weights[i] as tfType.Tensor2D, m.biases[i] as tfType.Tensor1D, true, i > 0 || inputGrad);
   return h;
 }
 
 /** The linear output layer on Φ: logits [n, 1]. */
-export function outputLayer(tf: TF, m: Mlp, phi: tfType.Tensor2D): tfType.Tensor2D {
+export function outputLayer(tf: TF, m: Mlp, phi: tfType.Tensor2D, inputGrad = false): tfType.Tensor2D {
   const last = m.weights.length - 1;
-  return dense(tf, phi, m.weights[last] as tfType.Tensor2D, m.biases[last] as tfType.Tensor1D, false, last > 0);
+  return dense(tf, phi, m.weights[last] as tfType.Tensor2D, m.biases[last] as tfType.Tensor1D, false, last > 0 || inputGrad);
 }
 
 export function disposeMlp(m: Mlp): void {
