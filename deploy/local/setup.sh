@@ -18,32 +18,20 @@ if ! command -v nats-server >/dev/null 2>&1; then
   fi
 fi
 
-# Chromium renders report.html in tests/report.test.ts (headless, driven by puppeteer-core; no browser download).
-if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
-  if command -v apt-get >/dev/null 2>&1; then
-    echo "setup: chromium not found; installing it from the OS packages (for the report test)" >&2
-    SUDO=""
-    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq chromium >/dev/null
-  else
-    echo "setup: chromium not found; the report test needs it (install Chromium and set CHROMIUM_PATH)" >&2
-  fi
-fi
-
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies (npm ci)" >&2
   npm ci --no-audit --no-fund
 fi
 
-# With --test-tools (npm test): the tools the deployment tests run, from the OS packages when
-# missing: kubectl (renders deploy/k8s with its built-in kustomize) and prometheus (the server and
-# promtool). Not installed for the quickstart.
+# With --test-tools (npm test): the tools the tests run, from the OS packages when missing: kubectl
+# (renders deploy/k8s with its built-in kustomize), prometheus (the server and promtool) and chromium
+# (renders report.html headless; driven by puppeteer-core, no browser download). Not installed for
+# the quickstart.
 if [ "${1:-}" = "--test-tools" ]; then
   missing=()
   command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
   { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || missing+=(prometheus)
+  { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || [ -n "${CHROMIUM_PATH:-}" ]; } || missing+=(chromium)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: installing test tools from the OS packages: ${missing[*]}" >&2
     if ! command -v apt-get >/dev/null 2>&1; then
