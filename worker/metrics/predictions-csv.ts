@@ -1,43 +1,27 @@
+import { parse } from 'csv-parse/sync';
 import { MetricsInputError, type PredictionColumns } from './fairness.js';
 
-/** Splits CSV text into rows of fields (RFC 4180: quoted fields, doubled quotes, CRLF). */
-export function parseCsvRows(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += ch;
+interface CsvRow {
+  cells: string[];
+  /** Line of the file the row ends on. */
+  line: number;
+}
+
+/** Rows of CSV text (RFC 4180, via csv-parse), with their line numbers; blank lines skipped. */
+function readRows(text: string, source: string): CsvRow[] {
+  try {
+    const records = parse(text, { info: true, skip_empty_lines: true, relax_column_count: true, bom: true }) as unknown as { record: string[]; info: { lines: number } }[];
+    return records.map((r) => ({ cells: r.record, line: r.info.lines }));
+  } catch (err) {
+    const e = err as Error & { lines?: number };
+    throw new MetricsInputError(`${source}${e.lines ? ` line ${e.lines}` : ''}: malformed CSV (${e.message.split('\n')[0]})`, { cause: err });
   }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows.filter((r) => !(r.length === 1 && r[0]?.trim() === ''));
 }
 
 /** Reads `y_true,y_pred,group[,y_score]` (any order, extra columns ignored). Errors name file, line and column. */
 export function parsePredictionsCsv(text: string, source = 'input'): PredictionColumns {
-  const rows = parseCsvRows(text);
-  const header = rows[0]?.map((h) => h.trim());
+  const rows = readRows(text, source);
+  const header = rows[0]?.cells.map((h) => h.trim());
   if (!header) throw new MetricsInputError(`${source}: empty file; expected a header y_true,y_pred,group[,y_score]`);
   const col = (name: string): number => header.indexOf(name);
   for (const name of ['y_true', 'y_pred', 'group']) {
@@ -56,8 +40,7 @@ export function parsePredictionsCsv(text: string, source = 'input'): PredictionC
     return v;
   };
   for (let k = 0; k < n; k++) {
-    const r = rows[k + 1] as string[];
-    const line = k + 2;
+    const { cells: r, line } = rows[k + 1] as CsvRow;
     if (r.length < header.length) throw new MetricsInputError(`${source} line ${line}: ${r.length} fields, expected ${header.length}`);
     yTrue[k] = label(r, iT, 'y_true', line);
     yPred[k] = label(r, iP, 'y_pred', line);
