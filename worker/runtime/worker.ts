@@ -241,7 +241,7 @@ export class Worker {
 
   private async pullLoop(): Promise<void> {
     while (this.state === 'running') {
-      const free = this.slots - this.busySlots + PREFETCH - this.prefetched.length;
+      const free = this.wanted();
       const ids = [...this.sweeps.keys()];
       if (free <= 0 || ids.length === 0) {
         await new Promise<void>((resolve) => {
@@ -273,6 +273,18 @@ export class Worker {
         await new Promise((r) => setTimeout(r, 200));
       }
     }
+  }
+
+  /**
+   * Shards to fetch now: enough to fill the idle slots; then one more to hold ready (PREFETCH) only
+   * while every running shard is on its first delivery. A redelivered shard may be a poison that
+   * kills this process, and a shard held beside it would lose a delivery attempt with it.
+   */
+  private wanted(): number {
+    const idle = this.slots - this.busySlots - this.prefetched.length;
+    if (idle > 0) return idle;
+    const suspect = [...this.running.keys()].some((k) => Number(k.slice(k.lastIndexOf(':') + 1)) > 1);
+    return suspect ? 0 : this.slots - this.busySlots + PREFETCH - this.prefetched.length;
   }
 
   /** Runs a fetched shard now if a slot is free, else keeps it (heartbeating) for the next free slot. */
