@@ -29,19 +29,24 @@ function get(client: SweepServiceClient, sweepId: string): Promise<GetResponse> 
 }
 
 test('the coordinator killed mid-sweep and restarted rebuilds the sweep from JetStream, which completes exactly once', async (t) => {
-  procs.push(await spawnWorker(nats.url, ['--slots', '3']), await spawnWorker(nats.url, ['--slots', '3']));
   let { proc, client, address } = await startCoordinator();
   const sweepId = await new Promise<string>((resolve, reject) =>
     client.submit(
-      { specYaml: `name: ${uniqueName('restart')}\nmethod: sleep\nparams: { duration_ms: 100 }\ngrid: { x: { linspace: [0, 1, 60] } }\nobjectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]\n` },
+      { specYaml: `name: ${uniqueName('restart')}\nmethod: sleep\nparams: { duration_ms: 250 }\ngrid: { x: { linspace: [0, 1, 60] } }\nobjectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]\n` },
       (e, r) => (e ? reject(e) : resolve(r.sweepId)),
     ),
   );
   // A Watch client (the CLI) follows the sweep across the restart.
   const watcher = spawnCli(['watch', sweepId, '--coordinator', address, '--json', '--replay']);
   procs.push(watcher);
+  // Workers start only once the watcher is following, so the kill below lands mid-sweep however
+  // slowly the watcher process started.
+  await watcher.waitFor(/"progress"/);
+  procs.push(await spawnWorker(nats.url, ['--slots', '3']), await spawnWorker(nats.url, ['--slots', '3']));
   await eventually(async () => ((await get(client, sweepId)).progress?.ok ?? 0) >= 10, 30_000, 'progress before the kill');
   await watcher.waitFor(/"result"/);
+  const before = (await get(client, sweepId)).progress;
+  t.true((before?.ok ?? 0) < 60, `the kill must land mid-sweep (ok=${before?.ok})`);
   client.close();
   await proc.kill('SIGKILL');
   await new Promise((r) => setTimeout(r, 1_000)); // results keep arriving in JetStream meanwhile
