@@ -46,6 +46,14 @@ export const DEFAULT_SLOTS = 1;
 export const HEARTBEAT_INTERVAL_MS = 2_000;
 /** Shards a worker holds beyond its slots, fetched while every slot is busy. */
 const PREFETCH = 1;
+/**
+ * Prefetch only while this worker's shards take less than this (moving average). A held shard
+ * saves one fetch round trip (milliseconds), which matters for short shards; for long ones it saves
+ * nothing and may leave another worker idle for a whole shard (two 6-minute trials, two workers).
+ */
+export const PREFETCH_MAX_SHARD_MS = 1_000;
+/** Weight of the newest shard in the moving average of shard durations. */
+const SHARD_MS_ALPHA = 0.3;
 /** How long a pull request waits for a shard before the worker looks at other sweeps. */
 const FETCH_EXPIRES_MS = 1_000;
 
@@ -66,6 +74,8 @@ export class Worker {
   /** Shards fetched ahead while every slot is busy, so a freed slot starts at once. */
   private readonly prefetched: { msg: JsMsg; ackWaitMs: number; timer: NodeJS.Timeout }[] = [];
   private rr = 0;
+  /** Moving average of how long this worker's shards held their slot (ms); undefined before the first. */
+  private shardMs: number | undefined;
   private backendPromise: Promise<Backend> | undefined;
   private backendLoaded: Backend | undefined;
   private readonly subs: Subscription[] = [];
@@ -277,12 +287,14 @@ export class Worker {
 
   /**
    * Shards to fetch now: enough to fill the idle slots; then one more to hold ready (PREFETCH) only
-   * while every running shard is on its first delivery. A redelivered shard may be a poison that
-   * kills this process, and a shard held beside it would lose a delivery attempt with it.
+   * while shards are short here (PREFETCH_MAX_SHARD_MS) and every running shard is on its first
+   * delivery. A redelivered shard may be a poison that kills this process, and a shard held beside
+   * it would lose a delivery attempt with it.
    */
   private wanted(): number {
     const idle = this.slots - this.busySlots - this.prefetched.length;
     if (idle > 0) return idle;
+    if (this.shardMs === undefined || this.shardMs >= PREFETCH_MAX_SHARD_MS) return 0;
     const suspect = [...this.running.keys()].some((k) => Number(k.slice(k.lastIndexOf(':') + 1)) > 1);
     return suspect ? 0 : this.slots - this.busySlots + PREFETCH - this.prefetched.length;
   }
@@ -338,9 +350,12 @@ export class Worker {
     this.busySlots++;
     this.metrics.busy.set(this.busySlots);
     let released = false;
+    const started = performance.now();
     const release = (): void => {
       if (released) return;
       released = true;
+      const ms = performance.now() - started;
+      this.shardMs = this.shardMs === undefined ? ms : this.shardMs + SHARD_MS_ALPHA * (ms - this.shardMs);
       this.releaseSlot();
     };
     slot.done = runShard(m, ctx, controller, release, (s: Shard) => {
