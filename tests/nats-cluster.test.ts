@@ -60,7 +60,9 @@ test('a three-node JetStream cluster (R3 streams) with one node killed mid-sweep
   const results = c.results(sweepId);
   t.is(results.length, 40);
   t.true(results.every((r) => r.status === TrialStatus.TRIAL_STATUS_OK));
-  const stored = await storedResultCount(nodes[0]!.url, sweepId);
+  // The sweep can finish on the stream leaders before the cluster has elected a new meta leader,
+  // and until then JetStream API calls such as stream info time out: ask until it answers.
+  const { stored } = await eventually(async () => ({ stored: await storedResultCount(`${nodes[0]!.url},${nodes[2]!.url}`, sweepId) }), 60_000, 'the stream info after the failover');
   t.is(stored, 40);
   reportFault('one node of a 3-node JetStream cluster (R3) SIGKILLed', 40, stored, new Set(results.map((r) => r.trialId)).size);
 });
