@@ -44,8 +44,11 @@ export interface WorkerOptions {
 
 export const DEFAULT_SLOTS = 1;
 export const HEARTBEAT_INTERVAL_MS = 2_000;
-/** Shards a worker holds beyond its slots, fetched while every slot is busy. */
-const PREFETCH = 1;
+/**
+ * Shards a worker holds per slot beyond the running ones, fetched while every slot is busy: slots
+ * started together free together, and each then starts a held shard instead of waiting for a fetch.
+ */
+const PREFETCH_PER_SLOT = 1;
 /**
  * Prefetch only while this worker's shards take less than this (moving average). A held shard
  * saves one fetch round trip (milliseconds), which matters for short shards; for long ones it saves
@@ -286,7 +289,7 @@ export class Worker {
   }
 
   /**
-   * Shards to fetch now: enough to fill the idle slots; then one more to hold ready (PREFETCH) only
+   * Shards to fetch now: enough to fill the idle slots; then one per slot to hold ready only
    * while shards are short here (PREFETCH_MAX_SHARD_MS) and every running shard is on its first
    * delivery. A redelivered shard may be a poison that kills this process, and a shard held beside
    * it would lose a delivery attempt with it.
@@ -296,7 +299,7 @@ export class Worker {
     if (idle > 0) return idle;
     if (this.shardMs === undefined || this.shardMs >= PREFETCH_MAX_SHARD_MS) return 0;
     const suspect = [...this.running.keys()].some((k) => Number(k.slice(k.lastIndexOf(':') + 1)) > 1);
-    return suspect ? 0 : this.slots - this.busySlots + PREFETCH - this.prefetched.length;
+    return suspect ? 0 : this.slots - this.busySlots + 1 - this.prefetched.length;
   }
 
   /** Runs a fetched shard now if a slot is free, else keeps it (heartbeating) for the next free slot. */
