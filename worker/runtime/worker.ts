@@ -299,7 +299,7 @@ export class Worker {
     if (idle > 0) return idle;
     if (this.shardMs === undefined || this.shardMs >= PREFETCH_MAX_SHARD_MS) return 0;
     const suspect = [...this.running.keys()].some((k) => Number(k.slice(k.lastIndexOf(':') + 1)) > 1);
-    return suspect ? 0 : this.slots - this.busySlots + 1 - this.prefetched.length;
+    return suspect ? 0 : this.slots - this.busySlots + PREFETCH_PER_SLOT * this.slots - this.prefetched.length;
   }
 
   /** Runs a fetched shard now if a slot is free, else keeps it (heartbeating) for the next free slot. */
