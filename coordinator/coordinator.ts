@@ -149,7 +149,7 @@ export class Coordinator {
   async submit(specText: string): Promise<SubmitResponse> {
     const spec = parseSpecText(specText, { maxTrials: this.options.maxTrials ?? DEFAULT_MAX_TRIALS });
     const id = `${spec.name}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`.slice(-63);
-    const trials = planTrials(id, spec.grid, spec.params, spec.seeds);
+    const trials = planTrials(id, spec.grid, spec.params, spec.seeds, spec.samples);
     const prefixKey = prefixKeyOf(spec.method);
     const shardSize = spec.shardSize ?? (prefixKey ? defaultPrefixShardSize(trials, prefixKey) : defaultShardSize(trials.length));
     const shards = planPrefixShards(id, trials, shardSize, prefixKey);
@@ -233,7 +233,7 @@ export class Coordinator {
     if (!shards) {
       // Re-plan from the stored spec: ids are deterministic, so this is the same plan.
       const validated = parseSpecText(record.specYaml, { maxTrials: Number.MAX_SAFE_INTEGER });
-      shards = planPrefixShards(record.id, planTrials(record.id, validated.grid, validated.params, validated.seeds), spec.shardSize, prefixKeyOf(validated.method));
+      shards = planPrefixShards(record.id, planTrials(record.id, validated.grid, validated.params, validated.seeds, validated.samples), spec.shardSize, prefixKeyOf(validated.method));
     }
     await this.dispatcher.ensureConsumer(record.id, spec.maxAttempts);
     await this.store.put(record);

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { Metadata, credentials, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { CoordinatorServer, NatsServer } from '../coordinator/index.js';
-import { SweepServiceClient, WorkerServiceClient, type WatchResponse, SweepState, Goal } from '../proto/index.js';
+import { CoordinatorServer, NatsServer, parseSpecText } from '../coordinator/index.js';
+import { SweepServiceClient, WorkerServiceClient, type WatchResponse, type ResultsResponse, type Params, SweepState, Goal, canonicalJson, fromParamMap } from '../proto/index.js';
 import { WorkerServer } from '../worker/index.js';
 import { startNats, uniqueName } from './helpers/cluster.js';
 
@@ -90,6 +90,47 @@ test.serial('Submit, Watch (progress and results until the end), Results, Fronti
   const got = await unary(client.get, { sweepId: sub.sweepId });
   t.is(got.sweep?.spec?.method, 'sleep');
   t.is(got.progress?.ok, 12);
+});
+
+test.serial('a random search runs through the orchestrator: every drawn point crossed with the grid and seeds, once', async (t) => {
+  const yaml = `
+name: ${uniqueName('search')}
+method: sleep
+params: { duration_ms: 5 }
+grid: { mode: [a, b] }
+search:
+  samples: 6
+  seed: 11
+  space:
+    x: { log_uniform: [0.001, 10] }
+    width: { uniform: [8, 64], integer: true, repeat: 2 }
+    kind: { choice: [full, lora] }
+seeds: [0, 1]
+objectives: [{ metric: score, goal: max }]
+`;
+  const sub = await unary(client.submit, { specYaml: yaml });
+  t.is(sub.totalTrials, 2 * 6 * 2);
+  await new Promise<void>((resolve, reject) => {
+    const stream = client.watch({ sweepId: sub.sweepId, replay: false });
+    stream.on('data', () => undefined);
+    stream.on('error', reject);
+    stream.on('end', () => resolve());
+  });
+  const rows = await new Promise<{ params: Params; seed: number }[]>((resolve, reject) => {
+    const out: { params: Params; seed: number }[] = [];
+    const s = client.results({ sweepId: sub.sweepId });
+    s.on('data', (r: ResultsResponse) => { if (r.result) out.push({ params: fromParamMap(r.result.params), seed: r.result.seed }); });
+    s.on('error', reject);
+    s.on('end', () => resolve(out));
+  });
+  const expected = parseSpecText(yaml).samples.flatMap((p) => ['a', 'b'].flatMap((mode) => [0, 1].map((seed) => canonicalJson({ params: { ...p, mode, duration_ms: 5 }, seed }))));
+  t.deepEqual(rows.map((r) => canonicalJson(r)).sort(), expected.sort());
+  const got = await unary(client.get, { sweepId: sub.sweepId });
+  t.is(got.sweep?.spec?.search?.samples, 6);
+  t.is(got.sweep?.spec?.search?.seed, 11);
+  t.deepEqual(got.sweep?.spec?.search?.space.x?.kind, { $case: 'logUniform', value: { low: 0.001, high: 10 } });
+  t.is(got.sweep?.spec?.search?.space.width?.repeat, 2);
+  t.true(got.sweep?.spec?.search?.space.width?.integer);
 });
 
 test.serial('ListWorkers, worker Describe and the standard health service answer', async (t) => {

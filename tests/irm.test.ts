@@ -8,6 +8,7 @@ import { getMethod } from '../worker/index.js';
 import { TrialCancelledError, TrialFailedError } from '../worker/errors.js';
 import type { TrialRuntime } from '../worker/methods/types.js';
 import { Rng } from '../worker/datasets/random.js';
+import { environmentAccuracies } from '../worker/methods/mlp-method.js';
 
 const runtime = (signal = new AbortController().signal): TrialRuntime => ({ signal, heartbeat: () => undefined, backend: () => loadBackend() });
 
@@ -75,6 +76,30 @@ test.serial('IRM with a strong penalty relies less on the spurious feature than 
   const erm = await acc(0);
   const strong = await acc(1000);
   t.true(strong > erm + 0.03, `IRM ${strong} vs ERM-like ${erm}`);
+});
+
+test.serial('per-environment training accuracies: one per environment, their worst, and their size-weighted mean is the train accuracy', async (t) => {
+  const irm = await getMethod('irm')!.load();
+  const dataset = { name: 'spurious', options: { n: 600, d: 2, env_p_maj: [0.95, 0.7], sigma_c: 0.8, test_p_maj: 0.1 } };
+  const params = getMethod('irm')!.params.parse({ steps: 60, lr: 0.01, hidden: [8], penalty_weight: 100, penalty_anneal_iters: 20 });
+  const out = await irm.run({ trialId: 'envs', sweepId: 's', params, seed: 3, attempt: 1, dataset }, runtime());
+  const m = out.metrics;
+  const data = loadDataset('spurious', dataset.options, 3);
+  t.is(data.environments.length, 2);
+  const [e0, e1] = [m['train/env0/accuracy']!, m['train/env1/accuracy']!];
+  t.true(e0 >= 0 && e0 <= 1 && e1 >= 0 && e1 <= 1);
+  t.is(m['train/worst_env_accuracy'], Math.min(e0, e1));
+  const [n0, n1] = data.environments.map((e) => e.n) as [number, number];
+  t.true(Math.abs((e0 * n0 + e1 * n1) / (n0 + n1) - m['train/accuracy']!) < 1e-9);
+  // The environments differ in how often the spurious attribute agrees with the label, so the accuracies differ too.
+  t.not(e0, e1);
+});
+
+test('per-environment accuracies are absent with a single environment and exact on hand-made predictions', (t) => {
+  const split = (y: number[]) => ({ n: y.length, x: new Float32Array(0), y: Float32Array.from(y), attribute: [], group: [] });
+  t.deepEqual(environmentAccuracies([split([1, 0])], Float32Array.from([0.9, 0.1])), {});
+  const acc = environmentAccuracies([split([1, 0]), split([1, 1, 0])], Float32Array.from([0.9, 0.6, 0.2, 0.7, 0.4]));
+  t.deepEqual(acc, { 'train/env0/accuracy': 0.5, 'train/env1/accuracy': 2 / 3, 'train/worst_env_accuracy': 0.5 });
 });
 
 test.serial('cancellation reaches the training loop', async (t) => {

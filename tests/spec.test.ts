@@ -1,4 +1,7 @@
 import test from 'ava';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { parseSpecText, validateSpec, planTrials, planShards, trialId, expandGrid, defaultShardSize, SpecError, type Axis } from '../coordinator/index.js';
 import { canonicalJson, type Param } from '../proto/index.js';
@@ -153,4 +156,14 @@ test('property: shards partition the trials in order', (t) => {
   t.is(defaultShardSize(2000), 1);
   t.is(defaultShardSize(10_000), 9);
   t.is(defaultShardSize(10_000_000), 64);
+});
+
+test('every example spec in examples/ is valid', (t) => {
+  const dir = fileURLToPath(new URL('../../examples/', import.meta.url));
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  t.true(files.length >= 8, `examples found: ${files.join(', ')}`);
+  for (const f of files) {
+    const s = parseSpecText(readFileSync(join(dir, f), 'utf8'));
+    t.true(s.trials > 0, f);
+  }
 });

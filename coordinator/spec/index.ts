@@ -2,3 +2,5 @@ export { parseSpecText, validateSpec, type ValidatedSpec, type Objective, type S
 export { axisValues, expandGrid, gridPoints, type Axis } from './grid.js';
 export { planTrials, planShards, planPrefixShards, trialId, defaultShardSize, defaultPrefixShardSize, type PlannedTrial, type PlannedShard } from './trials.js';
 export { DEFAULT_MAX_TRIALS, DEFAULT_MAX_ATTEMPTS, DEFAULT_SEEDS } from './schema.js';
+export { drawSamples, drawValue } from './search.js';
+export type { Distribution, Search } from './schema.js';

@@ -4,7 +4,8 @@ import type { Param, Params } from '../../proto/index.js';
 import { datasetOptionsSchema, getMethod, methodNames } from '../../worker/index.js';
 import { SpecError } from '../errors.js';
 import { axisValues, gridPoints, type Axis } from './grid.js';
-import { DEFAULT_MAX_TRIALS, specSchema } from './schema.js';
+import { DEFAULT_MAX_TRIALS, specSchema, type Search } from './schema.js';
+import { distributionIssues, drawSamples } from './search.js';
 import { issueMessages, describeValue } from './zod-issues.js';
 import { canonicalJson } from '../../proto/index.js';
 
@@ -21,11 +22,14 @@ export interface ValidatedSpec {
   params: Params;
   /** Grid axes in spec order, `{product}` / `{linspace}` forms materialised. */
   grid: Axis[];
+  /** The random search, if any, and its drawn points (each crossed with the grid); `[]` without one. */
+  search?: Search;
+  samples: Params[];
   seeds: number[];
   objectives: Objective[];
   shardSize?: number;
   maxAttempts: number;
-  /** Number of trials: grid points times seeds. */
+  /** Number of trials: grid points times random samples (1 without a search) times seeds. */
   trials: number;
 }
 
@@ -94,6 +98,13 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
       else seen.set(c, i);
     });
   }
+  const space = Object.entries(s.search?.space ?? {});
+  for (const [k, d] of space) {
+    if (k in s.params) issues.push({ path: `search.space.${k}`, message: `also set in params.${k}; a key is either fixed or sampled` });
+    if (k in s.grid) issues.push({ path: `search.space.${k}`, message: `also in grid.${k}; a key is either swept or sampled` });
+    const problem = distributionIssues(d);
+    if (problem) issues.push({ path: `search.space.${k}`, message: problem });
+  }
   const seedSeen = new Set<number>();
   s.seeds.forEach((seed, i) => {
     if (seedSeen.has(seed)) issues.push({ path: `seeds[${i}]`, message: `duplicate seed ${seed}` });
@@ -102,12 +113,15 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
   if (issues.length) throw new SpecError(issues);
 
   const maxTrials = limits.maxTrials ?? DEFAULT_MAX_TRIALS;
-  const trials = gridPoints(grid) * s.seeds.length;
+  const sampleCount = s.search?.samples ?? 1;
+  const trials = gridPoints(grid) * sampleCount * s.seeds.length;
   if (trials > maxTrials) {
-    throw SpecError.at('grid', `${trials} trials (${grid.map(([k, v]) => `${k}: ${v.length}`).join(' × ') || '1 point'} × ${s.seeds.length} seeds) exceeds this coordinator's limit of ${maxTrials}`);
+    const factors = [...grid.map(([k, v]) => `${k}: ${v.length}`), ...(s.search ? [`${s.search.samples} samples`] : [])];
+    throw SpecError.at(s.search && grid.length === 0 ? 'search.samples' : 'grid', `${trials} trials (${factors.join(' × ') || '1 point'} × ${s.seeds.length} seeds) exceeds this coordinator's limit of ${maxTrials}`);
   }
 
-  validateMethodParams(method.params, s.params, grid);
+  const samples = s.search ? drawSamples(s.search) : [];
+  validateMethodParams(method.params, s.params, grid, samples);
 
   return {
     name: s.name,
@@ -115,6 +129,8 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
     ...(dataset ? { dataset } : {}),
     params: s.params,
     grid,
+    ...(s.search ? { search: s.search } : {}),
+    samples,
     seeds: s.seeds,
     objectives: s.objectives,
     ...(s.shard_size !== undefined ? { shardSize: s.shard_size } : {}),
@@ -128,8 +144,8 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
  * the fixed params once, then each grid value with the other axes at their first value. Errors name
  * `params.KEY` or `grid.KEY[i]`.
  */
-function validateMethodParams(schema: z.ZodType<Params>, fixed: Params, grid: readonly Axis[]): void {
-  const base: Params = { ...fixed };
+function validateMethodParams(schema: z.ZodType<Params>, fixed: Params, grid: readonly Axis[], samples: readonly Params[]): void {
+  const base: Params = { ...fixed, ...samples[0] };
   for (const [k, values] of grid) base[k] = values[0] as Param;
   const gridKeys = new Set(grid.map(([k]) => k));
   const issues = new Map<string, string>();
@@ -142,10 +158,14 @@ function validateMethodParams(schema: z.ZodType<Params>, fixed: Params, grid: re
       if (!issues.has(path)) issues.set(path, issue.message === 'unknown key' ? `unknown parameter for method (${issue.message})` : issue.message);
     }
   };
-  check(base, (key) => (gridKeys.has(key) ? `grid.${key}[0]` : `params.${key}`));
+  const sampled = new Set(Object.keys(samples[0] ?? {}));
+  const origin = (key: string, sample = 0): string => (gridKeys.has(key) ? `grid.${key}[0]` : sampled.has(key) ? `search.space.${key} (sample ${sample}: ${JSON.stringify(samples[sample]?.[key])})` : `params.${key}`);
+  check(base, (key) => origin(key));
+  // Every drawn point, the grid at its first values: a distribution reaching outside the method's range is named.
+  for (let i = 1; i < samples.length && issues.size === 0; i++) check({ ...base, ...samples[i] }, (key) => origin(key, i));
   for (const [k, values] of grid) {
     for (let i = 1; i < values.length; i++) {
-      check({ ...base, [k]: values[i] as Param }, (key) => (key === k ? `grid.${k}[${i}]` : gridKeys.has(key) ? `grid.${key}[0]` : `params.${key}`));
+      check({ ...base, [k]: values[i] as Param }, (key) => (key === k ? `grid.${k}[${i}]` : origin(key)));
     }
   }
   if (issues.size) throw new SpecError([...issues].map(([path, message]) => ({ path, message })));

@@ -25,6 +25,45 @@ export const gridAxisSchema = z.union([
   }),
 ]);
 
+/**
+ * Random search (Bergstra & Bengio 2012): `samples` points drawn from a distribution per key,
+ * deterministic given `seed`. Each sample is crossed with the grid and the seeds, like a grid point.
+ *
+ * Distributions:
+ * - `{uniform: [low, high]}`: uniform in [low, high);
+ * - `{log_uniform: [low, high]}`: exp(uniform(ln low, ln high)), low > 0 (learning rates, weights);
+ * - `{choice: [a, b, ...]}`: one of the values, equally likely;
+ * - `integer: true` rounds a uniform or log-uniform draw down (values in [low, high));
+ * - `repeat: k` makes the value a list of k copies of one draw (`hidden: [w, w]` from one width).
+ */
+const rangeOptions = {
+  integer: z.boolean().default(false),
+  repeat: z.number().int().min(1).max(64).optional(),
+};
+
+export const distributionSchema = z.union([
+  z.strictObject({ uniform: z.tuple([z.number(), z.number()]), ...rangeOptions }),
+  z.strictObject({ log_uniform: z.tuple([z.number(), z.number()]), ...rangeOptions }),
+  z.strictObject({
+    choice: z.array(paramSchema).min(1, 'expected a non-empty list'),
+    repeat: z.number().int().min(1).max(64).optional(),
+  }),
+], { error: 'expected a distribution: {uniform: [low, high]}, {log_uniform: [low, high]} or {choice: [values]}' });
+
+export type Distribution = z.output<typeof distributionSchema>;
+
+export const MAX_SAMPLES = 100_000;
+
+export const searchSchema = z.strictObject({
+  /** Number of random points. */
+  samples: z.number().int().min(1).max(MAX_SAMPLES),
+  /** Seed of the sampler (not of the trials: those are `seeds`). */
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+  space: z.record(paramKey, distributionSchema).refine((s) => Object.keys(s).length > 0, 'expected at least one key to sample'),
+});
+
+export type Search = z.output<typeof searchSchema>;
+
 export const objectiveSchema = z.strictObject({
   metric: z.string().regex(METRIC, 'expected a metric name such as test/accuracy'),
   goal: z.enum(['max', 'min']),
@@ -40,6 +79,7 @@ export const specSchema = z.strictObject({
   dataset: datasetSchema.optional(),
   params: z.record(paramKey, paramSchema).default({}),
   grid: z.record(paramKey, gridAxisSchema).default({}),
+  search: searchSchema.optional(),
   seeds: z.array(z.number().int().min(0).max(2 ** 31 - 1)).min(1, 'expected a non-empty list').default([...DEFAULT_SEEDS]),
   objectives: z.array(objectiveSchema).min(1, 'expected at least one objective'),
   shard_size: z.number().int().min(1).max(10_000).optional(),

@@ -21,11 +21,18 @@ export function trialId(sweepId: string, params: Params, seed: number): string {
   return `t${h.digest('hex').slice(0, 24)}`;
 }
 
-/** Every grid point times every seed (seeds vary fastest), with ids and expansion indices. */
-export function planTrials(sweepId: string, axes: readonly Axis[], fixed: Params, seeds: readonly number[]): PlannedTrial[] {
+/**
+ * Every grid point times every random-search sample times every seed (seeds vary fastest, then
+ * samples), with ids and expansion indices. Without a search, `samples` is empty.
+ */
+export function planTrials(sweepId: string, axes: readonly Axis[], fixed: Params, seeds: readonly number[], samples: readonly Params[] = []): PlannedTrial[] {
   const out: PlannedTrial[] = [];
-  for (const params of expandGrid(axes, fixed)) {
-    for (const seed of seeds) out.push({ id: trialId(sweepId, params, seed), index: out.length, params, seed });
+  const points = samples.length > 0 ? samples : [{}];
+  for (const gridPoint of expandGrid(axes, fixed)) {
+    for (const sample of points) {
+      const params = samples.length > 0 ? { ...gridPoint, ...sample } : gridPoint;
+      for (const seed of seeds) out.push({ id: trialId(sweepId, params, seed), index: out.length, params, seed });
+    }
   }
   return out;
 }

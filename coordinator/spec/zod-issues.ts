@@ -46,7 +46,9 @@ export function issueMessages(error: z.ZodError, prefix = ''): { path: string; m
         for (const i of best) visit(i, path);
         return;
       }
-      out.push({ path: formatPath(path, prefix), message: `expected a number, string, boolean or list, got ${describeValue(issue.input)}` });
+      // A union with its own error text (a search distribution) says what it expects; params are the default.
+      const expected = issue.message && issue.message !== 'Invalid input' ? issue.message : 'expected a number, string, boolean or list';
+      out.push({ path: formatPath(path, prefix), message: `${expected}, got ${describeValue(issue.input)}` });
       return;
     }
     let message = issue.message;

@@ -1,5 +1,12 @@
-import { Goal, toParamMap, toParamValue, type SweepSpec } from '../../proto/index.js';
-import type { ValidatedSpec } from '../spec/index.js';
+import { Goal, toParamMap, toParamValue, type Distribution as DistributionMessage, type SweepSpec } from '../../proto/index.js';
+import type { Distribution, ValidatedSpec } from '../spec/index.js';
+
+function toDistributionMessage(d: Distribution): DistributionMessage {
+  const repeat = d.repeat ?? 0;
+  if ('choice' in d) return { kind: { $case: 'choice', value: { values: d.choice.map(toParamValue) } }, integer: false, repeat };
+  if ('log_uniform' in d) return { kind: { $case: 'logUniform', value: { low: d.log_uniform[0], high: d.log_uniform[1] } }, integer: d.integer, repeat };
+  return { kind: { $case: 'uniform', value: { low: d.uniform[0], high: d.uniform[1] } }, integer: d.integer, repeat };
+}
 
 /** The protobuf form of a validated spec (grid axes materialised). */
 export function toSweepSpecMessage(spec: ValidatedSpec, shardSize: number): SweepSpec {
@@ -13,5 +20,8 @@ export function toSweepSpecMessage(spec: ValidatedSpec, shardSize: number): Swee
     objectives: spec.objectives.map((o) => ({ metric: o.metric, goal: o.goal === 'min' ? Goal.GOAL_MIN : Goal.GOAL_MAX })),
     shardSize,
     maxAttempts: spec.maxAttempts,
+    search: spec.search
+      ? { samples: spec.search.samples, seed: spec.search.seed, space: Object.fromEntries(Object.entries(spec.search.space).map(([k, d]) => [k, toDistributionMessage(d)])) }
+      : undefined,
   };
 }

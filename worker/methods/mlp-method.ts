@@ -34,9 +34,11 @@ function mlpMethod<P extends ErmParams>(plan: (p: P, data: Dataset, seed: number
         const metrics: Record<string, number> = { 'train/loss': trained.loss, 'train/penalty': trained.penalty };
         const groupMetrics: TrialOutput['groupMetrics'] = [];
         for (const [name, split] of [['train', data.train], ['val', data.val], ['test', data.test]] as const) {
-          const s = splitMetrics(name, split, await predictProba(tf, trained.model, split, data.dim));
+          const proba = await predictProba(tf, trained.model, split, data.dim);
+          const s = splitMetrics(name, split, proba);
           Object.assign(metrics, s.metrics);
           groupMetrics.push(...s.groups);
+          if (name === 'train') Object.assign(metrics, environmentAccuracies(data.environments, proba));
         }
         return { metrics, groupMetrics };
       } finally {
@@ -44,6 +46,29 @@ function mlpMethod<P extends ErmParams>(plan: (p: P, data: Dataset, seed: number
       }
     },
   };
+}
+
+/**
+ * With several training environments: the accuracy on each (`train/env<i>/accuracy`, in the
+ * dataset's order) and the lowest of them (`train/worst_env_accuracy`), from the predictions on the
+ * pooled training split (the environments concatenated in order). Arjovsky et al. selected IRM's
+ * hyperparameters by the lowest of the training environments' and the test accuracies.
+ */
+export function environmentAccuracies(environments: readonly Split[], trainProba: Float32Array): Record<string, number> {
+  if (environments.length < 2) return {};
+  const out: Record<string, number> = {};
+  let off = 0;
+  let worst = Infinity;
+  environments.forEach((e, i) => {
+    let correct = 0;
+    for (let r = 0; r < e.n; r++) if (((trainProba[off + r] as number) >= 0.5 ? 1 : 0) === e.y[r]) correct++;
+    off += e.n;
+    const acc = e.n > 0 ? correct / e.n : NaN;
+    out[`train/env${i}/accuracy`] = acc;
+    if (acc < worst) worst = acc;
+  });
+  out['train/worst_env_accuracy'] = worst;
+  return out;
 }
 
 const anneal = (p: IrmParams) => ({ penaltyWeight: p.penalty_weight, annealIters: p.penalty_anneal_iters });
