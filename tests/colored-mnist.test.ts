@@ -34,6 +34,22 @@ test('colored-mnist follows the construction of Arjovsky et al.: shapes, channel
   t.true(d.test.group.every((g, i) => g === `y=${d.test.y[i]},color=${color(d.test, i)}`));
 });
 
+test('grayscale (the paper\'s oracle) sums the channels: the same digit and labels, no color anywhere', (t) => {
+  const colored = loadDataset('colored-mnist', { n_train: 400, n_test: 100, n_val: 100 }, 5);
+  const gray = loadDataset('colored-mnist', { n_train: 400, n_test: 100, n_val: 100, grayscale: true }, 5);
+  t.is(gray.dim, 196);
+  for (const [c, g] of [[colored.environments[0]!, gray.environments[0]!], [colored.test, gray.test]] as const) {
+    t.deepEqual(g.y, c.y);
+    t.deepEqual(g.attribute, c.attribute, 'the color stays the sensitive attribute of the metrics');
+    t.is(g.x.length, g.n * 196);
+    for (let i = 0; i < c.n; i++) {
+      const row = c.x.subarray(i * 392, (i + 1) * 392);
+      const sum = Array.from({ length: 196 }, (_, j) => (row[j] as number) + (row[196 + j] as number));
+      if (sum.some((v, j) => v !== g.x[i * 196 + j])) return t.fail(`row ${i}: grayscale is not the sum of the channels`);
+    }
+  }
+});
+
 test('labels are digit < 5 flipped with probability label_noise: without noise they match the digit classes', (t) => {
   const clean = loadDataset('colored-mnist', { label_noise: 0 }, 1);
   const noisy = loadDataset('colored-mnist', { label_noise: 0.25 }, 1);

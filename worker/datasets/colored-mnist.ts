@@ -28,6 +28,11 @@ export const coloredMnistOptions = z.strictObject({
   label_noise: z.number().min(0).max(0.5).default(0.25),
   n_test: z.number().int().min(10).max(5000).default(2000),
   n_val: z.number().int().min(10).max(5000).default(1000),
+  /**
+   * The reference code's grayscale oracle: the two channels summed into one (196 features), so no
+   * model can see the color ("ERM, grayscale model" in the paper's table).
+   */
+  grayscale: z.boolean().default(false),
   /** Training digits used (at most what is left after test and validation). */
   n_train: z.number().int().min(10).max(9980).optional(),
 });
@@ -75,10 +80,11 @@ function digits(): Digits {
 }
 
 /** One environment: the digits at `indices`, labelled and colored with flip probability `e`. */
-function environment(src: Digits, indices: readonly number[], e: number, labelNoise: number, rng: Rng): Split {
+function environment(src: Digits, indices: readonly number[], e: number, labelNoise: number, rng: Rng, grayscale: boolean): Split {
   const n = indices.length;
   const plane = SMALL * SMALL;
-  const x = new Float32Array(n * COLORED_MNIST_DIM);
+  const dim = grayscale ? plane : COLORED_MNIST_DIM;
+  const x = new Float32Array(n * dim);
   const y = new Float32Array(n);
   const attribute = new Array<string>(n);
   const group = new Array<string>(n);
@@ -86,8 +92,8 @@ function environment(src: Digits, indices: readonly number[], e: number, labelNo
     const k = indices[i] as number;
     const label = ((src.digit[k] as number) < 5 ? 1 : 0) ^ (rng.bernoulli(labelNoise) ? 1 : 0);
     const color = label ^ (rng.bernoulli(e) ? 1 : 0);
-    // Channel `color` keeps the digit; channel 1 − color is zero.
-    x.set(src.pixels.subarray(k * plane, (k + 1) * plane), i * COLORED_MNIST_DIM + color * plane);
+    // Channel `color` keeps the digit; channel 1 − color is zero. Grayscale: their sum, the digit.
+    x.set(src.pixels.subarray(k * plane, (k + 1) * plane), i * dim + (grayscale ? 0 : color * plane));
     y[i] = label;
     attribute[i] = `color=${color}`;
     group[i] = `y=${label},color=${color}`;
@@ -113,13 +119,14 @@ export function coloredMnistDataset(options: Params, seed: number): Dataset {
   const val = order.slice(o.n_test, o.n_test + o.n_val);
   const train = order.slice(o.n_test + o.n_val, o.n_test + o.n_val + nTrain);
   const m = o.train_envs.length;
-  const environments = o.train_envs.map((e, j) => environment(src, train.filter((_, i) => i % m === j), e, o.label_noise, rng));
+  const dim = o.grayscale ? SMALL * SMALL : COLORED_MNIST_DIM;
+  const environments = o.train_envs.map((e, j) => environment(src, train.filter((_, i) => i % m === j), e, o.label_noise, rng, o.grayscale));
   return {
     name: 'colored-mnist',
-    dim: COLORED_MNIST_DIM,
+    dim,
     environments,
-    train: concatSplits(environments, COLORED_MNIST_DIM),
-    val: environment(src, val, o.val_env, o.label_noise, rng),
-    test: environment(src, test, o.test_env, o.label_noise, rng),
+    train: concatSplits(environments, dim),
+    val: environment(src, val, o.val_env, o.label_noise, rng, o.grayscale),
+    test: environment(src, test, o.test_env, o.label_noise, rng, o.grayscale),
   };
 }
