@@ -8,7 +8,7 @@ import { getMethod } from '../worker/index.js';
 import { TrialCancelledError, TrialFailedError } from '../worker/errors.js';
 import type { TrialRuntime } from '../worker/methods/types.js';
 import { Rng } from '../worker/datasets/random.js';
-import { environmentAccuracies } from '../worker/methods/mlp-method.js';
+import { environmentAccuracies } from '../worker/training/evaluate.js';
 
 const runtime = (signal = new AbortController().signal): TrialRuntime => ({ signal, heartbeat: () => undefined, backend: () => loadBackend() });
 

@@ -1,7 +1,7 @@
 import { loadDataset, type Dataset, type Split } from '../datasets/index.js';
 import { disposeMlp } from '../training/mlp.js';
 import { predictProba, trainMlp, type TrainObjective } from '../training/trainer.js';
-import { splitMetrics } from '../training/evaluate.js';
+import { environmentAccuracies, splitMetrics } from '../training/evaluate.js';
 import { balancedSubsample, balancingWeights } from '../training/balancing.js';
 import type { MethodImpl, TrialInput, TrialOutput, TrialRuntime } from './types.js';
 import type { BalancingParams, ErmParams, GroupBalancingParams, IbIrmParams, IrmExtrapolatedParams, IrmParams } from './training-params.js';
@@ -46,29 +46,6 @@ function mlpMethod<P extends ErmParams>(plan: (p: P, data: Dataset, seed: number
       }
     },
   };
-}
-
-/**
- * With several training environments: the accuracy on each (`train/env<i>/accuracy`, in the
- * dataset's order) and the lowest of them (`train/worst_env_accuracy`), from the predictions on the
- * pooled training split (the environments concatenated in order). Arjovsky et al. selected IRM's
- * hyperparameters by the lowest of the training environments' and the test accuracies.
- */
-export function environmentAccuracies(environments: readonly Split[], trainProba: Float32Array): Record<string, number> {
-  if (environments.length < 2) return {};
-  const out: Record<string, number> = {};
-  let off = 0;
-  let worst = Infinity;
-  environments.forEach((e, i) => {
-    let correct = 0;
-    for (let r = 0; r < e.n; r++) if (((trainProba[off + r] as number) >= 0.5 ? 1 : 0) === e.y[r]) correct++;
-    off += e.n;
-    const acc = e.n > 0 ? correct / e.n : NaN;
-    out[`train/env${i}/accuracy`] = acc;
-    if (acc < worst) worst = acc;
-  });
-  out['train/worst_env_accuracy'] = worst;
-  return out;
 }
 
 const anneal = (p: IrmParams) => ({ penaltyWeight: p.penalty_weight, annealIters: p.penalty_anneal_iters });

@@ -13,6 +13,9 @@ export const SPLIT_METRICS = [
   'ece',
 ] as const;
 
+/** The class predicted from P(y = 1): 1 from 0.5 up. */
+const predictedLabel = (p: number): 0 | 1 => (p >= 0.5 ? 1 : 0);
+
 /**
  * Metrics of predictions p = P(y=1) on a split. Demographic parity, equal opportunity, equalized
  * odds and ECE are taken between values of the sensitive attribute; worst-group accuracy over the
@@ -21,7 +24,7 @@ export const SPLIT_METRICS = [
  */
 export function splitMetrics(name: string, split: Split, p: Float32Array): { metrics: Record<string, number>; groups: GroupMetricsRow[] } {
   const yPred = new Float32Array(split.n);
-  for (let i = 0; i < split.n; i++) yPred[i] = (p[i] as number) >= 0.5 ? 1 : 0;
+  for (let i = 0; i < split.n; i++) yPred[i] = predictedLabel(p[i] as number);
   const byAttribute = fairnessReport({ yTrue: split.y, yPred, group: split.attribute, yScore: p });
   const byGroup = fairnessReport({ yTrue: split.y, yPred, group: split.group });
   const metrics: Record<string, number> = {
@@ -39,4 +42,27 @@ export function splitMetrics(name: string, split: Split, p: Float32Array): { met
     metrics: { n: s.n, accuracy: s.accuracy, selection_rate: s.selection_rate, tpr: s.tpr, fpr: s.fpr },
   }));
   return { metrics, groups };
+}
+
+/**
+ * With several training environments: the accuracy on each (`train/env<i>/accuracy`, in the
+ * dataset's order) and the lowest of them (`train/worst_env_accuracy`), from the predictions on the
+ * pooled training split (the environments concatenated in order). Arjovsky et al. selected IRM's
+ * hyperparameters by the lowest of the training environments' and the test accuracies.
+ */
+export function environmentAccuracies(environments: readonly Split[], trainProba: Float32Array): Record<string, number> {
+  if (environments.length < 2) return {};
+  const out: Record<string, number> = {};
+  let off = 0;
+  let worst = Infinity;
+  environments.forEach((e, i) => {
+    let correct = 0;
+    for (let r = 0; r < e.n; r++) if (predictedLabel(trainProba[off + r] as number) === e.y[r]) correct++;
+    off += e.n;
+    const acc = e.n > 0 ? correct / e.n : NaN;
+    out[`train/env${i}/accuracy`] = acc;
+    if (acc < worst) worst = acc;
+  });
+  out['train/worst_env_accuracy'] = worst;
+  return out;
 }
