@@ -1,5 +1,5 @@
 import { hypervolume2d, paretoFront, type Candidate } from '../coordinator/frontier/index.js';
-import { Rng } from '../worker/datasets/random.js';
+import { Rng } from '../common/random.js';
 import { isEntry, median } from './harness.js';
 
 const N = Number(process.env.BENCH_FRONTIER_POINTS ?? 1_000_000);

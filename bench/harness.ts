@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CoordinatorServer, NatsServer } from '../coordinator/index.js';
+import { CoordinatorServer } from '../coordinator/index.js';
+import { NatsServer } from '../common/index.js';
 
-const CLI = fileURLToPath(new URL('../coordinator/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

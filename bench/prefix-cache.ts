@@ -1,5 +1,6 @@
 import { loadBackend } from '../worker/backend.js';
-import { getMethod } from '../worker/index.js';
+import { getMethod } from '../catalog/index.js';
+import { loadMethod } from '../worker/index.js';
 import { prefixCache } from '../worker/methods/prefix-cache.js';
 import type { Params } from '../proto/index.js';
 import { isEntry, median } from './harness.js';
@@ -16,7 +17,7 @@ const K = 25;
 export async function main(): Promise<void> {
   await loadBackend();
   const d = getMethod('task-arithmetic')!;
-  const impl = await d.load();
+  const impl = await loadMethod(d.name)!;
   const rt = { signal: new AbortController().signal, heartbeat: () => undefined, backend: () => loadBackend() };
   const grid = Array.from({ length: K }, (_, i) => [Math.floor(i / 5) / 2 - 1, (i % 5) / 2 - 1, 0.5, 0.5]);
   const sweep = async (cached: boolean, run: number): Promise<number> => {

@@ -1,6 +1,6 @@
 import { connect } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { NatsServer } from '../coordinator/index.js';
+import { NatsServer } from '../common/index.js';
 import { BenchCluster, isEntry, median } from './harness.js';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 20_000);

@@ -1,31 +1,9 @@
-import { getMethod } from '../worker/index.js';
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import {
-  SHARDS_STREAM,
-  EVENTS_SUBJECTS,
-  Shard,
-  SweepState,
-  TrialEvent,
-  TrialEvent_Kind,
-  TrialStatus,
-  cancelSubject,
-  connectNats,
-  whenReady,
-  errorText,
-  resultSubject,
-  silentLogger,
-  TrialResult,
-  type Frontier,
-  type Logger,
-  type NatsClientOptions,
-  type Objective,
-  type Progress,
-  type SubmitResponse,
-  type SweepRecord,
-  type WorkerInfo,
-} from '../proto/index.js';
+import { SHARDS_STREAM, EVENTS_SUBJECTS, Shard, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type Frontier, type Objective, type Progress, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
+import { connectNats, whenReady, errorText, silentLogger, type Logger, type NatsClientOptions } from '../common/index.js';
+import { getMethod } from '../catalog/index.js';
 import { CoordinatorMetrics } from './coordinator-metrics.js';
 import { InvalidArgumentError, SweepNotFoundError, SweepStateError } from './errors.js';
 import { DEFAULT_ACK_WAIT_MS, Dispatcher } from './queue/dispatcher.js';

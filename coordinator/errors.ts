@@ -31,11 +31,3 @@ export class SweepNotFoundError extends Error {
 export class SweepStateError extends Error {
   override name = 'SweepStateError';
 }
-
-/** A required external program (nats-server) is missing or failed to start. */
-export class LaunchError extends Error {
-  override name = 'LaunchError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}

@@ -1,5 +1,6 @@
-import { SweepServiceService, startGrpcServer, parseHostPort, type GrpcTlsOptions, type RunningGrpcServer } from '../proto/index.js';
-import { startMetricsServer, type MetricsServer } from '../worker/index.js';
+import { SweepServiceService } from '../proto/index.js';
+import { startGrpcServer, parseHostPort, type GrpcTlsOptions, type RunningGrpcServer } from '../common/index.js';
+import { startMetricsServer, type MetricsServer } from '../common/index.js';
 import { sweepService } from './api/sweep-service.js';
 import { Coordinator, type CoordinatorOptions } from './coordinator.js';
 

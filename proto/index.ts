@@ -1,6 +1,6 @@
 /**
  * The wire contract of fairsweep: generated protobuf messages and services, parameter
- * conversion, the NATS subjects and streams both sides agree on, and how to connect.
+ * conversion, and the NATS subjects and streams both sides agree on.
  */
 export * from './gen/fairsweep/v1/types.js';
 export {
@@ -14,6 +14,3 @@ export {
 } from './gen/fairsweep/v1/worker_service.js';
 export * from './params.js';
 export * from './subjects.js';
-export * from './connect.js';
-export * from './grpc.js';
-export * from './log.js';

@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { NatsServer } from '../coordinator/index.js';
+import { NatsServer } from '../common/index.js';
 import { CLI, spawnCli, spawnWorker, startNats, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 
 const exec = promisify(execFile);

@@ -4,8 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { NatsServer } from '../coordinator/index.js';
-import { resultsToCsv, type ResultRow } from '../coordinator/cli/result-format.js';
+import { NatsServer } from '../common/index.js';
+import { resultsToCsv, type ResultRow } from '../cli/result-format.js';
 import { CLI, spawnCli, spawnWorker, startNats, uniqueName, type CliProcess } from './helpers/cluster.js';
 
 const exec = promisify(execFile);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
-import { NatsServer } from '../coordinator/index.js';
+import { NatsServer } from '../common/index.js';
 import { SweepServiceClient, SweepState, TrialStatus, type GetResponse } from '../proto/index.js';
 import { spawnCli, spawnWorker, startNats, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { reportFault } from './helpers/reliability.js';

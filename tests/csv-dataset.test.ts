@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../worker/datasets/index.js';
 import { DatasetError } from '../worker/errors.js';
-import { getMethod } from '../worker/index.js';
+import { getMethod } from '../catalog/index.js';
+import { loadMethod } from '../worker/index.js';
 import { loadBackend } from '../worker/backend.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fairsweep-csv-'));
@@ -62,7 +63,7 @@ test('bad CSVs are clear errors naming the file, line and column', (t) => {
 test.serial('a method trains on a CSV; a malformed CSV fails the trial with its reason instead of a metric', async (t) => {
   const path = file('train.csv', good);
   const d = getMethod('group-balancing')!;
-  const impl = await d.load();
+  const impl = await loadMethod(d.name)!;
   const rt = { signal: new AbortController().signal, heartbeat: () => undefined, backend: () => loadBackend() };
   const out = await impl.run({ trialId: 'c', sweepId: 's', params: d.params.parse({ steps: 20, hidden: [4] }), seed: 0, attempt: 1, dataset: { name: 'csv', options: { path, label: 'y', group: 'grp', environment: 'env' } } }, rt);
   t.true(Number.isFinite(out.metrics['test/accuracy']));

@@ -2,7 +2,8 @@ import test from 'ava';
 import fc from 'fast-check';
 import type * as tfType from '@tensorflow/tfjs';
 import { loadBackend } from '../worker/backend.js';
-import { getMethod } from '../worker/index.js';
+import { getMethod } from '../catalog/index.js';
+import { loadMethod } from '../worker/index.js';
 import { loadDataset } from '../worker/datasets/index.js';
 import { initLora, loraDelta } from '../worker/training/lora.js';
 import { combine, mlpFromArrays, type MlpArrays } from '../worker/training/weights.js';
@@ -18,7 +19,7 @@ const common = { base_steps: 60, finetune_steps: 40, hidden: [8] };
 
 async function run(method: string, params: Record<string, unknown>, seed = 0): Promise<TrialOutput> {
   const d = getMethod(method)!;
-  return (await d.load()).run({ trialId: method, sweepId: 's', params: d.params.parse(method === 'erm' ? params : { ...common, ...params }) as Params, seed, attempt: 1, dataset }, rt());
+  return (await loadMethod(d.name)!).run({ trialId: method, sweepId: 's', params: d.params.parse(method === 'erm' ? params : { ...common, ...params }) as Params, seed, attempt: 1, dataset }, rt());
 }
 
 const same = (t: import('ava').ExecutionContext, a: TrialOutput, b: TrialOutput, what: string): void => {

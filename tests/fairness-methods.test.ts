@@ -1,6 +1,7 @@
 import test from 'ava';
 import { loadBackend } from '../worker/backend.js';
-import { getMethod } from '../worker/index.js';
+import { getMethod } from '../catalog/index.js';
+import { loadMethod } from '../worker/index.js';
 import { loadDataset } from '../worker/datasets/index.js';
 import { fitSteering, moments, steer, symmetricEigen } from '../worker/training/gaussian-steering.js';
 import type { TrialRuntime, TrialOutput } from '../worker/methods/types.js';
@@ -45,7 +46,7 @@ test('steering with strength 1 gives every group the same mean and covariance; s
 async function run(method: string, params: Record<string, unknown>): Promise<TrialOutput> {
   const d = getMethod(method)!;
   const dataset = { name: 'spurious', options: { n: 1500, d: 2, env_p_maj: [0.9, 0.85], test_p_maj: 0.9 } };
-  return (await d.load()).run({ trialId: method, sweepId: 's', params: d.params.parse(params) as Params, seed: 0, attempt: 1, dataset }, rt());
+  return (await loadMethod(d.name)!).run({ trialId: method, sweepId: 's', params: d.params.parse(params) as Params, seed: 0, attempt: 1, dataset }, rt());
 }
 
 test.serial('steer: full strength brings the demographic parity difference near zero; no tensor leaked', async (t) => {

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { Metadata, credentials, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { CoordinatorServer, NatsServer, parseSpecText } from '../coordinator/index.js';
+import { CoordinatorServer, parseSpecText } from '../coordinator/index.js';
+import { NatsServer } from '../common/index.js';
 import { SweepServiceClient, WorkerServiceClient, type WatchResponse, type ResultsResponse, type Params, SweepState, Goal, canonicalJson, fromParamMap } from '../proto/index.js';
 import { WorkerServer } from '../worker/index.js';
 import { startNats, uniqueName } from './helpers/cluster.js';

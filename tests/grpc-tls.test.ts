@@ -1,7 +1,9 @@
 import test from 'ava';
 import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { CoordinatorServer, NatsServer } from '../coordinator/index.js';
-import { SweepServiceClient, WorkerServiceClient, channelCredentials, type ListWorkersResponse } from '../proto/index.js';
+import { CoordinatorServer } from '../coordinator/index.js';
+import { NatsServer } from '../common/index.js';
+import { SweepServiceClient, WorkerServiceClient, type ListWorkersResponse } from '../proto/index.js';
+import { channelCredentials } from '../common/index.js';
 import { WorkerServer } from '../worker/index.js';
 import { makeCerts, type TestCerts } from './helpers/certs.js';
 import { startNats } from './helpers/cluster.js';

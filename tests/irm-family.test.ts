@@ -4,8 +4,9 @@ import { loadBackend } from '../worker/backend.js';
 import { objectiveTerms, type TrainObjective } from '../worker/training/objectives.js';
 import { balancedSubsample, balancingWeights } from '../worker/training/balancing.js';
 import { loadDataset } from '../worker/datasets/index.js';
-import { Rng } from '../worker/datasets/random.js';
-import { getMethod } from '../worker/index.js';
+import { Rng } from '../common/random.js';
+import { getMethod } from '../catalog/index.js';
+import { loadMethod } from '../worker/index.js';
 import type { TrialRuntime } from '../worker/methods/types.js';
 
 const runtime = (): TrialRuntime => ({ signal: new AbortController().signal, heartbeat: () => undefined, backend: () => loadBackend() });
@@ -138,7 +139,7 @@ test.serial('every method of the IRM family and balancing runs end to end, repor
   };
   for (const [name, p] of Object.entries(extra)) {
     const d = getMethod(name)!;
-    const impl = await d.load();
+    const impl = await loadMethod(d.name)!;
     const before = tf.memory().numTensors;
     const out = await impl.run({ trialId: name, sweepId: 's', params: d.params.parse({ steps: 40, lr: 0.01, hidden: [8], ...p }), seed: 0, attempt: 1, dataset }, runtime());
     t.is(tf.memory().numTensors, before, `${name}: tf.memory().numTensors unchanged after a trial`);
@@ -151,7 +152,7 @@ test.serial('balancing narrows the worst-group gap of ERM on spurious data', asy
   const dataset = { name: 'spurious', options: { n: 2000, d: 2, env_p_maj: [0.95, 0.9], sigma_c: 0.8, test_p_maj: 0.5 } };
   const run = async (name: string, extra: Record<string, unknown> = {}): Promise<number> => {
     const d = getMethod(name)!;
-    const out = await (await d.load()).run({ trialId: name, sweepId: 's', params: d.params.parse({ steps: 300, lr: 0.01, hidden: [16], ...extra }), seed: 0, attempt: 1, dataset }, runtime());
+    const out = await (await loadMethod(d.name)!).run({ trialId: name, sweepId: 's', params: d.params.parse({ steps: 300, lr: 0.01, hidden: [16], ...extra }), seed: 0, attempt: 1, dataset }, runtime());
     return out.metrics['test/worst_group_accuracy']!;
   };
   const erm = await run('erm');

@@ -4,10 +4,11 @@ import { bceWithLogits, irmPenalty, penaltySchedule } from '../worker/training/l
 import { trainMlp } from '../worker/training/trainer.js';
 import { disposeMlp } from '../worker/training/mlp.js';
 import { loadDataset } from '../worker/datasets/index.js';
-import { getMethod } from '../worker/index.js';
+import { getMethod } from '../catalog/index.js';
+import { loadMethod } from '../worker/index.js';
 import { TrialCancelledError, TrialFailedError } from '../worker/errors.js';
 import type { TrialRuntime } from '../worker/methods/types.js';
-import { Rng } from '../worker/datasets/random.js';
+import { Rng } from '../common/random.js';
 import { environmentAccuracies } from '../worker/training/evaluate.js';
 
 const runtime = (signal = new AbortController().signal): TrialRuntime => ({ signal, heartbeat: () => undefined, backend: () => loadBackend() });
@@ -45,7 +46,7 @@ test('penalty schedule: weight 1 before anneal, penalty_weight after; the loss i
 
 test.serial('ERM leans on the spurious feature: high average, low worst-group accuracy; every metric finite; no tensor leaked', async (t) => {
   const { tf } = await loadBackend();
-  const erm = await getMethod('erm')!.load();
+  const erm = await loadMethod('erm')!;
   const params = getMethod('erm')!.params.parse({ steps: 150, lr: 0.01, hidden: [16] });
   const before = tf.memory().numTensors;
   const out = await erm.run(
@@ -65,7 +66,7 @@ test.serial('ERM leans on the spurious feature: high average, low worst-group ac
 });
 
 test.serial('IRM with a strong penalty relies less on the spurious feature than ERM when the test split reverses it', async (t) => {
-  const irm = await getMethod('irm')!.load();
+  const irm = await loadMethod('irm')!;
   const dataset = { name: 'spurious', options: { n: 1600, d: 2, env_p_maj: [0.95, 0.7], sigma_c: 0.8, test_p_maj: 0.1 } };
   const base = { steps: 300, lr: 0.01, hidden: [16], l2: 0.0001, penalty_anneal_iters: 100 };
   const acc = async (w: number): Promise<number> => {
@@ -79,7 +80,7 @@ test.serial('IRM with a strong penalty relies less on the spurious feature than 
 });
 
 test.serial('per-environment training accuracies: one per environment, their worst, and their size-weighted mean is the train accuracy', async (t) => {
-  const irm = await getMethod('irm')!.load();
+  const irm = await loadMethod('irm')!;
   const dataset = { name: 'spurious', options: { n: 600, d: 2, env_p_maj: [0.95, 0.7], sigma_c: 0.8, test_p_maj: 0.1 } };
   const params = getMethod('irm')!.params.parse({ steps: 60, lr: 0.01, hidden: [8], penalty_weight: 100, penalty_anneal_iters: 20 });
   const out = await irm.run({ trialId: 'envs', sweepId: 's', params, seed: 3, attempt: 1, dataset }, runtime());
@@ -103,7 +104,7 @@ test('per-environment accuracies are absent with a single environment and exact 
 });
 
 test.serial('cancellation reaches the training loop', async (t) => {
-  const irm = await getMethod('irm')!.load();
+  const irm = await loadMethod('irm')!;
   const ac = new AbortController();
   const params = getMethod('irm')!.params.parse({ steps: 100_000, hidden: [16] });
   setTimeout(() => ac.abort('cancelled'), 300);

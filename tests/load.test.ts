@@ -7,7 +7,7 @@
 import test from 'ava';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
-import { NatsServer } from '../coordinator/index.js';
+import { NatsServer } from '../common/index.js';
 import { SweepServiceClient, SweepState, TrialStatus, type GetResponse, type Progress, type WatchResponse } from '../proto/index.js';
 import { spawnCli, spawnWorker, startNats, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { storedResultCount } from './helpers/streams.js';

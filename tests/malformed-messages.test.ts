@@ -1,7 +1,8 @@
 import test from 'ava';
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
-import { CoordinatorServer, NatsServer } from '../coordinator/index.js';
+import { CoordinatorServer } from '../coordinator/index.js';
+import { NatsServer } from '../common/index.js';
 import { SweepState, TrialStatus, TrialResult, resultSubject, shardSubject } from '../proto/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { reportFault } from './helpers/reliability.js';

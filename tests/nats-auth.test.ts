@@ -1,7 +1,9 @@
 import test from 'ava';
 import { connect } from '@nats-io/transport-node';
-import { CoordinatorServer, NatsServer } from '../coordinator/index.js';
-import { createLogger, TrialStatus } from '../proto/index.js';
+import { CoordinatorServer } from '../coordinator/index.js';
+import { NatsServer } from '../common/index.js';
+import { TrialStatus } from '../proto/index.js';
+import { createLogger } from '../common/index.js';
 import { spawnCli, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 
 const USER = 'fairsweep';

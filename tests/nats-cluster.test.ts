@@ -1,6 +1,7 @@
 import test from 'ava';
 import { createServer } from 'node:net';
-import { CoordinatorServer, NatsServer } from '../coordinator/index.js';
+import { CoordinatorServer } from '../coordinator/index.js';
+import { NatsServer } from '../common/index.js';
 import { SweepState, TrialStatus } from '../proto/index.js';
 import { spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { storedResultCount } from './helpers/streams.js';

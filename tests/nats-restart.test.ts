@@ -1,5 +1,6 @@
 import test from 'ava';
-import { CoordinatorServer, NatsServer } from '../coordinator/index.js';
+import { CoordinatorServer } from '../coordinator/index.js';
+import { NatsServer } from '../common/index.js';
 import { SweepState, TrialStatus } from '../proto/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { storedResultCount } from './helpers/streams.js';

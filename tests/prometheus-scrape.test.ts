@@ -1,6 +1,7 @@
 import test from 'ava';
 import { existsSync } from 'node:fs';
-import { CoordinatorServer, NatsServer } from '../coordinator/index.js';
+import { CoordinatorServer } from '../coordinator/index.js';
+import { NatsServer } from '../common/index.js';
 import { SweepState } from '../proto/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { PrometheusServer } from './helpers/prometheus-server.js';

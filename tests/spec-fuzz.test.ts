@@ -2,7 +2,8 @@ import test from 'ava';
 import fc from 'fast-check';
 import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { stringify } from 'yaml';
-import { parseSpecText, SpecError, NatsServer } from '../coordinator/index.js';
+import { parseSpecText, SpecError } from '../coordinator/index.js';
+import { NatsServer } from '../common/index.js';
 import { SweepServiceClient } from '../proto/index.js';
 import { spawnCli, startNats, type CliProcess } from './helpers/cluster.js';
 

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { CoordinatorServer, NatsServer } from '../coordinator/index.js';
+import { CoordinatorServer } from '../coordinator/index.js';
+import { NatsServer } from '../common/index.js';
 import { SHARDS_STREAM, SweepState, TrialStatus, shardSubject } from '../proto/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { storedResultCount } from './helpers/streams.js';

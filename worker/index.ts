@@ -1,10 +1,9 @@
 /** The worker: runtime (consume, heartbeat, cancel, drain) → backend → dataset → method → metrics → result. */
 export { Worker, DEFAULT_SLOTS, type WorkerOptions, type WorkerState } from './runtime/worker.js';
 export { workerService } from './runtime/worker-service.js';
-export { getMethod, methodNames } from './methods/index.js';
-export { datasetOptionsSchema } from './datasets/index.js';
-export type { MethodDescriptor, MethodImpl, TrialInput, TrialOutput, TrialRuntime } from './methods/index.js';
-export { startMetricsServer, type MetricsServer } from './observability/metrics-server.js';
+export { loadMethod, implementedMethods } from './methods/index.js';
+export { loadableDatasets } from './datasets/index.js';
+export type { MethodImpl, TrialInput, TrialOutput, TrialRuntime } from './methods/index.js';
 export { fairnessReport, parsePredictionsCsv, MetricsInputError, type FairnessReport, type PredictionColumns } from './metrics/index.js';
 export type { Backend, BackendName } from './backend-types.js';
 export { TrialFailedError, TrialCancelledError, DatasetError } from './errors.js';

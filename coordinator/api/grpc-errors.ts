@@ -1,6 +1,6 @@
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import { InvalidArgumentError, SpecError, SweepNotFoundError, SweepStateError } from '../errors.js';
-import { errorText } from '../../proto/index.js';
+import { errorText } from '../../common/index.js';
 
 /** Maps a coordinator error to a gRPC status at the API boundary. */
 export function toServiceError(err: unknown): Partial<ServiceError> {

@@ -6,7 +6,8 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { RESULTS_STREAM, RESULTS_SUBJECTS, SHARDS_STREAM, SHARDS_SUBJECTS, whenReady } from '../../proto/index.js';
+import { RESULTS_STREAM, RESULTS_SUBJECTS, SHARDS_STREAM, SHARDS_SUBJECTS } from '../../proto/index.js';
+import { whenReady } from '../../common/index.js';
 
 export interface StreamOptions {
   /** Stream replicas: 1 locally, 3 on a JetStream cluster. */

@@ -1,7 +1,7 @@
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { Param, Params } from '../../proto/index.js';
-import { datasetOptionsSchema, getMethod, methodNames } from '../../worker/index.js';
+import { datasetOptionsSchema, getMethod, methodNames } from '../../catalog/index.js';
 import { SpecError } from '../errors.js';
 import { axisValues, gridPoints, type Axis } from './grid.js';
 import { DEFAULT_MAX_TRIALS, specSchema, type Search } from './schema.js';

@@ -1,6 +1,6 @@
 import { canonicalJson, type Param, type Params } from '../../proto/index.js';
 import { SpecError } from '../errors.js';
-import { Rng } from '../../worker/datasets/random.js';
+import { Rng } from '../../common/random.js';
 import type { Distribution, Search } from './schema.js';
 
 /** Problems a schema cannot see: empty or reversed ranges, log of non-positive numbers, empty integer ranges. */

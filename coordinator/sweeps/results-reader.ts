@@ -1,5 +1,6 @@
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
-import { RESULTS_STREAM, TrialResult, errorText, type Logger } from '../../proto/index.js';
+import { RESULTS_STREAM, TrialResult } from '../../proto/index.js';
+import { errorText, type Logger } from '../../common/index.js';
 
 export interface ResultsReaderHandlers {
   onResult(r: TrialResult): void;

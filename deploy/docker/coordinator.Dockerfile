@@ -10,8 +10,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY buf.yaml buf.gen.yaml tsconfig.json ./
 COPY proto ./proto
+COPY common ./common
+COPY catalog ./catalog
 COPY coordinator ./coordinator
 COPY worker ./worker
+COPY cli ./cli
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-slim
@@ -22,7 +25,7 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY examples ./examples
-RUN chmod +x dist/coordinator/cli/main.js && ln -s /app/dist/coordinator/cli/main.js /usr/local/bin/fairsweep
+RUN chmod +x dist/cli/main.js && ln -s /app/dist/cli/main.js /usr/local/bin/fairsweep
 USER node
 EXPOSE 50051 9464
 # Healthy once /metrics answers (the gRPC health service is probed by Kubernetes natively).

@@ -10,8 +10,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY buf.yaml buf.gen.yaml tsconfig.json ./
 COPY proto ./proto
+COPY common ./common
+COPY catalog ./catalog
 COPY coordinator ./coordinator
 COPY worker ./worker
+COPY cli ./cli
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-slim AS runtime-deps
@@ -33,7 +36,7 @@ WORKDIR /app
 COPY --from=runtime-deps /app/package.json ./package.json
 COPY --from=runtime-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-RUN chmod +x dist/coordinator/cli/main.js && ln -s /app/dist/coordinator/cli/main.js /usr/local/bin/fairsweep
+RUN chmod +x dist/cli/main.js && ln -s /app/dist/cli/main.js /usr/local/bin/fairsweep
 USER node
 EXPOSE 50061 9465
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \

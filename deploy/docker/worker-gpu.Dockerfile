@@ -13,8 +13,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY buf.yaml buf.gen.yaml tsconfig.json ./
 COPY proto ./proto
+COPY common ./common
+COPY catalog ./catalog
 COPY coordinator ./coordinator
 COPY worker ./worker
+COPY cli ./cli
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # Node.js 20 itself, taken from the official image (its binary needs glibc >= 2.28; Ubuntu 22.04 has 2.35).
@@ -41,7 +44,7 @@ RUN apt-get update && \
     apt-get install -y --no-install-recommends ca-certificates python3 make g++ && \
     npm install --no-save --omit=dev --no-audit --no-fund "@tensorflow/tfjs-node-gpu@${TFJS_NODE_GPU}" && \
     apt-get purge -y python3 make g++ && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* /root/.npm && \
-    chmod +x dist/coordinator/cli/main.js && ln -s /app/dist/coordinator/cli/main.js /usr/local/bin/fairsweep
+    chmod +x dist/cli/main.js && ln -s /app/dist/cli/main.js /usr/local/bin/fairsweep
 USER node
 EXPOSE 50061 9465
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \

@@ -1,4 +1,4 @@
-import { buildProgram } from '../../coordinator/cli/main.js';
+import { buildProgram } from '../../cli/main.js';
 
 /** The long flags a fairsweep subcommand accepts (from the CLI's own commander program). */
 export function cliFlags(command: string): Set<string> {

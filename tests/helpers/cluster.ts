@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
-import { NatsServer } from '../../coordinator/index.js';
+import { NatsServer } from '../../common/index.js';
 
-/** The CLI entry point built next to the tests (dist/coordinator/cli/main.js). */
-export const CLI = fileURLToPath(new URL('../../coordinator/cli/main.js', import.meta.url));
+/** The CLI entry point built next to the tests (dist/cli/main.js). */
+export const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
 export async function startNats(config?: string): Promise<NatsServer> {
   return NatsServer.start(config ? { config } : {});

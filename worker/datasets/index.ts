@@ -1,36 +1,33 @@
 import type { Params } from '../../proto/index.js';
 import { DatasetError } from '../errors.js';
-import { spuriousDataset, spuriousOptions } from './spurious.js';
-import { coloredMnistDataset, coloredMnistOptions } from './colored-mnist.js';
-import { csvDataset, csvOptions } from './csv.js';
-import { toxicityDataset, toxicityOptions } from './toxicity.js';
+import { spuriousDataset } from './spurious.js';
+import { coloredMnistDataset } from './colored-mnist.js';
+import { csvDataset } from './csv.js';
+import { toxicityDataset } from './toxicity.js';
 import type { Dataset } from './types.js';
-import type { z } from 'zod';
 
 export type { Dataset, Split } from './types.js';
-export { Rng } from './random.js';
 export { concatSplits } from './spurious.js';
 
-interface DatasetEntry {
-  options: z.ZodType;
-  load(options: Params, seed: number): Dataset;
-}
+type DatasetLoader = (options: Params, seed: number) => Dataset;
 
-const DATASETS: ReadonlyMap<string, DatasetEntry> = new Map<string, DatasetEntry>([
-  ['spurious', { options: spuriousOptions, load: spuriousDataset }],
-  ['colored-mnist', { options: coloredMnistOptions, load: coloredMnistDataset }],
-  ['csv', { options: csvOptions, load: csvDataset }],
-  ['toxicity', { options: toxicityOptions, load: toxicityDataset }],
+/** The builder of each dataset the catalog describes (catalog/datasets holds their option schemas). */
+const DATASETS: ReadonlyMap<string, DatasetLoader> = new Map<string, DatasetLoader>([
+  ['spurious', spuriousDataset],
+  ['colored-mnist', coloredMnistDataset],
+  ['csv', csvDataset],
+  ['toxicity', toxicityDataset],
 ]);
 
 /** Builds a dataset deterministically from its options and the trial seed. */
 export function loadDataset(name: string, options: Params, seed: number): Dataset {
   const d = DATASETS.get(name);
   if (!d) throw new DatasetError(`dataset.name: unknown dataset "${name}" (known: ${[...DATASETS.keys()].join(', ')})`);
-  return d.load(options, seed);
+  return d(options, seed);
 }
 
-/** The option schema of a dataset, for validating specs before dispatch. */
-export function datasetOptionsSchema(name: string): z.ZodType | undefined {
-  return DATASETS.get(name)?.options;
+
+/** Names of the datasets this worker can build. */
+export function loadableDatasets(): string[] {
+  return [...DATASETS.keys()];
 }

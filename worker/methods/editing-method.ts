@@ -8,7 +8,7 @@ import { initLora, loraDelta, trainLora } from '../training/lora.js';
 import { disposeMlp } from '../training/mlp.js';
 import { predictProba, trainMlp } from '../training/trainer.js';
 import { arraysBytes, combine, mlpFromArrays, mlpToArrays, subtract, type MlpArrays } from '../training/weights.js';
-import { loraRankOf, prefixParams, type FinetuneParams, type TaskArithmeticParams } from './editing-params.js';
+import { loraRankOf, prefixParams, type FinetuneParams, type TaskArithmeticParams } from '../../catalog/methods/editing-params.js';
 import { PrefixCache, prefixCache } from './prefix-cache.js';
 import type { MethodImpl, TrialInput, TrialOutput, TrialRuntime } from './types.js';
 

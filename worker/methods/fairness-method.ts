@@ -5,7 +5,7 @@ import { disposeMlp, type Mlp } from '../training/mlp.js';
 import { applyTrigger, trainTrigger } from '../training/reprogram.js';
 import { predictProba, trainMlp } from '../training/trainer.js';
 import { mlpToArrays } from '../training/weights.js';
-import type { ReprogramParams, SteerParams } from './fairness-params.js';
+import type { ReprogramParams, SteerParams } from '../../catalog/methods/fairness-params.js';
 import type { MethodImpl, TrialInput, TrialOutput, TrialRuntime } from './types.js';
 
 /** Metrics of `model` on train, val and test (each split transformed by `view` first). */

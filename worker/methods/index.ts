@@ -1,2 +1,2 @@
-export { getMethod, methodNames } from './registry.js';
-export type { MethodDescriptor, MethodImpl, TrialInput, TrialOutput, TrialRuntime, GroupMetricsRow, DatasetConfig } from './types.js';
+export { loadMethod, implementedMethods } from './registry.js';
+export type { MethodImpl, TrialInput, TrialOutput, TrialRuntime, GroupMetricsRow, DatasetConfig } from './types.js';

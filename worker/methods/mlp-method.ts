@@ -4,7 +4,7 @@ import { predictProba, trainMlp, type TrainObjective } from '../training/trainer
 import { environmentAccuracies, splitMetrics } from '../training/evaluate.js';
 import { balancedSubsample, balancingWeights } from '../training/balancing.js';
 import type { MethodImpl, TrialInput, TrialOutput, TrialRuntime } from './types.js';
-import type { BalancingParams, ErmParams, GroupBalancingParams, IbIrmParams, IrmExtrapolatedParams, IrmParams } from './training-params.js';
+import type { BalancingParams, ErmParams, GroupBalancingParams, IbIrmParams, IrmExtrapolatedParams, IrmParams } from '../../catalog/methods/training-params.js';
 
 /** What a method trains on: the objective and the training environments. */
 interface Plan {

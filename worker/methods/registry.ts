@@ -1,20 +1,38 @@
-import type { MethodDescriptor } from './types.js';
-import { sleepMethod } from './sleep.js';
-import { ermMethod } from './erm.js';
-import { irmMethod } from './irm.js';
-import { reprogramMethod, steerMethod } from './fairness.js';
-import { finetuneMethod, loraMethod, taskArithmeticMethod } from './editing.js';
-import { groupBalancingMethod, ibIrmMethod, irmExtrapolatedMethod, reweightMethod, subsampleMethod, vrexMethod } from './irm-family.js';
+import type { MethodImpl } from './types.js';
+import { sleepImpl } from './sleep.js';
 
-/** Every trial kind a worker can run, by spec `method:` name. Loading a descriptor loads no numeric code. */
-const METHODS: ReadonlyMap<string, MethodDescriptor> = new Map(
-  [sleepMethod, ermMethod, irmMethod, vrexMethod, irmExtrapolatedMethod, ibIrmMethod, reweightMethod, subsampleMethod, groupBalancingMethod, taskArithmeticMethod, loraMethod, finetuneMethod, steerMethod, reprogramMethod].map((m) => [m.name, m]),
-);
+type Loader = () => Promise<MethodImpl>;
+const mlp = () => import('./mlp-method.js');
+const editing = () => import('./editing-method.js');
+const fairness = () => import('./fairness-method.js');
 
-export function getMethod(name: string): MethodDescriptor | undefined {
-  return METHODS.get(name);
+/**
+ * The implementation of every method the catalog describes, by name. Each loader imports its
+ * numeric code on first use, so a worker that never runs a method never loads tfjs for it.
+ */
+const IMPLEMENTATIONS: ReadonlyMap<string, Loader> = new Map<string, Loader>([
+  ['sleep', () => Promise.resolve(sleepImpl)],
+  ['erm', async () => (await mlp()).ermImpl],
+  ['irm', async () => (await mlp()).irmImpl],
+  ['vrex', async () => (await mlp()).vrexImpl],
+  ['irm-extrapolated', async () => (await mlp()).irmExtrapolatedImpl],
+  ['ib-irm', async () => (await mlp()).ibIrmImpl],
+  ['reweight', async () => (await mlp()).reweightImpl],
+  ['subsample', async () => (await mlp()).subsampleImpl],
+  ['group-balancing', async () => (await mlp()).groupBalancingImpl],
+  ['task-arithmetic', async () => (await editing()).taskArithmeticImpl],
+  ['lora', async () => (await editing()).loraImpl],
+  ['finetune', async () => (await editing()).finetuneOnlyImpl],
+  ['steer', async () => (await fairness()).steerImpl],
+  ['reprogram', async () => (await fairness()).reprogramImpl],
+]);
+
+/** The implementation of a method, or undefined when this worker has none of that name. */
+export function loadMethod(name: string): Promise<MethodImpl> | undefined {
+  return IMPLEMENTATIONS.get(name)?.();
 }
 
-export function methodNames(): string[] {
-  return [...METHODS.keys()];
+/** Names of the methods this worker implements. */
+export function implementedMethods(): string[] {
+  return [...IMPLEMENTATIONS.keys()];
 }

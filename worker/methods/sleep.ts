@@ -1,26 +1,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { z } from 'zod';
 import { canonicalJson, type Params } from '../../proto/index.js';
-import { paramSchemaLoose } from './param-schema.js';
-import type { MethodDescriptor, MethodImpl, TrialInput, TrialRuntime } from './types.js';
+import type { MethodImpl, TrialInput, TrialRuntime } from './types.js';
 import { TrialCancelledError } from '../errors.js';
-
-/**
- * `sleep`: the orchestration test and benchmark trial. Waits `duration_ms` (cancellable), then
- * reports metrics computed deterministically from the params and seed:
- * - `score` and `cost`, two uniform [0, 1) values hashed from (params, seed): a 2-objective frontier;
- * - `x_sum`, the sum of every numeric param (lists included), for tests that need a known value.
- * `fail_rate` in [0, 1] makes an attempt throw, deterministically per (trial, attempt), so
- * retries are exercised; the attempt after a failure may succeed. `crash_rate` likewise kills the
- * whole worker process (SIGKILL) mid-trial: a poison trial, for fault-injection tests.
- */
-export const sleepParams = z
-  .object({
-    duration_ms: z.number().min(0).max(86_400_000).default(100),
-    fail_rate: z.number().min(0).max(1).default(0),
-    crash_rate: z.number().min(0).max(1).default(0),
-  })
-  .catchall(paramSchemaLoose) as unknown as z.ZodType<Params>;
 
 /** A uniform [0, 1) value from a string and a salt: 32-bit FNV-1a, then a murmur3 finaliser. */
 export function unitHash(text: string, salt: number): number {
@@ -69,10 +50,5 @@ class SleepMethod implements MethodImpl {
   }
 }
 
-export const sleepMethod: MethodDescriptor = {
-  name: 'sleep',
-  summary: 'waits duration_ms and reports deterministic metrics (orchestration tests and benchmarks)',
-  datasets: [],
-  params: sleepParams,
-  load: () => Promise.resolve(new SleepMethod()),
-};
+/** The `sleep` method (catalog/methods/sleep.ts describes its params). */
+export const sleepImpl: MethodImpl = new SleepMethod();

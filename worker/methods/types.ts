@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import type { Params } from '../../proto/index.js';
 import type { Backend } from '../backend-types.js';
 
@@ -43,23 +42,4 @@ export interface TrialOutput {
 
 export interface MethodImpl {
   run(input: TrialInput, rt: TrialRuntime): Promise<TrialOutput>;
-}
-
-/**
- * Registered without loading any numeric library, so the coordinator can validate specs
- * against it; `load` imports the implementation on the worker.
- */
-export interface MethodDescriptor {
-  name: string;
-  summary: string;
-  /** Datasets the method accepts; empty when it uses none. */
-  datasets: readonly string[];
-  /** Validates one trial's params (fixed params merged with a grid point). */
-  params: z.ZodType<Params>;
-  /**
-   * Trials whose params (with the seed) give equal keys share an expensive prefix (a base model,
-   * subgroup fine-tunes): the coordinator puts them in the same shard, the worker computes it once.
-   */
-  prefixKey?(params: Params, seed: number): string;
-  load(): Promise<MethodImpl>;
 }

@@ -1,22 +1,10 @@
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
-import {
-  RESULTS_STREAM,
-  Shard,
-  TrialEvent,
-  TrialEvent_Kind,
-  TrialResult,
-  TrialStatus,
-  errorText,
-  eventSubject,
-  fromParamMap,
-  resultSubject,
-  whenReady,
-  type Logger,
-  type Trial,
-} from '../../proto/index.js';
+import { RESULTS_STREAM, Shard, TrialEvent, TrialEvent_Kind, TrialResult, TrialStatus, eventSubject, fromParamMap, resultSubject, type Trial } from '../../proto/index.js';
+import { errorText, whenReady, type Logger } from '../../common/index.js';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { getMethod } from '../methods/index.js';
-import type { MethodDescriptor, TrialOutput } from '../methods/types.js';
+import { getMethod, type MethodDescriptor } from '../../catalog/index.js';
+import { loadMethod } from '../methods/index.js';
+import type { TrialOutput } from '../methods/types.js';
 import { TrialCancelledError } from '../errors.js';
 import type { Backend } from '../backend-types.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -195,7 +183,9 @@ async function runTrial(
     const first = parsed.error.issues[0];
     throw Object.assign(new Error(`invalid params: ${first ? `${first.path.join('.')}: ${first.message}` : parsed.error.message}`), { unrecoverable: true });
   }
-  const impl = await desc.load();
+  const loading = loadMethod(shard.method);
+  if (!loading) throw Object.assign(new Error(`this worker implements no method "${shard.method}" (is it an older version than the coordinator?)`), { unrecoverable: true });
+  const impl = await loading;
   return impl.run(
     {
       trialId: trial.id,

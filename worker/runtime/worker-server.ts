@@ -1,5 +1,6 @@
-import { WorkerServiceService, startGrpcServer, parseHostPort, type GrpcTlsOptions, type RunningGrpcServer } from '../../proto/index.js';
-import { startMetricsServer, type MetricsServer } from '../observability/metrics-server.js';
+import { WorkerServiceService } from '../../proto/index.js';
+import { startGrpcServer, parseHostPort, type GrpcTlsOptions, type RunningGrpcServer } from '../../common/index.js';
+import { startMetricsServer, type MetricsServer } from '../../common/metrics-server.js';
 import { Worker, type WorkerOptions } from './worker.js';
 import { workerService } from './worker-service.js';
 

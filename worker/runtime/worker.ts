@@ -3,23 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { millis, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { Kvm, type KvWatchEntry } from '@nats-io/kv';
-import {
-  CANCEL_SUBJECTS,
-  SHARDS_STREAM,
-  SWEEPS_BUCKET,
-  SweepRecord,
-  SweepState,
-  WORKER_HEARTBEAT_SUBJECT,
-  WorkerInfo,
-  connectNats,
-  whenReady,
-  errorText,
-  silentLogger,
-  sweepConsumerName,
-  type Logger,
-  type NatsClientOptions,
-  type Shard,
-} from '../../proto/index.js';
+import { CANCEL_SUBJECTS, SHARDS_STREAM, SWEEPS_BUCKET, SweepRecord, SweepState, WORKER_HEARTBEAT_SUBJECT, WorkerInfo, sweepConsumerName, type Shard } from '../../proto/index.js';
+import { connectNats, whenReady, errorText, silentLogger, type Logger, type NatsClientOptions } from '../../common/index.js';
 import type { Backend, BackendName } from '../backend-types.js';
 import { loadBackend } from '../backend.js';
 import { runShard, type ShardContext, type StopReason } from './shard-runner.js';

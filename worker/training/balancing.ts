@@ -1,5 +1,5 @@
 import type { Split } from '../datasets/index.js';
-import { Rng } from '../datasets/index.js';
+import { Rng } from '../../common/index.js';
 
 /** What group balancing balances (seeds/interventions-lecture-notes.md): the groups, or the classes. */
 export type BalanceBy = 'group' | 'class';

@@ -1,7 +1,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { TrialFailedError, throwIfCancelled } from '../errors.js';
 import type { Split } from '../datasets/index.js';
-import { Rng } from '../datasets/index.js';
+import { Rng } from '../../common/index.js';
 import { bceWithLogits } from './losses.js';
 import { dense } from './dense.js';
 import { variableFrom, type MlpArrays } from './weights.js';

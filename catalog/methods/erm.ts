@@ -7,5 +7,4 @@ export const ermMethod: MethodDescriptor = {
   summary: 'MLP trained by empirical risk minimisation',
   datasets: TRAINING_DATASETS,
   params: asParams(ermParams),
-  load: async () => (await import('./mlp-method.js')).ermImpl,
 };

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { Progress } from '../../proto/index.js';
+import type { Progress } from '../proto/index.js';
 import { CliError } from './cli-error.js';
 import { call, collect, sweepClient } from './client.js';
 import { addTlsFlags, tlsOptionsFrom, type TlsFlagValues } from './nats-flags.js';

@@ -1,6 +1,6 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { setTimeout as delay } from 'node:timers/promises';
-import { SweepState, type Progress, type SweepServiceClient, type TrialResult, type WatchResponse } from '../../proto/index.js';
+import { SweepState, type Progress, type SweepServiceClient, type TrialResult, type WatchResponse } from '../proto/index.js';
 import { CliError } from './cli-error.js';
 import { rpcError } from './client.js';
 

@@ -1,7 +1,6 @@
 import type { MethodDescriptor } from './types.js';
 import { TRAINING_DATASETS, asParams, balancingParams, groupBalancingParams, ibIrmParams, irmExtrapolatedParams, vrexParams } from './training-params.js';
 
-const impl = () => import('./mlp-method.js');
 
 /** `vrex`: V-REx (DomainBed): risk + penalty_weight · population variance of the environments' risks. */
 export const vrexMethod: MethodDescriptor = {
@@ -9,7 +8,6 @@ export const vrexMethod: MethodDescriptor = {
   summary: 'V-REx: mean risk + penalty_weight · variance of the per-environment risks',
   datasets: TRAINING_DATASETS,
   params: asParams(vrexParams),
-  load: async () => (await impl()).vrexImpl,
 };
 
 /** `irm-extrapolated`: IRMv1 with the v-IRMv1 or mm-IRMv1 penalty (Yoshida & Slavakis 2025). */
@@ -18,7 +16,6 @@ export const irmExtrapolatedMethod: MethodDescriptor = {
   summary: 'IRMv1 with extrapolated penalties: v-IRMv1 (variance, beta) or mm-IRMv1 (min-max, alpha ≤ 0)',
   datasets: TRAINING_DATASETS,
   params: asParams(irmExtrapolatedParams),
-  load: async () => (await impl()).irmExtrapolatedImpl,
 };
 
 /** `ib-irm`: IRMv1 plus the information-bottleneck penalty on the last hidden layer (Ahuja et al. 2021). */
@@ -27,7 +24,6 @@ export const ibIrmMethod: MethodDescriptor = {
   summary: 'IB-IRM: IRMv1 + ib_lambda · mean variance of the last hidden layer per environment',
   datasets: TRAINING_DATASETS,
   params: asParams(ibIrmParams),
-  load: async () => (await impl()).ibIrmImpl,
 };
 
 /** `reweight`: ERM with each row weighted by 1/|its group| (or class), normalised. */
@@ -36,7 +32,6 @@ export const reweightMethod: MethodDescriptor = {
   summary: 'group balancing by reweighting: ERM with weights 1/|group| (balance: group | class)',
   datasets: TRAINING_DATASETS,
   params: asParams(balancingParams),
-  load: async () => (await impl()).reweightImpl,
 };
 
 /** `subsample`: ERM on every group drawn down to the smallest group's size. */
@@ -45,7 +40,6 @@ export const subsampleMethod: MethodDescriptor = {
   summary: 'group balancing by subsampling every group (or class) to the smallest one',
   datasets: TRAINING_DATASETS,
   params: asParams(balancingParams),
-  load: async () => (await impl()).subsampleImpl,
 };
 
 /** `group-balancing`: `strategy: none | reweight | subsample`, so one sweep compares them. */
@@ -54,5 +48,4 @@ export const groupBalancingMethod: MethodDescriptor = {
   summary: 'ERM (strategy none), reweighting or subsampling by group or class, chosen by a param',
   datasets: TRAINING_DATASETS,
   params: asParams(groupBalancingParams),
-  load: async () => (await impl()).groupBalancingImpl,
 };

@@ -1,5 +1,6 @@
 import { Metadata, status, type ServiceError, type ClientReadableStream, type CallOptions } from '@grpc/grpc-js';
-import { SweepServiceClient, channelCredentials, type GrpcTlsOptions } from '../../proto/index.js';
+import { SweepServiceClient } from '../proto/index.js';
+import { channelCredentials, type GrpcTlsOptions } from '../common/index.js';
 import { CliError } from './cli-error.js';
 
 /** Deadline of a unary call from the CLI. */

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { SweepState, type GrpcTlsOptions } from '../../proto/index.js';
-import { readResultsFile, writeReport, type ReportInput } from '../report/index.js';
-import { parseSpecText } from '../spec/index.js';
+import { SweepState } from '../proto/index.js';
+import { type GrpcTlsOptions } from '../common/index.js';
+import { readResultsFile, writeReport, type ReportInput } from '../coordinator/report/index.js';
+import { parseSpecText } from '../coordinator/spec/index.js';
 import { CliError } from './cli-error.js';
 import { call, collect, sweepClient } from './client.js';
 import { frontierOfRows } from './frontier-file.js';

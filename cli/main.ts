@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError as CommanderArgError } from 'commander';
-import { Goal, createLogger, DEFAULT_NATS_URL } from '../../proto/index.js';
-import { SpecError } from '../errors.js';
-import { fairnessReport, parsePredictionsCsv, MetricsInputError, WorkerServer } from '../../worker/index.js';
-import { CoordinatorServer } from '../serve.js';
+import { Goal } from '../proto/index.js';
+import { createLogger, DEFAULT_NATS_URL } from '../common/index.js';
+import { SpecError } from '../coordinator/errors.js';
+import { fairnessReport, parsePredictionsCsv, MetricsInputError, WorkerServer } from '../worker/index.js';
+import { CoordinatorServer } from '../coordinator/serve.js';
 import { CliError } from './cli-error.js';
 import { frontierOfRows, parseObjectiveArg, parseReferenceArg, readResultsJsonl, type ObjectiveArg } from './frontier-file.js';
 import { addNatsFlags, addTlsFlags, natsOptionsFrom, tlsOptionsFrom, type NatsFlagValues, type TlsFlagValues } from './nats-flags.js';
@@ -12,7 +13,7 @@ import type { DisplayMode } from './progress-display.js';
 import { runLocal } from './run-local.js';
 import { addRemoteCommands } from './remote-commands.js';
 import { withNatsHint } from './hints.js';
-import { ReportError } from '../report/index.js';
+import { ReportError } from '../coordinator/report/index.js';
 
 const VERSION = '0.1.0';
 

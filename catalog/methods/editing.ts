@@ -5,7 +5,6 @@ import { canonicalJson } from '../../proto/index.js';
 
 /** Datasets with subgroups to fine-tune on. */
 const EDITING_DATASETS: readonly string[] = ['toxicity', 'spurious', 'csv', 'colored-mnist'];
-const impl = () => import('./editing-method.js');
 
 /** `task-arithmetic` (Ilharco et al.): θ₀ + Σ_g λ_g·τ_g over subgroup task vectors, full or LoRA fine-tunes. */
 export const taskArithmeticMethod: MethodDescriptor = {
@@ -14,7 +13,6 @@ export const taskArithmeticMethod: MethodDescriptor = {
   datasets: EDITING_DATASETS,
   params: asParams(taskArithmeticParams),
   prefixKey: (params, seed) => canonicalJson(prefixParams('task-arithmetic', params, seed)),
-  load: async () => (await impl()).taskArithmeticImpl,
 };
 
 /** `lora`: LoRA fine-tuning of a shared base model on one subgroup. */
@@ -24,7 +22,6 @@ export const loraMethod: MethodDescriptor = {
   datasets: EDITING_DATASETS,
   params: asParams(finetuneParams),
   prefixKey: (params, seed) => canonicalJson(prefixParams('lora', params, seed)),
-  load: async () => (await impl()).loraImpl,
 };
 
 /** `finetune`: full fine-tuning of a shared base model on one subgroup. */
@@ -34,5 +31,4 @@ export const finetuneMethod: MethodDescriptor = {
   datasets: EDITING_DATASETS,
   params: asParams(finetuneParams),
   prefixKey: (params, seed) => canonicalJson(prefixParams('finetune', params, seed)),
-  load: async () => (await impl()).finetuneOnlyImpl,
 };

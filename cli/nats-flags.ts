@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { GrpcTlsOptions, NatsClientOptions } from '../../proto/index.js';
+import type { GrpcTlsOptions, NatsClientOptions } from '../common/index.js';
 
 /** NATS connection flags shared by every command that connects; secrets may come from the environment instead. */
 export function addNatsFlags(cmd: Command, required: boolean): Command {

@@ -2,7 +2,6 @@ import type { MethodDescriptor } from './types.js';
 import { TRAINING_DATASETS, asParams } from './training-params.js';
 import { reprogramParams, steerParams } from './fairness-params.js';
 
-const impl = () => import('./fairness-method.js');
 
 /** `steer`: optimal affine steering of group feature distributions (Sharma et al. 2025). */
 export const steerMethod: MethodDescriptor = {
@@ -10,7 +9,6 @@ export const steerMethod: MethodDescriptor = {
   summary: 'optimal affine steering of each group to the KL-nearest common Gaussian, strength t in [0, 1]; head retrained',
   datasets: TRAINING_DATASETS,
   params: asParams(steerParams),
-  load: async () => (await impl()).steerImpl,
 };
 
 /** `reprogram`: fairness reprogramming with an input trigger trained against a discriminator (Zhang et al. 2022). */
@@ -19,5 +17,4 @@ export const reprogramMethod: MethodDescriptor = {
   summary: 'frozen model + additive input trigger trained min-max against a group discriminator, weight lambda',
   datasets: TRAINING_DATASETS,
   params: asParams(reprogramParams),
-  load: async () => (await impl()).reprogramImpl,
 };

@@ -3,7 +3,14 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { LaunchError } from '../errors.js';
+
+/** A required external program (nats-server) is missing or failed to start. */
+export class LaunchError extends Error {
+  override name = 'LaunchError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
 
 export interface NatsServerOptions {
   /** Port; 0 or omitted picks a free one (nats-server `-p -1`). */

@@ -7,5 +7,4 @@ export const irmMethod: MethodDescriptor = {
   summary: 'IRMv1: risk + penalty_weight · squared gradient of the risk wrt a dummy classifier scale',
   datasets: TRAINING_DATASETS,
   params: asParams(irmParams),
-  load: async () => (await import('./mlp-method.js')).irmImpl,
 };

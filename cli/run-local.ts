@@ -3,15 +3,16 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SweepState, createLogger, type NatsClientOptions, type Progress } from '../../proto/index.js';
-import { NatsServer } from '../local/nats-server.js';
-import { CoordinatorServer } from '../serve.js';
-import { parseSpecText } from '../spec/index.js';
+import { SweepState, type Progress } from '../proto/index.js';
+import { createLogger, type NatsClientOptions } from '../common/index.js';
+import { NatsServer } from '../common/nats-server.js';
+import { CoordinatorServer } from '../coordinator/serve.js';
+import { parseSpecText } from '../coordinator/spec/index.js';
 import { CliError } from './cli-error.js';
 import { ProgressDisplay, type DisplayMode } from './progress-display.js';
 import { toFrontierDocument, toResultRow } from './result-format.js';
 import { formatSummary } from './summary.js';
-import { writeReport } from '../report/index.js';
+import { writeReport } from '../coordinator/report/index.js';
 
 export interface LocalRunOptions {
   specPath: string;

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { paretoFront, hypervolume2d, defaultReference, type Goal } from '../frontier/index.js';
+import { paretoFront, hypervolume2d, defaultReference, type Goal } from '../coordinator/frontier/index.js';
 import type { FrontierDocument } from './result-format.js';
 import { CliError } from './cli-error.js';
-import type { Params } from '../../proto/index.js';
+import type { Params } from '../proto/index.js';
 
 export interface ObjectiveArg {
   metric: string;

@@ -1,4 +1,4 @@
-import { Goal, TrialStatus, fromParamMap, type Frontier, type Params, type TrialResult } from '../../proto/index.js';
+import { Goal, TrialStatus, fromParamMap, type Frontier, type Params, type TrialResult } from '../proto/index.js';
 
 /** One line of results.jsonl. */
 export interface ResultRow {

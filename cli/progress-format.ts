@@ -1,4 +1,4 @@
-import { SweepState, type Progress } from '../../proto/index.js';
+import { SweepState, type Progress } from '../proto/index.js';
 
 /** `running`, `completed`, `cancelled`. */
 export const stateName = (s: SweepState): string => (SweepState[s] ?? 'SWEEP_STATE_UNSPECIFIED').replace('SWEEP_STATE_', '').toLowerCase();

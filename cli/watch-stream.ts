@@ -1,4 +1,4 @@
-import type { Progress, SweepServiceClient, TrialResult } from '../../proto/index.js';
+import type { Progress, SweepServiceClient, TrialResult } from '../proto/index.js';
 import { CliError } from './cli-error.js';
 import { followSweep } from './watch-follow.js';
 

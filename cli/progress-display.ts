@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { Progress } from '../../proto/index.js';
+import type { Progress } from '../proto/index.js';
 
 export type DisplayMode = 'bar' | 'lines' | 'quiet';
 

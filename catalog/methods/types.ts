@@ -1,0 +1,20 @@
+import type { z } from 'zod';
+import type { Params } from '../../proto/index.js';
+
+/**
+ * What the catalog says of a method: enough for the coordinator to validate a spec and plan its
+ * shards, with no numeric code. A worker registers an implementation under the same name.
+ */
+export interface MethodDescriptor {
+  readonly name: string;
+  readonly summary: string;
+  /** Datasets the method accepts; empty when it uses none. */
+  readonly datasets: readonly string[];
+  /** Validates one trial's params (fixed params merged with a grid point). */
+  readonly params: z.ZodType<Params>;
+  /**
+   * Trials whose params (with the seed) give equal keys share an expensive prefix (a base model,
+   * subgroup fine-tunes): the coordinator puts them in the same shard, the worker computes it once.
+   */
+  prefixKey?(params: Params, seed: number): string;
+}

@@ -1,0 +1,11 @@
+/**
+ * Plumbing that the coordinator, the workers and the CLI share, below the contract: logging, the
+ * NATS connection, gRPC servers and credentials, the Prometheus endpoint, a seeded random number
+ * generator and the local nats-server launcher.
+ */
+export * from './connect.js';
+export * from './grpc.js';
+export * from './log.js';
+export { startMetricsServer, type MetricsServer } from './metrics-server.js';
+export { Rng } from './random.js';
+export { NatsServer, LaunchError, type NatsServerOptions } from './nats-server.js';
