@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isTransient } from './jetstream-errors.js';
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 
 /** How a fairsweep process reaches NATS. Credentials never appear in logs (see `redactUrl`). */
@@ -58,13 +59,6 @@ export async function connectNats(options: NatsClientOptions): Promise<NatsConne
 
 /** How long start-up waits for a JetStream cluster to elect its leaders. */
 export const JETSTREAM_READY_TIMEOUT_MS = 60_000;
-
-/** A JetStream error that goes away by itself (a cluster still electing its leader). */
-export function isTransient(err: unknown): boolean {
-  const e = err as { code?: unknown; api_error?: { code?: number; err_code?: number }; message?: string } | null;
-  if (e?.api_error?.code === 503 || e?.code === '503' || e?.code === 503) return true;
-  return /temporarily unavailable|no suitable peers|insufficient resources|no responders|timeout|jetstream is not enabled|disconnect|connection closed/i.test(String(e?.message ?? ''));
-}
 
 /** Runs `fn`, retrying while JetStream is not ready yet (e.g. a cluster electing its meta leader). */
 export async function whenReady<T>(fn: () => Promise<T>, timeoutMs = JETSTREAM_READY_TIMEOUT_MS): Promise<T> {

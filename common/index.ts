@@ -4,6 +4,7 @@
  * generator and the local nats-server launcher.
  */
 export * from './connect.js';
+export * from './jetstream-errors.js';
 export * from './grpc.js';
 export * from './log.js';
 export { startMetricsServer, type MetricsServer } from './metrics-server.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { SHARDS_STREAM, EVENTS_SUBJECTS, Shard, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type Frontier, type Objective, type Progress, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
-import { connectNats, whenReady, errorText, silentLogger, type Logger, type NatsClientOptions } from '../common/index.js';
+import { connectNats, whenReady, errorText, isAlreadyRecorded, silentLogger, type Logger, type NatsClientOptions } from '../common/index.js';
 import { getMethod } from '../catalog/index.js';
 import { CoordinatorMetrics } from './coordinator-metrics.js';
 import { InvalidArgumentError, SweepNotFoundError, SweepStateError } from './errors.js';
@@ -308,8 +308,8 @@ export class Coordinator {
               return this.js
                 .publish(resultSubject(shard.sweepId, t.id), TrialResult.encode(result).finish(), { msgID: t.id })
                 .catch((err: unknown) => {
-                  // 10077: the trial already has its one result message. Anything else is retried by reconcile.
-                  if ((err as { api_error?: { err_code?: number } }).api_error?.err_code !== 10077) throw err;
+                  // The trial already has its one result message. Anything else is retried by reconcile.
+                  if (!isAlreadyRecorded(err)) throw err;
                 });
             }),
         );

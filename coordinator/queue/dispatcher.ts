@@ -3,7 +3,7 @@ import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, 
 import { SHARDS_STREAM, Shard, shardSubject, sweepConsumerName, type DatasetSpec } from '../../proto/index.js';
 import { toParamMap } from '../../proto/index.js';
 import type { PlannedShard } from '../spec/index.js';
-import { isNotFound } from './streams.js';
+import { isNotFound } from '../../common/index.js';
 
 /** How long a worker may hold a shard without a heartbeat before JetStream redelivers it. */
 export const DEFAULT_ACK_WAIT_MS = 30_000;

@@ -7,7 +7,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { RESULTS_STREAM, RESULTS_SUBJECTS, SHARDS_STREAM, SHARDS_SUBJECTS } from '../../proto/index.js';
-import { whenReady } from '../../common/index.js';
+import { isNotFound, whenReady } from '../../common/index.js';
 
 export interface StreamOptions {
   /** Stream replicas: 1 locally, 3 on a JetStream cluster. */
@@ -66,11 +66,4 @@ async function createOrUpdate(jsm: JetStreamManager, options: StreamOptions): Pr
       await jsm.streams.add(cfg as StreamConfig);
     }
   }
-}
-
-export function isNotFound(err: unknown): boolean {
-  const e = err as { code?: unknown; api_error?: { err_code?: number }; message?: string } | null;
-  if (!e) return false;
-  if (e.api_error?.err_code === 10059 || e.api_error?.err_code === 10014) return true;
-  return typeof e.message === 'string' && /not found/i.test(e.message);
 }

@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { RESULTS_STREAM, Shard, TrialEvent, TrialEvent_Kind, TrialResult, TrialStatus, eventSubject, fromParamMap, resultSubject, type Trial } from '../../proto/index.js';
-import { errorText, whenReady, type Logger } from '../../common/index.js';
+import { errorText, isAlreadyRecorded, whenReady, type Logger } from '../../common/index.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { getMethod, type MethodDescriptor } from '../../catalog/index.js';
 import { loadMethod } from '../methods/index.js';
@@ -82,8 +82,8 @@ export async function runShard(
     // as message id makes a retried publish safe.
     const p = whenReady(() => ctx.js.publish(resultSubject(r.sweepId, r.trialId), data, { msgID: r.trialId }), RESULT_PUBLISH_RETRY_MS)
       .catch((err: unknown) => {
-        // 10077: this trial already has its one result (recorded by an earlier attempt): nothing lost.
-        if ((err as { api_error?: { err_code?: number } }).api_error?.err_code !== 10077) throw err;
+        // This trial already has its one result (recorded by an earlier attempt): nothing lost.
+        if (!isAlreadyRecorded(err)) throw err;
       });
     pending.add(p);
     ctx.onTrialDone();
