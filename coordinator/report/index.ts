@@ -3,3 +3,4 @@ export { buildReportData, guessGoal, type ReportData, type ReportInput, type Rep
 export { renderReportHtml, scriptSafeJson, inlineScript, loadEcharts } from './render-html.js';
 export { reportHtml, writeReport } from './write-report.js';
 export { ReportError } from './report-error.js';
+export { pairFrontiers, pairKey } from './pair-frontiers.js';
