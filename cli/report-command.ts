@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { SweepState } from '../proto/index.js';
 import { type GrpcTlsOptions } from '../common/index.js';
-import { readResultsFile, writeReport, type ReportInput } from '../coordinator/report/index.js';
+import { writeReport, type ReportInput } from '../coordinator/report/index.js';
+import { readResultsFile } from '../coordinator/results/index.js';
 import { parseSpecText } from '../coordinator/spec/index.js';
 import { CliError } from './cli-error.js';
 import { call, collect, sweepClient } from './client.js';
@@ -21,7 +22,7 @@ export async function offlineReportInput(resultsPath: string, specPath: string):
   try {
     specYaml = await readFile(specPath, 'utf8');
   } catch (err) {
-    throw new CliError(`${specPath}: cannot read the spec (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new CliError(`${specPath}: cannot read the spec (${err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : String(err)})`);
   }
   const spec = parseSpecText(specYaml);
   const trials = await readResultsFile(resultsPath);

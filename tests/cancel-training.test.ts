@@ -33,8 +33,10 @@ objectives: [{ metric: test/accuracy, goal: max }]
   const agg = c.sweep(sweepId);
   await eventually(() => agg.running.size === 2, 60_000, 'two training trials running');
   await eventually(() => c.listWorkers().reduce((s, w) => s + w.busy, 0) === 2, 10_000, 'the worker reports two busy slots');
-  // Let training get going (backend loaded, steps running) before cancelling.
-  await new Promise((r) => setTimeout(r, 1_500));
+  // Cancel inside the training loop: the worker loads its tfjs backend (it started with none) when
+  // a trial first needs it, and each trial enters its step loop as soon as the load resolves, before
+  // the next heartbeat can report the backend.
+  await eventually(() => c.listWorkers().some((w) => w.backend !== 'none' && w.busy === 2), 60_000, 'the worker to report its backend loaded');
   const cancelledAt = Date.now();
   await c.cancel(sweepId);
   t.is(agg.record.state, SweepState.SWEEP_STATE_CANCELLED);

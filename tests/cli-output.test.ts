@@ -182,12 +182,13 @@ test.serial('watch exits 3 for a cancelled sweep', async (t) => {
   const submitted = await cli(['submit', await spec(`name: ${uniqueName('cancel')}\nmethod: sleep\nparams: { duration_ms: 60000 }\ngrid: { x: [1, 2, 3, 4] }\nobjectives: [{ metric: score, goal: max }]\n`), '--coordinator', address, '-q']);
   t.is(submitted.stderr, '');
   const id = submitted.stdout.trim();
-  const watching = cli(['watch', id, '--coordinator', address, '-q']);
-  await new Promise((res) => setTimeout(res, 1500));
+  // Without -q, watch prints a progress line as soon as it follows the sweep: cancel after that one.
+  const watching = spawnCli(['watch', id, '--coordinator', address]);
+  await watching.waitFor(new RegExp(`${id} running: `));
   t.is((await cli(['cancel', id, '--coordinator', address, '--json'])).code, 0);
-  const w = await watching;
+  const w = await watching.exited;
   t.is(w.code, 3);
-  t.regex(w.stdout, / cancelled: /);
+  t.regex(watching.output, new RegExp(`${id} cancelled: `));
 });
 
 test('errors say how to fix them', async (t) => {
@@ -232,7 +233,7 @@ test.serial('watch follows a sweep across a coordinator restart, each result onc
     const watch = spawnCli(['watch', id, '--coordinator', addr, '--json', '--replay']);
     await watch.waitFor(/("result"[\s\S]*){3}/, 30_000);
     await first.kill('SIGKILL');
-    await new Promise((res) => setTimeout(res, 1000));
+    await watch.waitFor(/lost the coordinator at .*; reconnecting/);
     second = spawnCli(['coordinator', '--nats', nats.url, '--grpc', addr, '--metrics', 'none']);
     await second.waitFor(/grpc=/);
     const exit = await watch.exited;

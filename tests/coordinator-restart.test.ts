@@ -4,6 +4,7 @@ import { NatsServer } from '../common/index.js';
 import { SweepServiceClient, SweepState, TrialStatus, type GetResponse } from '../proto/index.js';
 import { spawnCli, spawnWorker, startNats, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { reportFault } from './helpers/reliability.js';
+import { storedResultCount } from './helpers/streams.js';
 
 let nats: NatsServer;
 const procs: CliProcess[] = [];
@@ -49,7 +50,13 @@ test('the coordinator killed mid-sweep and restarted rebuilds the sweep from Jet
   t.true((before?.ok ?? 0) < 60, `the kill must land mid-sweep (ok=${before?.ok})`);
   client.close();
   await proc.kill('SIGKILL');
-  await new Promise((r) => setTimeout(r, 1_000)); // results keep arriving in JetStream meanwhile
+  // Results keep arriving in JetStream meanwhile (unless all 60 are stored already): the restarted
+  // coordinator must pick up results it never saw.
+  const storedAtKill = await storedResultCount(nats.url, sweepId);
+  await eventually(async () => {
+    const stored = await storedResultCount(nats.url, sweepId);
+    return stored > storedAtKill || stored === 60;
+  }, 30_000, 'a result stored while the coordinator is down');
   ({ proc, client } = await startCoordinator(address)); // same address: the watcher reconnects
   const done = await eventually(async () => {
     const g = await get(client, sweepId);

@@ -96,9 +96,13 @@ test.serial(`${TRIALS} sleep trials over ${WORKERS} worker processes: each recor
   const getLatencies: number[] = [];
   let midResultsMs = NaN;
   let midResultsRows = 0;
-  for (;;) {
+  const getErrors: string[] = [];
+  await eventually(async () => {
     const t0 = Date.now();
-    const g = await get(sweepId);
+    const g = await get(sweepId).catch((err: unknown) => {
+      getErrors.push(String(err));
+      throw err;
+    });
     getLatencies.push(Date.now() - t0);
     const p = g.progress!;
     if (Number.isNaN(midResultsMs) && p.ok >= TRIALS / 2) {
@@ -106,10 +110,9 @@ test.serial(`${TRIALS} sleep trials over ${WORKERS} worker processes: each recor
       midResultsRows = (await results(sweepId)).length;
       midResultsMs = Date.now() - r0;
     }
-    if (p.state === SweepState.SWEEP_STATE_COMPLETED) break;
-    if (Date.now() - started > 600_000) t.fail('the sweep did not complete within 10 minutes');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return p.state === SweepState.SWEEP_STATE_COMPLETED;
+  }, 600_000, 'the sweep to complete within 10 minutes');
+  t.deepEqual(getErrors, [], 'Get answered throughout the sweep');
   const wallS = (Date.now() - started) / 1000;
   const final = await watchDone;
   const r0 = Date.now();

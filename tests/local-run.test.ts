@@ -4,18 +4,11 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CLI } from './helpers/cluster.js';
+import { readResultsFile } from '../coordinator/results/index.js';
+import { CLI, eventually } from './helpers/cluster.js';
 import { reportFault } from './helpers/reliability.js';
 
 const run = promisify(execFile);
-
-interface Row {
-  trial_id: string;
-  status: string;
-  error?: string;
-  attempts: number;
-  params: Record<string, unknown>;
-}
 
 test('fairsweep run: a poison trial that kills its worker is retried up to max_attempts, then recorded failed; the rest completes', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'fairsweep-run-'));
@@ -39,7 +32,7 @@ objectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]
   const summary = JSON.parse(stdout.trim().split('\n').pop()!) as { state: string; ok: number; failed: number; total: number };
   t.is(summary.state, 'completed');
   t.is(summary.total, 6);
-  const rows = (await readFile(join(out, 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Row);
+  const rows = await readResultsFile(join(out, 'results.jsonl'));
   const innocentFailures = rows.filter((r) => r.params.crash_rate === 0 && r.status !== 'ok').map((r) => `${r.trial_id} attempts ${r.attempts}: ${r.error}`);
   t.deepEqual(innocentFailures, [], 'trials that do not crash complete');
   t.is(summary.ok, 3);
@@ -89,9 +82,7 @@ test('fairsweep run: SIGTERM cancels the sweep, keeps the results so far and end
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   // Wait until both workers run a trial.
-  const deadline = Date.now() + 60_000;
-  while (!/running 2/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  t.regex(stderr, /running 2/);
+  await eventually(() => /running 2/.test(stderr), 60_000, 'both workers running a trial');
   const started = await childrenOf(child.pid!);
   t.is(started.filter((c) => c.cmd.includes(' worker ')).length, 2, started.map((c) => c.cmd).join('\n'));
   t.is(started.filter((c) => c.cmd.includes('nats-server')).length, 1, started.map((c) => c.cmd).join('\n'));

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { IncrementalFrontier, hypervolume2d, paretoFront, defaultReference, type Candidate, type Goal } from '../coordinator/frontier/index.js';
+import { IncrementalFrontier, assembleFrontier, hypervolume2d, paretoFront, defaultReference, type Candidate, type Goal } from '../coordinator/frontier/index.js';
 
 /** Brute force: a row survives unless some row is no worse everywhere and better somewhere. */
 function oracle(rows: readonly Candidate<null>[], goals: readonly Goal[]): string[] {
@@ -97,6 +97,91 @@ test('property: large 2-D sets (where the linear-time prefilter runs) give the b
       return JSON.stringify(paretoFront(rows, goals).map((c) => c.id).sort()) === JSON.stringify(oracle(rows, goals));
     }),
     { numRuns: 12 },
+  );
+  t.pass();
+});
+
+/** Brute-force 2-D hypervolume of integer points: unit cells above the reference that some complete point covers. */
+function cellHypervolume(rows: readonly Candidate<null>[], goals: readonly [Goal, Goal], reference: readonly number[]): number {
+  const o = (v: number, g: Goal): number => (g === 'min' ? -v : v);
+  const pts = rows.filter((r) => r.values.length === 2 && r.values.every((v) => Number.isFinite(v))).map((r) => [o(r.values[0]!, goals[0]), o(r.values[1]!, goals[1])] as const);
+  const r0 = o(reference[0]!, goals[0]);
+  const r1 = o(reference[1]!, goals[1]);
+  let cells = 0;
+  for (let x = r0; x < 10; x++) for (let y = r1; y < 10; y++) if (pts.some(([px, py]) => px >= x + 1 && py >= y + 1)) cells++;
+  return cells;
+}
+
+/** The worst value of each objective over every row that has one (missing values skipped). */
+function worstValues(rows: readonly Candidate<null>[], goals: readonly Goal[]): number[] {
+  return goals.map((g, i) => {
+    const vs = rows.flatMap((r) => (r.values[i] !== undefined ? [r.values[i]!] : []));
+    return vs.length === 0 ? 0 : g === 'max' ? Math.min(...vs) : Math.max(...vs);
+  });
+}
+
+// Integer values only, some rows short of an objective: hypervolumes can be checked cell by cell.
+const finiteRowsArb = (k: number): fc.Arbitrary<Candidate<null>[]> =>
+  fc.array(
+    fc.oneof({ weight: 10, arbitrary: fc.array(fc.integer({ min: -4, max: 4 }), { minLength: k, maxLength: k }) }, { weight: 1, arbitrary: fc.array(fc.integer({ min: -4, max: 4 }), { minLength: 0, maxLength: k - 1 }) }),
+    { maxLength: 40 },
+  ).map((vs) => vs.map((values, i) => ({ id: `r${String(i).padStart(3, '0')}`, values, item: null })));
+
+test('property: assembleFrontier gives the brute-force frontier, the worst-value reference and the cell-counted hypervolume (2 objectives)', (t) => {
+  fc.assert(
+    fc.property(finiteRowsArb(2), goalsArb(2), fc.option(fc.tuple(fc.integer({ min: -6, max: 6 }), fc.integer({ min: -6, max: 6 })), { nil: undefined }), (rows, goals, given) => {
+      const f = assembleFrontier(rows, goals, given ? { reference: given } : {});
+      const ids = f.rows.map((c) => c.id);
+      if (JSON.stringify([...ids].sort()) !== JSON.stringify(oracle(rows, goals))) return false;
+      if (JSON.stringify(ids) !== JSON.stringify(paretoFront(rows, goals).map((c) => c.id))) return false; // frontier order
+      if (ids.length === 0) return f.reference === null && f.hypervolume === null;
+      const ref = given ?? worstValues(rows, goals);
+      return JSON.stringify(f.reference) === JSON.stringify(ref) && f.hypervolume === cellHypervolume(rows, [goals[0]!, goals[1]!], ref);
+    }),
+    { numRuns: 400 },
+  );
+  t.pass();
+});
+
+for (const k of [1, 3]) {
+  test(`property: assembleFrontier on ${k} objective(s) gives the brute-force frontier and no hypervolume`, (t) => {
+    fc.assert(
+      fc.property(rowsArb(k), goalsArb(k), (rows, goals) => {
+        const f = assembleFrontier(rows, goals);
+        return JSON.stringify(f.rows.map((c) => c.id).sort()) === JSON.stringify(oracle(rows, goals)) && f.reference === null && f.hypervolume === null;
+      }),
+      { numRuns: 200 },
+    );
+    t.pass();
+  });
+}
+
+test('assembleFrontier: rows carry their payload; non-finite areas are null; a reference of the wrong length is refused', (t) => {
+  const rows = [
+    { id: 'a', values: [0.9, 0.3], item: { n: 1 } },
+    { id: 'b', values: [0.8, 0.1], item: { n: 2 } },
+    { id: 'c', values: [0.5, 0.5], item: { n: 3 } },
+  ];
+  const f = assembleFrontier(rows, ['max', 'min']);
+  t.deepEqual(f.rows.map((c) => c.item.n), [1, 2]);
+  t.deepEqual(f.reference, [0.5, 0.5]);
+  t.true(Math.abs((f.hypervolume ?? NaN) - (0.4 * 0.2 + 0.3 * 0.2)) < 1e-12);
+  t.is(assembleFrontier([{ id: 'i', values: [Infinity, 0], item: null }], ['max', 'min'], { reference: [0, 1] }).hypervolume, null);
+  t.deepEqual(assembleFrontier([], ['max', 'min']), { rows: [], reference: null, hypervolume: null });
+  const err = t.throws(() => assembleFrontier(rows, ['max', 'min'], { reference: [0] }), { instanceOf: RangeError });
+  t.regex(err.message, /expected 2 values \(one per objective\), got 1/);
+});
+
+test('property: the incremental frontier\'s hypervolume (sweep progress) equals assembleFrontier\'s (the Frontier call), incomplete rows included', (t) => {
+  fc.assert(
+    fc.property(rowsArb(2), goalsArb(2), (rows, goals) => {
+      const inc = new IncrementalFrontier<null>(goals);
+      for (const r of rows) inc.add(r);
+      const progress = inc.hypervolume();
+      const frontier = assembleFrontier(rows, goals).hypervolume;
+      return frontier === null ? progress === null || !Number.isFinite(progress) : progress === frontier;
+    }),
+    { numRuns: 400 },
   );
   t.pass();
 });

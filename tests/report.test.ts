@@ -5,19 +5,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import fc from 'fast-check';
 import type { Browser, Page } from 'puppeteer-core';
+import { buildReportData, loadEcharts, pairFrontiers, pairKey, renderReportHtml } from '../coordinator/report/index.js';
+import { readResultsFile, type ResultLine } from '../coordinator/results/index.js';
 import { CLI, uniqueName } from './helpers/cluster.js';
 import { launchChromium } from './helpers/browser.js';
 
 const exec = promisify(execFile);
 
-interface Row {
-  trial_id: string;
-  status: string;
-  params: Record<string, unknown>;
-  metrics: Record<string, number>;
-  group_metrics: { split: string; group: string; metrics: Record<string, number> }[];
-}
+type Row = ResultLine;
 interface Marks {
   dominated: number;
   frontier: number;
@@ -54,7 +51,7 @@ test.before(async () => {
   const { stdout } = await exec(process.execPath, [CLI, 'run', specPath, '--workers', '2', '--out', join(dir, 'out'), '--json'], { timeout: 240_000 });
   const summary = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { report?: string; state?: string };
   if (summary.state !== 'completed' || summary.report !== join(dir, 'out', 'report.html')) throw new Error(`unexpected run summary: ${stdout}`);
-  rows = (await readFile(join(dir, 'out', 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Row);
+  rows = await readResultsFile(join(dir, 'out', 'results.jsonl'));
   const frontier = JSON.parse(await readFile(join(dir, 'out', 'frontier.json'), 'utf8')) as { frontier: { trial_id: string }[] };
   frontierIds = frontier.frontier.map((r) => r.trial_id);
   browser = await launchChromium();
@@ -93,7 +90,7 @@ async function open(path: string): Promise<{ page: Page; requests: string[]; err
 const marks = (page: Page): Promise<Marks> => page.evaluate('window.fairsweepReport.marks()') as Promise<Marks>;
 
 /** Brute-force 2-D frontier: rows no other row beats on one metric while matching it on the other. */
-function bruteFrontier(all: Row[], x: string, y: string, gx: 'max' | 'min', gy: 'max' | 'min'): string[] {
+function bruteFrontier(all: readonly { trial_id: string; status: string; metrics: Readonly<Record<string, number>> }[], x: string, y: string, gx: 'max' | 'min', gy: 'max' | 'min'): string[] {
   const o = (v: number, g: 'max' | 'min'): number => (g === 'min' ? -v : v);
   const pts = all.filter((r) => r.status === 'ok').map((r) => ({ id: r.trial_id, x: o(r.metrics[x] ?? NaN, gx), y: o(r.metrics[y] ?? NaN, gy) }));
   return pts.filter((p) => !pts.some((q) => q.x >= p.x && q.y >= p.y && (q.x > p.x || q.y > p.y))).map((p) => p.id).sort();
@@ -196,4 +193,58 @@ test.serial('fairsweep report explains what it needs', async (t) => {
   );
   t.is(err2?.code, 1);
   t.regex(err2?.stderr ?? '', /bad\.jsonl line 2: not valid JSON/);
+});
+
+test('pairFrontiers: each pair of distinct axes, under each choice of goals, is the brute-force frontier of the ok trials with finite values on both', (t) => {
+  const metric = fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 5 }) }, { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Infinity) }, { weight: 1, arbitrary: fc.constant(undefined) });
+  const trialsArb = fc.array(fc.record({ ok: fc.boolean(), a: metric, b: metric, c: metric }), { maxLength: 30 }).map((ts) =>
+    ts.map((x, i) => ({
+      trial_id: `t${String(i).padStart(2, '0')}`,
+      status: x.ok || i % 5 !== 0 ? 'ok' : 'failed',
+      metrics: Object.fromEntries(Object.entries({ a: x.a, b: x.b, c: x.c }).filter((e): e is [string, number] => e[1] !== undefined)),
+    })),
+  );
+  fc.assert(
+    fc.property(trialsArb, (trials) => {
+      const axes = ['a', 'b', 'c'];
+      const pf = pairFrontiers(trials, axes);
+      if (Object.keys(pf).length !== 3 * 4) return false;
+      for (const [x, y] of [['a', 'b'], ['a', 'c'], ['b', 'c']] as const) {
+        for (const gx of ['max', 'min'] as const) {
+          for (const gy of ['max', 'min'] as const) {
+            const plottable = trials.filter((r) => Number.isFinite(r.metrics[x]) && Number.isFinite(r.metrics[y]));
+            const got = (pf[pairKey(x, gx, y, gy)] ?? []).map((i) => trials[i]!.trial_id).sort();
+            if (JSON.stringify(got) !== JSON.stringify(bruteFrontier(plottable, x, y, gx, gy))) return false;
+          }
+        }
+      }
+      return true;
+    }),
+    { numRuns: 200 },
+  );
+  t.pass();
+});
+
+test.serial('the page draws the frontier the data carries and computes none: a planted frontier is drawn as given; one metric on both axes draws none', async (t) => {
+  const x = 'test/accuracy';
+  const y = 'test/demographic_parity_difference';
+  const data = buildReportData({ sweepId: 'planted', specYaml: '', trials: rows, frontier: { objectives: [{ metric: x, goal: 'max' }, { metric: y, goal: 'min' }], frontier: [], hypervolume: null, reference: null } });
+  // Two trials that are not on the real frontier of the pair, drawn as its frontier because the data says so.
+  const planted = rows.flatMap((r, i) => (r.status === 'ok' && !frontierIds.includes(r.trial_id) ? [i] : [])).slice(0, 2);
+  t.is(planted.length, 2);
+  data.pair_frontiers[pairKey(x, 'max', y, 'min')] = planted;
+  const path = join(dir, 'planted.html');
+  await writeFile(path, renderReportHtml(data, await loadEcharts()));
+  const { page, errors } = await open(path);
+  const m = await marks(page);
+  t.deepEqual([m.x, m.y], [x, y]);
+  t.deepEqual([...m.frontierIds].sort(), planted.map((i) => rows[i]!.trial_id).sort());
+  t.is(m.dominated + m.frontier, rows.filter((r) => r.status === 'ok').length);
+  await page.evaluate(`window.fairsweepReport.setAxes(${JSON.stringify(x)}, ${JSON.stringify(x)})`);
+  const same = await marks(page);
+  t.is(same.frontier, 0);
+  t.is(same.dominated, rows.filter((r) => r.status === 'ok').length);
+  t.regex((await page.$eval('#plot-note', (e) => e.textContent)) ?? '', /no frontier: choose two different metrics/);
+  t.deepEqual(errors, []);
+  await page.close();
 });

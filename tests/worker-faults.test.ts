@@ -70,7 +70,10 @@ test.serial('a hung worker (SIGSTOP) loses its shard to another after the ack de
   const hungTrial = [...agg.results.values()].find((r) => r.attempts > 1);
   t.truthy(hungTrial, 'the hung worker\'s trial was redelivered');
   process.kill(hung.pid, 'SIGCONT');
-  await new Promise((r) => setTimeout(r, 4_000)); // the resumed worker finishes its trial and publishes late
+  // The resumed worker finishes its trial and publishes late: its heartbeat counts one more trial
+  // published than the results recorded from it.
+  const hungId = hung.output.match(/worker (\S+) running/)?.[1];
+  await eventually(() => c.listWorkers().some((w) => w.id === hungId && w.trialsDone > c.results(sweepId).filter((r) => r.workerId === hungId).length), 30_000, 'the resumed worker to publish its late result');
   t.is(c.results(sweepId).length, 6);
   t.is(await storedResultCount(nats.url, sweepId), 6, 'JetStream refused the late duplicate');
   reportFault('worker hung (SIGSTOP past the ack deadline, then resumed)', 6, await storedResultCount(nats.url, sweepId), new Set(c.results(sweepId).map((r) => r.trialId)).size);

@@ -1,8 +1,12 @@
 import test from 'ava';
+import { setTimeout as delay } from 'node:timers/promises';
 import { CoordinatorServer } from '../coordinator/index.js';
 import { NatsServer } from '../common/index.js';
 import { TrialStatus } from '../proto/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+
+/** How long the first worker alone may (wrongly) fetch the second shard before the second worker starts. */
+const HOLD_BACK_WINDOW_MS = 1_000;
 
 let nats: NatsServer;
 let server: CoordinatorServer;
@@ -28,8 +32,9 @@ test('a worker does not hold back a long shard it cannot start: two long trials 
   );
   const agg = c.sweep(sweepId);
   await eventually(() => agg.running.size > 0, 30_000, 'the first trial running');
-  // The first worker has been able to fetch both shards for a while; the second arrives late.
-  await new Promise((r) => setTimeout(r, 1_000));
+  // A negative check, so a bounded wait: nothing signals that a worker chose not to fetch, so give
+  // the first worker a window in which it could wrongly take the second shard; the second arrives late.
+  await delay(HOLD_BACK_WINDOW_MS);
   const second = await spawnWorker(nats.url, ['--slots', '1']);
   procs.push(second);
   await eventually(() => agg.finished, 60_000, 'the sweep to finish');

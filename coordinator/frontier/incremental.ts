@@ -20,12 +20,15 @@ export class IncrementalFrontier<T> {
 
   /** Adds a candidate; true when the frontier changed. */
   add(c: Candidate<T>): boolean {
+    // The default reference takes every finite value, of incomplete rows too, as `defaultReference`
+    // does for the Frontier call: progress and frontier report the same hypervolume.
+    this.goals.forEach((g, i) => {
+      const v = c.values[i];
+      if (v === undefined || !Number.isFinite(v)) return;
+      this.worst[i] = g === 'max' ? Math.min(this.worst[i] as number, v) : Math.max(this.worst[i] as number, v);
+    });
     if (!isComplete(c.values, this.goals.length)) return false;
     this.seen++;
-    c.values.forEach((v, i) => {
-      if (!Number.isFinite(v)) return;
-      this.worst[i] = this.goals[i] === 'max' ? Math.min(this.worst[i] as number, v) : Math.max(this.worst[i] as number, v);
-    });
     const o = c.values.map((v, i) => (this.goals[i] === 'min' ? -v : v));
     if (this.front.some((f) => dominates(f.o, o))) return false;
     this.front = this.front.filter((f) => !dominates(o, f.o));

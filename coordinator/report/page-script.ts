@@ -1,8 +1,9 @@
 /**
  * The browser code of report.html, run after echarts is loaded. It reads the embedded JSON, draws
- * the scatter of the chosen objective pair with its 2-D Pareto frontier, the sweep's frontier table,
- * the selected trial's per-group metrics and the spec. `window.fairsweepReport` exposes the chart
- * and a few actions so the page can be driven from a script.
+ * the scatter of the chosen metric pair with that pair's 2-D Pareto frontier, the sweep's frontier
+ * table, the selected trial's per-group metrics and the spec. Every frontier comes precomputed in
+ * the data (`frontier_ids`, `pair_frontiers`, see pair-frontiers.ts): the page only draws them.
+ * `window.fairsweepReport` exposes the chart and a few actions so the page can be driven from a script.
  */
 export const PAGE_SCRIPT = String.raw`
 (function () {
@@ -38,16 +39,18 @@ export const PAGE_SCRIPT = String.raw`
   }
   function axisLabel(m) { return m + (goals[m] === 'min' ? ' (min)' : ' (max)'); }
 
-  /** Non-dominated points for two objectives; identical vectors on the frontier are all kept. */
-  function pareto2(points, gx, gy) {
-    var o = points.map(function (p) { return { p: p, ox: gx === 'min' ? -p.x : p.x, oy: gy === 'min' ? -p.y : p.y }; });
-    o.sort(function (a, b) { return b.ox - a.ox || b.oy - a.oy; });
-    var out = [], best = -Infinity, lastX = NaN;
-    o.forEach(function (q) {
-      if (q.oy > best) { out.push(q.p); best = q.oy; lastX = q.ox; }
-      else if (q.oy === best && q.ox === lastX) out.push(q.p);
-    });
-    return out;
+  var axisIndex = {};
+  data.axes.forEach(function (a, i) { axisIndex[a.metric] = i; });
+  /**
+   * Trial ids on the precomputed frontier of the pair x, y under the goals chosen now, in frontier
+   * order; null when both axes show the same metric (no frontier is drawn then).
+   */
+  function pairFrontier(x, y) {
+    if (x === y) return null;
+    var key = axisIndex[x] < axisIndex[y] ? [x, goals[x], y, goals[y]] : [y, goals[y], x, goals[x]];
+    var idx = data.pair_frontiers[JSON.stringify(key)];
+    if (!idx) throw new Error('no precomputed frontier for ' + JSON.stringify(key));
+    return idx.map(function (i) { return data.trials[i].trial_id; });
   }
 
   // ---- header -----------------------------------------------------------------------------
@@ -92,12 +95,16 @@ export const PAGE_SCRIPT = String.raw`
       var vx = t.metrics[x], vy = t.metrics[y];
       if (typeof vx === 'number' && typeof vy === 'number' && isFinite(vx) && isFinite(vy)) pts.push({ x: vx, y: vy, id: t.trial_id });
     });
-    var front = pareto2(pts, goals[x], goals[y]);
+    var ids = pairFrontier(x, y);
+    var byPoint = {};
+    pts.forEach(function (p) { byPoint[p.id] = p; });
+    // In frontier order (best-first on one metric), so the line runs along the frontier.
+    var front = (ids || []).map(function (id) { return byPoint[id]; }).filter(function (p) { return p; });
     var onFront = {};
     front.forEach(function (p) { onFront[p.id] = true; });
     state.frontier = front.map(function (p) { return p.id; });
     var dominated = pts.filter(function (p) { return !onFront[p.id]; });
-    var line = front.slice().sort(function (a, b) { return a.x - b.x || a.y - b.y; });
+    var line = front;
     var sel = state.selected && byId[state.selected] ? pts.filter(function (p) { return p.id === state.selected; }) : [];
     chart.setOption({
       animation: false,
@@ -118,7 +125,7 @@ export const PAGE_SCRIPT = String.raw`
           data: sel.map(function (p) { return [p.x, p.y, p.id]; }) }
       ]
     }, { notMerge: true });
-    $('plot-note').textContent = pts.length + ' trials plotted, ' + front.length + ' non-dominated on this pair' +
+    $('plot-note').textContent = pts.length + ' trials plotted, ' + (ids ? front.length + ' non-dominated on this pair' : 'no frontier: choose two different metrics') +
       (pts.length < okTrials.length ? '; ' + (okTrials.length - pts.length) + ' ok trials lack one of the two metrics' : '');
   }
 

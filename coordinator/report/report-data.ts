@@ -1,4 +1,5 @@
 import type { Params } from '../../proto/index.js';
+import { pairFrontiers } from './pair-frontiers.js';
 
 /** Per-group metrics of one trial on one split, as in results.jsonl. */
 export interface ReportGroupMetrics {
@@ -39,7 +40,13 @@ export interface ReportData {
   /** Params that take more than one value across the trials (the table's columns). */
   varying_params: string[];
   trials: ReportTrial[];
+  /** The sweep's frontier (frontier.json, on the sweep's objectives), in frontier order. */
   frontier_ids: string[];
+  /**
+   * The 2-D frontier of each pair of distinct axes under each choice of goals, as indexes into
+   * `trials`, keyed by `pairKey` (see pair-frontiers.ts): what the plot highlights.
+   */
+  pair_frontiers: Record<string, number[]>;
   hypervolume: number | null;
   reference: number[] | null;
 }
@@ -91,6 +98,7 @@ export function buildReportData(input: ReportInput): ReportData {
       ...(t.error !== undefined ? { error: t.error } : {}),
     })),
     frontier_ids: input.frontier.frontier.map((r) => r.trial_id),
+    pair_frontiers: pairFrontiers(input.trials, axes.map((a) => a.metric)),
     hypervolume: input.frontier.hypervolume,
     reference: input.frontier.reference,
   };

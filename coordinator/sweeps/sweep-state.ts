@@ -9,7 +9,7 @@ import {
   type SweepRecord,
   type TrialResult,
 } from '../../proto/index.js';
-import { IncrementalFrontier, paretoFront, hypervolume2d, defaultReference, type Goal as FrontierGoal } from '../frontier/index.js';
+import { IncrementalFrontier, assembleFrontier, type Goal as FrontierGoal } from '../frontier/index.js';
 
 export interface RunningTrial {
   workerId: string;
@@ -106,41 +106,27 @@ export class SweepAggregate extends EventEmitter<SweepEvents> {
     };
   }
 
-  /**
-   * The frontier for the spec's objectives (incremental), or for other objectives / reference
-   * point (computed from all ok results).
-   */
+  /** The frontier of the ok results on the spec's objectives, or on others; hypervolume against `reference` or the default. */
   frontierFor(objectives?: readonly Objective[], reference?: readonly number[]): Frontier {
     const objs = objectives && objectives.length > 0 ? [...objectives] : this.objectives;
-    const goals = objs.map((o) => goalOf(o.goal));
-    const custom = objectives !== undefined && objectives.length > 0;
     const ok = [...this.results.values()].filter((r) => r.status === TrialStatus.TRIAL_STATUS_OK);
-    const rows = custom
-      ? paretoFront(ok.map((r) => ({ id: r.trialId, values: objectiveValues(r, objs), item: r })), goals)
-      : this.frontier.rows();
-    let hypervolume: number | undefined;
-    let ref: number[] = [];
-    if (objs.length === 2 && rows.length > 0) {
-      ref = reference && reference.length === 2 ? [...reference] : defaultReference(ok.map((r) => objectiveValues(r, objs)), goals);
-      const hv = hypervolume2d(
-        rows.map((c) => [c.values[0] as number, c.values[1] as number] as const),
-        [goals[0] as FrontierGoal, goals[1] as FrontierGoal],
-        [ref[0] as number, ref[1] as number],
-      );
-      if (Number.isFinite(hv)) hypervolume = hv;
-    }
+    const f = assembleFrontier(
+      ok.map((r) => ({ id: r.trialId, values: objectiveValues(r, objs), item: r })),
+      objs.map((o) => goalOf(o.goal)),
+      reference && reference.length > 0 ? { reference } : {},
+    );
     return {
       sweepId: this.id,
       objectives: objs,
-      rows: rows.map((c) => ({
+      rows: f.rows.map((c) => ({
         trialId: c.id,
         params: c.item.params,
         seed: c.item.seed,
         values: [...c.values],
         metrics: c.item.metrics,
       })),
-      ...(hypervolume !== undefined ? { hypervolume } : {}),
-      reference: ref,
+      ...(f.hypervolume !== null ? { hypervolume: f.hypervolume } : {}),
+      reference: f.reference ?? [],
     };
   }
 }

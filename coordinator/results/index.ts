@@ -1,0 +1,3 @@
+/** Trial results read back from results.jsonl, the file `fairsweep run` and `fairsweep results` write. */
+export { parseResultsJsonl, readResultsFile, type ResultLine } from './results-file.js';
+export { ResultsFileError } from './results-file-error.js';
