@@ -80,6 +80,9 @@ async function evaluate(tf: TF, data: Dataset, theta: MlpArrays): Promise<TrialO
 const cacheKey = (method: string, input: TrialInput): string =>
   PrefixCache.key({ method, dataset: `${input.dataset.name}:${canonicalJson(input.dataset.options)}`, ...prefixParams(method, input.params, input.seed) });
 
+/** The worker's prefix cache, or the module's when the runtime brings none. */
+const cacheOf = (rt: TrialRuntime): PrefixCache => rt.prefixCache ?? prefixCache;
+
 interface TaskPrefix {
   base: MlpArrays;
   groups: string[];
@@ -90,7 +93,7 @@ interface TaskPrefix {
 export const taskArithmeticImpl: MethodImpl = withParams(taskArithmeticParams, async (p, input, rt) => {
   const data = loadDataset(input.dataset.name, input.dataset.options, input.seed);
   const { tf } = await rt.backend();
-  const prefix = await prefixCache.get<TaskPrefix>(
+  const prefix = await cacheOf(rt).get<TaskPrefix>(
     cacheKey('task-arithmetic', input),
     async () => {
       const base = await trainBase(tf, data, p, input.seed, rt);
@@ -117,7 +120,7 @@ function finetuneImpl(full: boolean): MethodImpl {
     const groups = subgroups(data);
     if (!groups.includes(p.target_group)) throw new TrialFailedError(`params.target_group: "${p.target_group}" is not a subgroup of the data (${groups.join(', ')})`);
     const { tf } = await rt.backend();
-    const base = await prefixCache.get(cacheKey(full ? 'finetune' : 'lora', input), () => trainBase(tf, data, p, input.seed, rt), arraysBytes);
+    const base = await cacheOf(rt).get(cacheKey(full ? 'finetune' : 'lora', input), () => trainBase(tf, data, p, input.seed, rt), arraysBytes);
     const tau = await taskVector(tf, data, base, subgroupRows(data, p.target_group), full ? undefined : p.lora_rank, p, input.seed, rt);
     return evaluate(tf, data, combine(base, [tau], [1]));
   });
