@@ -2,9 +2,9 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError as CommanderArgError } from 'commander';
 import { Goal } from '../proto/index.js';
-import { createLogger, DEFAULT_NATS_URL } from '../common/index.js';
+import { createLogger, parseLogLevel, DEFAULT_NATS_URL } from '../common/index.js';
 import { SpecError } from '../coordinator/errors.js';
-import { fairnessReport, parsePredictionsCsv, MetricsInputError, WorkerServer } from '../worker/index.js';
+import { fairnessReport, parsePredictionsCsv, MetricsInputError, WorkerServer, WORKER_BACKENDS, isWorkerBackend } from '../worker/index.js';
 import { CoordinatorServer } from '../coordinator/serve.js';
 import { CliError } from './cli-error.js';
 import { frontierOfRows, parseObjectiveArg, parseReferenceArg, readResultsJsonl, type ObjectiveArg } from './frontier-file.js';
@@ -106,7 +106,7 @@ export function buildProgram(): Command {
       maxTrials: o.maxTrials,
       ackWaitMs: o.ackWait,
       tls: tlsOptionsFrom(o),
-      log: createLogger({ component: 'coordinator' }),
+      log: createLogger({ component: 'coordinator' }, parseLogLevel(process.env.FAIRSWEEP_LOG_LEVEL)),
     }));
     process.stdout.write(`coordinator listening grpc=${server.grpcAddress} metrics=${server.metricsPort !== undefined ? `${o.metrics.split(':').slice(0, -1).join(':') || '127.0.0.1'}:${server.metricsPort}` : 'none'}\n`);
     await untilSignal(() => server.close());
@@ -127,20 +127,24 @@ export function buildProgram(): Command {
       true,
     ),
   ).action(async (o: NatsFlagValues & TlsFlagValues & { slots: number; gpu?: number; grpc: string; metrics: string; backend: string; id?: string; drainTimeout: number }) => {
-    const backends = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', 'none'];
-    if (!backends.includes(o.backend)) throw new CliError(`--backend: expected one of ${backends.join(', ')}, got "${o.backend}"`);
+    // The worker's environment variables are read here and nowhere else: FAIRSWEEP_BACKEND stands in for --backend auto.
+    const backend = o.backend === 'auto' ? (process.env.FAIRSWEEP_BACKEND ?? 'auto') : o.backend;
+    if (!isWorkerBackend(backend)) throw new CliError(`${backend === o.backend ? '--backend' : 'FAIRSWEEP_BACKEND'}: expected one of ${WORKER_BACKENDS.join(', ')}, got "${backend}"`);
+    const cacheMb = process.env.FAIRSWEEP_PREFIX_CACHE_MB;
+    if (cacheMb && !(Number(cacheMb) > 0)) throw new CliError(`FAIRSWEEP_PREFIX_CACHE_MB: expected a positive number of MiB, got "${cacheMb}"`);
     const natsUrl = o.nats ?? DEFAULT_NATS_URL;
     const server = await withNatsHint(natsUrl, () => WorkerServer.start({
       nats: natsOptionsFrom(o, natsUrl),
       slots: o.slots,
       ...(o.gpu !== undefined ? { gpu: o.gpu } : {}),
       ...(o.id ? { id: o.id } : {}),
-      backend: o.backend as 'auto',
+      backend,
+      prefixCache: { enabled: process.env.FAIRSWEEP_PREFIX_CACHE !== '0', ...(cacheMb ? { maxBytes: Number(cacheMb) * 1024 * 1024 } : {}) },
       grpc: o.grpc === 'none' ? null : o.grpc,
       metrics: o.metrics === 'none' ? null : o.metrics,
       tls: tlsOptionsFrom(o),
       drainTimeoutMs: o.drainTimeout,
-      log: createLogger({ component: 'worker' }),
+      log: createLogger({ component: 'worker' }, parseLogLevel(process.env.FAIRSWEEP_LOG_LEVEL)),
     }));
     const w = server.worker;
     process.stdout.write(`worker ${w.id} running backend=${w.backendName} slots=${w.slots} grpc=${server.grpcPort ?? 'none'} metrics=${server.metricsPort ?? 'none'}\n`);

@@ -3,6 +3,7 @@
  * NATS connection, gRPC servers and credentials, the Prometheus endpoint, a seeded random number
  * generator and the local nats-server launcher.
  */
+export { BoundedPublish } from './bounded-publish.js';
 export * from './connect.js';
 export * from './jetstream-errors.js';
 export * from './grpc.js';

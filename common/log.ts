@@ -16,10 +16,13 @@ export function parseLogLevel(value: string | undefined, fallback: LogLevel = 'i
   return value === 'debug' || value === 'info' || value === 'warn' || value === 'error' ? value : fallback;
 }
 
-/** A JSON-lines logger at `level` (default from FAIRSWEEP_LOG_LEVEL, else info), on stderr unless `sink` is given. */
+/**
+ * A JSON-lines logger at `level` (default info), on stderr unless `sink` is given. The CLI maps
+ * FAIRSWEEP_LOG_LEVEL to `level`; library code reads no environment.
+ */
 export function createLogger(
   base: LogFields = {},
-  level: LogLevel = parseLogLevel(process.env.FAIRSWEEP_LOG_LEVEL),
+  level: LogLevel = 'info',
   sink: (line: string) => void = (line) => process.stderr.write(line),
 ): Logger {
   const write = (lvl: LogLevel, msg: string, fields?: LogFields): void => {

@@ -1,6 +1,13 @@
 import type * as tfType from '@tensorflow/tfjs';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+/** The tfjs backends a worker can run trials on, best first. */
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export function isBackendName(value: unknown): value is BackendName {
+  return BACKEND_NAMES.some((name) => name === value);
+}
 
 /** A loaded tfjs backend. `tf` is the tfjs namespace with that backend active. */
 export interface Backend {

@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import type * as tfType from '@tensorflow/tfjs';
 import type { Backend, BackendName } from './backend-types.js';
 
 export type { Backend, BackendName } from './backend-types.js';
@@ -13,16 +12,16 @@ export class BackendUnavailableError extends Error {
 export interface LoadBackendOptions {
   /** GPU index: tries @tensorflow/tfjs-node-gpu first. */
   gpu?: number;
-  /** Backends to try, in order; default: (tensorflow-gpu when gpu is set) → tensorflow → wasm → cpu. */
-  prefer?: BackendName[];
+  /** Backends to try, in order (one forces it); default: (tensorflow-gpu when gpu is set) → tensorflow → wasm → cpu. */
+  prefer?: readonly BackendName[];
   log?: (msg: string) => void;
 }
 
-const BACKENDS: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 let loading: Promise<Backend> | undefined;
 
 /**
- * Loads the best tfjs backend available, once per process: `FAIRSWEEP_BACKEND` forces one.
+ * Loads the best tfjs backend available (or the first of `prefer` that loads), once per process:
+ * tfjs has one active backend per process, so the first call's options decide it.
  * The tfjs-node packages are optional (their install downloads libtensorflow) and loaded dynamically.
  */
 export function loadBackend(options: LoadBackendOptions = {}): Promise<Backend> {
@@ -31,13 +30,7 @@ export function loadBackend(options: LoadBackendOptions = {}): Promise<Backend> 
 }
 
 async function load(options: LoadBackendOptions): Promise<Backend> {
-  const forced = process.env.FAIRSWEEP_BACKEND;
-  if (forced !== undefined && !BACKENDS.includes(forced as BackendName)) {
-    throw new BackendUnavailableError(`FAIRSWEEP_BACKEND must be one of ${BACKENDS.join(', ')}, got "${forced}"`);
-  }
-  const order: BackendName[] = forced
-    ? [forced as BackendName]
-    : options.prefer ?? (options.gpu !== undefined ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : ['tensorflow', 'wasm', 'cpu']);
+  const order: readonly BackendName[] = options.prefer ?? (options.gpu !== undefined ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : ['tensorflow', 'wasm', 'cpu']);
   const reasons: string[] = [];
   for (const name of order) {
     try {
@@ -52,18 +45,22 @@ async function load(options: LoadBackendOptions): Promise<Backend> {
 }
 
 async function tryLoad(name: BackendName, gpu: number | undefined): Promise<Backend> {
-  const tf = (await import('@tensorflow/tfjs')) as typeof tfType;
+  const tf = await import('@tensorflow/tfjs');
   switch (name) {
     case 'tensorflow-gpu':
     case 'tensorflow': {
+      // libtensorflow picks its GPUs from this process's environment when it loads, and reads
+      // nothing else: setting CUDA_VISIBLE_DEVICES before the import is how a worker selects
+      // its GPU (unless the environment already chose one).
       if (name === 'tensorflow-gpu' && gpu !== undefined) process.env.CUDA_VISIBLE_DEVICES ??= String(gpu);
-      const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
-      await import(pkg as string);
+      // A string typed as such, not a literal: these optional packages may be absent at build time.
+      const pkg: string = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+      await import(pkg);
       if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its backend did not initialise`);
       break;
     }
     case 'wasm': {
-      const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as { setWasmPaths: (p: string) => void };
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
       const require = createRequire(import.meta.url);
       wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`);
       if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend did not initialise');

@@ -26,3 +26,27 @@ export class TrialCancelledError extends Error {
 export function throwIfCancelled(signal: AbortSignal): void {
   if (signal.aborted) throw new TrialCancelledError(String(signal.reason ?? 'trial cancelled'));
 }
+
+/**
+ * An error that fails the same way on every attempt, so it is recorded at once rather than retried:
+ * a TrialFailedError, or any error that says so with `unrecoverable: true` (BullMQ's convention).
+ */
+export function isUnrecoverable(err: unknown): boolean {
+  return err instanceof TrialFailedError || (typeof err === 'object' && err !== null && 'unrecoverable' in err && err.unrecoverable === true);
+}
+
+/** A worker option that is missing, out of range or of the wrong kind; `option` names it. */
+export class WorkerOptionError extends RangeError {
+  override name = 'WorkerOptionError';
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`${option}: ${message}`);
+  }
+}
+
+/** A worker asked to move to a state its current state cannot lead to (e.g. running again once stopped). */
+export class WorkerStateError extends Error {
+  override name = 'WorkerStateError';
+}

@@ -11,14 +11,17 @@ import type { MethodDescriptor } from './types.js';
  * `fail_rate` in [0, 1] makes an attempt throw, deterministically per (trial, attempt), so
  * retries are exercised; the attempt after a failure may succeed. `crash_rate` likewise kills the
  * whole worker process (SIGKILL) mid-trial: a poison trial, for fault-injection tests.
+ * `sleepParamsSchema` is typed (the worker parses with it); `sleepParams` is the registry's view.
  */
-export const sleepParams = z
+export const sleepParamsSchema = z
   .object({
     duration_ms: z.number().min(0).max(86_400_000).default(100),
     fail_rate: z.number().min(0).max(1).default(0),
     crash_rate: z.number().min(0).max(1).default(0),
   })
-  .catchall(paramSchemaLoose) as unknown as z.ZodType<Params>;
+  .catchall(paramSchemaLoose);
+
+export const sleepParams = sleepParamsSchema as unknown as z.ZodType<Params>;
 
 export const sleepMethod: MethodDescriptor = {
   name: 'sleep',

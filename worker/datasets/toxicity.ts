@@ -5,6 +5,7 @@ import { toxicityOptions, type ToxicityOptions } from '../../catalog/datasets/to
 import { Rng } from '../../common/random.js';
 import { concatSplits } from './spurious.js';
 import type { Dataset, Split } from './types.js';
+import { at } from '../checked-access.js';
 
 
 function draw(rng: Rng, n: number, o: ToxicityOptions, training: boolean, shares: number[]): Split {
@@ -14,7 +15,7 @@ function draw(rng: Rng, n: number, o: ToxicityOptions, training: boolean, shares
   const attribute = new Array<string>(n);
   const group = new Array<string>(n);
   const cum = shares.map(((s) => (a: number) => (s += a))(0));
-  const total = cum.at(-1) as number;
+  const total = at(cum, cum.length - 1, 'group shares');
   const counts = new Float32Array(vocab);
   for (let i = 0; i < n; i++) {
     const u = rng.next() * total;
@@ -31,7 +32,7 @@ function draw(rng: Rng, n: number, o: ToxicityOptions, training: boolean, shares
       if (rng.bernoulli(pToxic) || o.neutral_terms === 0) counts[Math.floor(rng.next() * o.toxic_terms)]! += 1;
       else counts[o.toxic_terms + Math.floor(rng.next() * o.neutral_terms)]! += 1;
     }
-    for (let j = 0; j < vocab; j++) x[i * vocab + j] = Math.log1p(counts[j] as number);
+    for (let j = 0; j < vocab; j++) x[i * vocab + j] = Math.log1p(at(counts, j));
     y[i] = toxic ? 1 : 0;
     attribute[i] = `id=${g}`;
     group[i] = `y=${toxic ? 1 : 0},id=${g}`;

@@ -8,9 +8,10 @@ import { initLora, loraDelta, trainLora } from '../training/lora.js';
 import { disposeMlp } from '../training/mlp.js';
 import { predictProba, trainMlp } from '../training/trainer.js';
 import { arraysBytes, combine, mlpFromArrays, mlpToArrays, subtract, type MlpArrays } from '../training/weights.js';
-import { loraRankOf, prefixParams, type FinetuneParams, type TaskArithmeticParams } from '../../catalog/methods/editing-params.js';
+import { finetuneParams, loraRankOf, prefixParams, taskArithmeticParams } from '../../catalog/methods/editing-params.js';
 import { PrefixCache, prefixCache } from './prefix-cache.js';
 import type { MethodImpl, TrialInput, TrialOutput, TrialRuntime } from './types.js';
+import { withParams } from './method-params.js';
 
 type TF = typeof tfType;
 
@@ -79,6 +80,9 @@ async function evaluate(tf: TF, data: Dataset, theta: MlpArrays): Promise<TrialO
 const cacheKey = (method: string, input: TrialInput): string =>
   PrefixCache.key({ method, dataset: `${input.dataset.name}:${canonicalJson(input.dataset.options)}`, ...prefixParams(method, input.params, input.seed) });
 
+/** The worker's prefix cache, or the module's when the runtime brings none. */
+const cacheOf = (rt: TrialRuntime): PrefixCache => rt.prefixCache ?? prefixCache;
+
 interface TaskPrefix {
   base: MlpArrays;
   groups: string[];
@@ -86,46 +90,40 @@ interface TaskPrefix {
 }
 
 /** `task-arithmetic`: θ₀ + Σ_g λ_g·τ_g, the prefix (θ₀ and every τ_g) computed once per config. */
-export const taskArithmeticImpl: MethodImpl = {
-  async run(input: TrialInput, rt: TrialRuntime): Promise<TrialOutput> {
-    const p = input.params as unknown as TaskArithmeticParams;
-    const data = loadDataset(input.dataset.name, input.dataset.options, input.seed);
-    const { tf } = await rt.backend();
-    const prefix = await prefixCache.get<TaskPrefix>(
-      cacheKey('task-arithmetic', input),
-      async () => {
-        const base = await trainBase(tf, data, p, input.seed, rt);
-        const groups = subgroups(data);
-        const vectors: MlpArrays[] = [];
-        const rank = loraRankOf(p.finetune, p.lora_rank);
-        for (const g of groups) vectors.push(await taskVector(tf, data, base, subgroupRows(data, g), rank, p, input.seed, rt));
-        return { base, groups, vectors };
-      },
-      (v) => arraysBytes(v.base) + v.vectors.reduce((s, t) => s + arraysBytes(t), 0),
-    );
-    if (p.coefficients.length !== prefix.groups.length) {
-      throw new TrialFailedError(`params.coefficients: expected ${prefix.groups.length} values, one per subgroup (${prefix.groups.join(', ')}), got ${p.coefficients.length}`);
-    }
-    const out = await evaluate(tf, data, combine(prefix.base, prefix.vectors, p.coefficients));
-    out.metrics['edit/coefficient_norm'] = Math.hypot(...p.coefficients);
-    return out;
-  },
-};
+export const taskArithmeticImpl: MethodImpl = withParams(taskArithmeticParams, async (p, input, rt) => {
+  const data = loadDataset(input.dataset.name, input.dataset.options, input.seed);
+  const { tf } = await rt.backend();
+  const prefix = await cacheOf(rt).get<TaskPrefix>(
+    cacheKey('task-arithmetic', input),
+    async () => {
+      const base = await trainBase(tf, data, p, input.seed, rt);
+      const groups = subgroups(data);
+      const vectors: MlpArrays[] = [];
+      const rank = loraRankOf(p.finetune, p.lora_rank);
+      for (const g of groups) vectors.push(await taskVector(tf, data, base, subgroupRows(data, g), rank, p, input.seed, rt));
+      return { base, groups, vectors };
+    },
+    (v) => arraysBytes(v.base) + v.vectors.reduce((s, t) => s + arraysBytes(t), 0),
+  );
+  if (p.coefficients.length !== prefix.groups.length) {
+    throw new TrialFailedError(`params.coefficients: expected ${prefix.groups.length} values, one per subgroup (${prefix.groups.join(', ')}), got ${p.coefficients.length}`);
+  }
+  const out = await evaluate(tf, data, combine(prefix.base, prefix.vectors, p.coefficients));
+  out.metrics['edit/coefficient_norm'] = Math.hypot(...p.coefficients);
+  return out;
+});
 
 /** `lora` and `finetune`: θ₀ (shared, cached) fine-tuned on one subgroup. */
 function finetuneImpl(full: boolean): MethodImpl {
-  return {
-    async run(input: TrialInput, rt: TrialRuntime): Promise<TrialOutput> {
-      const p = input.params as unknown as FinetuneParams;
-      const data = loadDataset(input.dataset.name, input.dataset.options, input.seed);
-      const groups = subgroups(data);
-      if (!groups.includes(p.target_group)) throw new TrialFailedError(`params.target_group: "${p.target_group}" is not a subgroup of the data (${groups.join(', ')})`);
-      const { tf } = await rt.backend();
-      const base = await prefixCache.get(cacheKey(full ? 'finetune' : 'lora', input), () => trainBase(tf, data, p, input.seed, rt), arraysBytes);
-      const tau = await taskVector(tf, data, base, subgroupRows(data, p.target_group), full ? undefined : p.lora_rank, p, input.seed, rt);
-      return evaluate(tf, data, combine(base, [tau], [1]));
-    },
-  };
+  return withParams(finetuneParams, async (p, input, rt) => {
+    const data = loadDataset(input.dataset.name, input.dataset.options, input.seed);
+    const groups = subgroups(data);
+    if (!groups.includes(p.target_group)) throw new TrialFailedError(`params.target_group: "${p.target_group}" is not a subgroup of the data (${groups.join(', ')})`);
+    const { tf } = await rt.backend();
+    const base = await cacheOf(rt).get(cacheKey(full ? 'finetune' : 'lora', input), () => trainBase(tf, data, p, input.seed, rt), arraysBytes);
+    const tau = await taskVector(tf, data, base, subgroupRows(data, p.target_group), full ? undefined : p.lora_rank, p, input.seed, rt);
+    return evaluate(tf, data, combine(base, [tau], [1]));
+  });
 }
 
 export const loraImpl = finetuneImpl(false);

@@ -5,8 +5,9 @@ import { disposeMlp, type Mlp } from '../training/mlp.js';
 import { applyTrigger, trainTrigger } from '../training/reprogram.js';
 import { predictProba, trainMlp } from '../training/trainer.js';
 import { mlpToArrays } from '../training/weights.js';
-import type { ReprogramParams, SteerParams } from '../../catalog/methods/fairness-params.js';
-import type { MethodImpl, TrialInput, TrialOutput, TrialRuntime } from './types.js';
+import { reprogramParams, steerParams } from '../../catalog/methods/fairness-params.js';
+import type { MethodImpl, TrialOutput, TrialRuntime } from './types.js';
+import { withParams } from './method-params.js';
 
 /** Metrics of `model` on train, val and test (each split transformed by `view` first). */
 async function score(rt: TrialRuntime, model: Mlp, data: Dataset, view: (s: Split) => Split): Promise<TrialOutput> {
@@ -29,38 +30,32 @@ async function score(rt: TrialRuntime, model: Mlp, data: Dataset, view: (s: Spli
  * re-evaluating a model fitted on unsteered data) is what the guarantee is about: a classifier
  * trained on the ideal distribution has group-independent decisions.
  */
-export const steerImpl: MethodImpl = {
-  async run(input: TrialInput, rt: TrialRuntime): Promise<TrialOutput> {
-    const p = input.params as unknown as SteerParams;
-    const data = loadDataset(input.dataset.name, input.dataset.options, input.seed);
-    const maps = fitSteering(data.train.x, data.dim, data.train.attribute, p.ridge);
-    const view = (s: Split): Split => ({ ...s, x: steer(maps, s.x, s.attribute, p.strength) });
-    const { tf } = await rt.backend();
-    const trained = await trainMlp(tf, data.dim, data.environments.map(view), { steps: p.steps, lr: p.lr, l2: p.l2, hidden: p.hidden, seed: input.seed, objective: { kind: 'erm' }, signal: rt.signal, heartbeat: rt.heartbeat });
-    try {
-      return await score(rt, trained.model, data, view);
-    } finally {
-      disposeMlp(trained.model);
-    }
-  },
-};
+export const steerImpl: MethodImpl = withParams(steerParams, async (p, input, rt) => {
+  const data = loadDataset(input.dataset.name, input.dataset.options, input.seed);
+  const maps = fitSteering(data.train.x, data.dim, data.train.attribute, p.ridge);
+  const view = (s: Split): Split => ({ ...s, x: steer(maps, s.x, s.attribute, p.strength) });
+  const { tf } = await rt.backend();
+  const trained = await trainMlp(tf, data.dim, data.environments.map(view), { steps: p.steps, lr: p.lr, l2: p.l2, hidden: p.hidden, seed: input.seed, objective: { kind: 'erm' }, signal: rt.signal, heartbeat: rt.heartbeat });
+  try {
+    return await score(rt, trained.model, data, view);
+  } finally {
+    disposeMlp(trained.model);
+  }
+});
 
 /** `reprogram`: an ERM model, frozen; a fairness trigger δ trained min-max; scored on x + δ. */
-export const reprogramImpl: MethodImpl = {
-  async run(input: TrialInput, rt: TrialRuntime): Promise<TrialOutput> {
-    const p = input.params as unknown as ReprogramParams;
-    const data = loadDataset(input.dataset.name, input.dataset.options, input.seed);
-    const { tf } = await rt.backend();
-    const base = await trainMlp(tf, data.dim, data.environments, { steps: p.steps, lr: p.lr, l2: p.l2, hidden: p.hidden, seed: input.seed, objective: { kind: 'erm' }, signal: rt.signal, heartbeat: rt.heartbeat });
-    try {
-      const arrays = await mlpToArrays(base.model);
-      const r = await trainTrigger(tf, arrays, data.train, { lambda: p.lambda, steps: p.trigger_steps, lr: p.trigger_lr, discHidden: p.disc_hidden, seed: input.seed, signal: rt.signal, heartbeat: rt.heartbeat });
-      const out = await score(rt, base.model, data, (s) => applyTrigger(s, data.dim, r.trigger));
-      out.metrics['train/discriminator_loss'] = r.discriminatorLoss;
-      out.metrics['trigger/norm'] = Math.hypot(...r.trigger);
-      return out;
-    } finally {
-      disposeMlp(base.model);
-    }
-  },
-};
+export const reprogramImpl: MethodImpl = withParams(reprogramParams, async (p, input, rt) => {
+  const data = loadDataset(input.dataset.name, input.dataset.options, input.seed);
+  const { tf } = await rt.backend();
+  const base = await trainMlp(tf, data.dim, data.environments, { steps: p.steps, lr: p.lr, l2: p.l2, hidden: p.hidden, seed: input.seed, objective: { kind: 'erm' }, signal: rt.signal, heartbeat: rt.heartbeat });
+  try {
+    const arrays = await mlpToArrays(base.model);
+    const r = await trainTrigger(tf, arrays, data.train, { lambda: p.lambda, steps: p.trigger_steps, lr: p.trigger_lr, discHidden: p.disc_hidden, seed: input.seed, signal: rt.signal, heartbeat: rt.heartbeat });
+    const out = await score(rt, base.model, data, (s) => applyTrigger(s, data.dim, r.trigger));
+    out.metrics['train/discriminator_loss'] = r.discriminatorLoss;
+    out.metrics['trigger/norm'] = Math.hypot(...r.trigger);
+    return out;
+  } finally {
+    disposeMlp(base.model);
+  }
+});

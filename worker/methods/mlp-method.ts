@@ -3,8 +3,13 @@ import { disposeMlp } from '../training/mlp.js';
 import { predictProba, trainMlp, type TrainObjective } from '../training/trainer.js';
 import { environmentAccuracies, splitMetrics } from '../training/evaluate.js';
 import { balancedSubsample, balancingWeights } from '../training/balancing.js';
-import type { MethodImpl, TrialInput, TrialOutput, TrialRuntime } from './types.js';
-import type { BalancingParams, ErmParams, GroupBalancingParams, IbIrmParams, IrmExtrapolatedParams, IrmParams } from '../../catalog/methods/training-params.js';
+import type { z } from 'zod';
+import type { MethodImpl, TrialOutput } from './types.js';
+import { withParams } from './method-params.js';
+import {
+  balancingParams, ermParams, groupBalancingParams, ibIrmParams, irmExtrapolatedParams, irmParams, vrexParams,
+  type ErmParams, type IrmParams,
+} from '../../catalog/methods/training-params.js';
 
 /** What a method trains on: the objective and the training environments. */
 interface Plan {
@@ -12,60 +17,57 @@ interface Plan {
   environments: readonly Split[];
 }
 
-/** Trains an MLP as `plan` says on the dataset and scores train, val and test. */
-function mlpMethod<P extends ErmParams>(plan: (p: P, data: Dataset, seed: number) => Plan): MethodImpl {
-  return {
-    async run(input: TrialInput, rt: TrialRuntime): Promise<TrialOutput> {
-      const p = input.params as unknown as P;
-      const data = loadDataset(input.dataset.name, input.dataset.options, input.seed);
-      const { objective, environments } = plan(p, data, input.seed);
-      const { tf } = await rt.backend();
-      const trained = await trainMlp(tf, data.dim, environments, {
-        steps: p.steps,
-        lr: p.lr,
-        l2: p.l2,
-        hidden: p.hidden,
-        seed: input.seed,
-        objective,
-        signal: rt.signal,
-        heartbeat: rt.heartbeat,
-      });
-      try {
-        const metrics: Record<string, number> = { 'train/loss': trained.loss, 'train/penalty': trained.penalty };
-        const groupMetrics: TrialOutput['groupMetrics'] = [];
-        for (const [name, split] of [['train', data.train], ['val', data.val], ['test', data.test]] as const) {
-          const proba = await predictProba(tf, trained.model, split, data.dim);
-          const s = splitMetrics(name, split, proba);
-          Object.assign(metrics, s.metrics);
-          groupMetrics.push(...s.groups);
-          if (name === 'train') Object.assign(metrics, environmentAccuracies(data.environments, proba));
-        }
-        return { metrics, groupMetrics };
-      } finally {
-        disposeMlp(trained.model);
+/** Trains an MLP as `plan` says on the dataset and scores train, val and test; params parsed by `schema`. */
+function mlpMethod<S extends z.ZodType<ErmParams>>(schema: S, plan: (p: z.output<S>, data: Dataset, seed: number) => Plan): MethodImpl {
+  return withParams(schema, async (p, input, rt): Promise<TrialOutput> => {
+    const data = loadDataset(input.dataset.name, input.dataset.options, input.seed);
+    const { objective, environments } = plan(p, data, input.seed);
+    const { tf } = await rt.backend();
+    const trained = await trainMlp(tf, data.dim, environments, {
+      steps: p.steps,
+      lr: p.lr,
+      l2: p.l2,
+      hidden: p.hidden,
+      seed: input.seed,
+      objective,
+      signal: rt.signal,
+      heartbeat: rt.heartbeat,
+    });
+    try {
+      const metrics: Record<string, number> = { 'train/loss': trained.loss, 'train/penalty': trained.penalty };
+      const groupMetrics: TrialOutput['groupMetrics'] = [];
+      for (const [name, split] of [['train', data.train], ['val', data.val], ['test', data.test]] as const) {
+        const proba = await predictProba(tf, trained.model, split, data.dim);
+        const s = splitMetrics(name, split, proba);
+        Object.assign(metrics, s.metrics);
+        groupMetrics.push(...s.groups);
+        if (name === 'train') Object.assign(metrics, environmentAccuracies(data.environments, proba));
       }
-    },
-  };
+      return { metrics, groupMetrics };
+    } finally {
+      disposeMlp(trained.model);
+    }
+  });
 }
 
 const anneal = (p: IrmParams) => ({ penaltyWeight: p.penalty_weight, annealIters: p.penalty_anneal_iters });
 
-export const ermImpl = mlpMethod<ErmParams>((_p, d) => ({ objective: { kind: 'erm' }, environments: d.environments }));
-export const irmImpl = mlpMethod<IrmParams>((p, d) => ({ objective: { kind: 'irm', ...anneal(p) }, environments: d.environments }));
-export const vrexImpl = mlpMethod<IrmParams>((p, d) => ({ objective: { kind: 'vrex', ...anneal(p) }, environments: d.environments }));
-export const irmExtrapolatedImpl = mlpMethod<IrmExtrapolatedParams>((p, d) => ({
+export const ermImpl = mlpMethod(ermParams, (_p, d) => ({ objective: { kind: 'erm' }, environments: d.environments }));
+export const irmImpl = mlpMethod(irmParams, (p, d) => ({ objective: { kind: 'irm', ...anneal(p) }, environments: d.environments }));
+export const vrexImpl = mlpMethod(vrexParams, (p, d) => ({ objective: { kind: 'vrex', ...anneal(p) }, environments: d.environments }));
+export const irmExtrapolatedImpl = mlpMethod(irmExtrapolatedParams, (p, d) => ({
   objective: { kind: 'irm-extrapolated', variant: p.variant, beta: p.beta, alpha: p.alpha, ...anneal(p) },
   environments: d.environments,
 }));
-export const ibIrmImpl = mlpMethod<IbIrmParams>((p, d) => ({
+export const ibIrmImpl = mlpMethod(ibIrmParams, (p, d) => ({
   objective: { kind: 'ib-irm', ...anneal(p), ibLambda: p.ib_lambda, ibAnnealIters: p.ib_penalty_anneal_iters },
   environments: d.environments,
 }));
 /** Weighted ERM over the pooled training rows (the trainer concatenates environments in order, as `train` is). */
-export const reweightImpl = mlpMethod<BalancingParams>((p, d) => ({ objective: { kind: 'erm', weights: balancingWeights(d.train, p.balance) }, environments: d.environments }));
-export const subsampleImpl = mlpMethod<BalancingParams>((p, d, seed) => ({ objective: { kind: 'erm' }, environments: [balancedSubsample(d.train, d.dim, p.balance, seed)] }));
+export const reweightImpl = mlpMethod(balancingParams, (p, d) => ({ objective: { kind: 'erm', weights: balancingWeights(d.train, p.balance) }, environments: d.environments }));
+export const subsampleImpl = mlpMethod(balancingParams, (p, d, seed) => ({ objective: { kind: 'erm' }, environments: [balancedSubsample(d.train, d.dim, p.balance, seed)] }));
 /** `group-balancing`: ERM, reweighting or subsampling by the `strategy` param. */
-export const groupBalancingImpl = mlpMethod<GroupBalancingParams>((p, d, seed) => {
+export const groupBalancingImpl = mlpMethod(groupBalancingParams, (p, d, seed) => {
   if (p.strategy === 'reweight') return { objective: { kind: 'erm', weights: balancingWeights(d.train, p.balance) }, environments: d.environments };
   if (p.strategy === 'subsample') return { objective: { kind: 'erm' }, environments: [balancedSubsample(d.train, d.dim, p.balance, seed)] };
   return { objective: { kind: 'erm' }, environments: d.environments };

@@ -19,23 +19,24 @@ interface Entry<T> {
 
 /**
  * The expensive shared part of trials (a base model, subgroup fine-tunes), computed once per
- * worker process and reused by every trial with the same config: keyed by a content hash of that
- * config, bounded in bytes, least recently used evicted first. Values are plain arrays (no backend
+ * worker and reused by every trial with the same config: keyed by a content hash of that config,
+ * bounded in bytes, least recently used evicted first. Values are plain arrays (no backend
  * tensors), so eviction frees memory without disposing anything. Concurrent requests for the same
- * key share one computation. `FAIRSWEEP_PREFIX_CACHE=0` disables it (each trial computes its prefix).
+ * key share one computation. Disabled, each trial computes its own prefix.
  */
 export class PrefixCache {
   private readonly entries = new Map<string, Entry<unknown>>();
   private readonly stats: PrefixCacheStats = { hits: 0, misses: 0, evictions: 0, bytes: 0, entries: 0 };
 
   constructor(
-    private readonly maxBytes = Number(process.env.FAIRSWEEP_PREFIX_CACHE_MB ?? 0) > 0 ? Number(process.env.FAIRSWEEP_PREFIX_CACHE_MB) * 1024 * 1024 : DEFAULT_PREFIX_CACHE_BYTES,
-    private enabled = process.env.FAIRSWEEP_PREFIX_CACHE !== '0',
+    private readonly maxBytes = DEFAULT_PREFIX_CACHE_BYTES,
+    private enabled = true,
   ) {}
 
-  /** A stable hash of a prefix config. */
+  /** A stable hash of a prefix config; entries whose value is undefined are left out. */
   static key(config: Record<string, Param | undefined>): string {
-    const clean = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as Record<string, Param>;
+    const clean: Record<string, Param> = {};
+    for (const [k, v] of Object.entries(config)) if (v !== undefined) clean[k] = v;
     return createHash('sha256').update(canonicalJson(clean)).digest('hex').slice(0, 32);
   }
 
@@ -44,12 +45,13 @@ export class PrefixCache {
       this.stats.misses++;
       return compute();
     }
-    const hit = this.entries.get(key) as Entry<T> | undefined;
+    const hit = this.entries.get(key);
     if (hit) {
       this.stats.hits++;
       this.entries.delete(key);
       this.entries.set(key, hit); // most recently used last
-      return hit.value;
+      // The key hashes the whole config that produced the value, so one key only ever holds a T.
+      return hit.value as Promise<T>;
     }
     this.stats.misses++;
     const entry: Entry<T> = { value: compute(), bytes: 0 };
@@ -91,5 +93,8 @@ export class PrefixCache {
   }
 }
 
-/** The worker process's cache, shared by all its slots. */
+/**
+ * The cache of trials run without a worker's own (TrialRuntime.prefixCache unset: method tests and
+ * benchmarks calling a method directly), with the default bound.
+ */
 export const prefixCache = new PrefixCache();

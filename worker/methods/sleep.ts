@@ -1,6 +1,8 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { canonicalJson, type Params } from '../../proto/index.js';
-import type { MethodImpl, TrialInput, TrialRuntime } from './types.js';
+import { canonicalJson } from '../../proto/index.js';
+import { sleepParamsSchema } from '../../catalog/methods/sleep.js';
+import type { MethodImpl } from './types.js';
+import { withParams } from './method-params.js';
 import { TrialCancelledError } from '../errors.js';
 
 /** A uniform [0, 1) value from a string and a salt: 32-bit FNV-1a, then a murmur3 finaliser. */
@@ -24,31 +26,26 @@ function numericSum(v: unknown): number {
   return 0;
 }
 
-class SleepMethod implements MethodImpl {
-  async run(input: TrialInput, rt: TrialRuntime): Promise<{ metrics: Record<string, number>; groupMetrics: [] }> {
-    const p = input.params as { duration_ms: number; fail_rate: number; crash_rate: number } & Params;
-    if (p.crash_rate > 0 && unitHash(input.trialId, 2000 + input.attempt) < p.crash_rate) process.kill(process.pid, 'SIGKILL');
-    if (p.duration_ms > 0) {
-      try {
-        await sleepFor(p.duration_ms, undefined, { signal: rt.signal });
-      } catch (err) {
-        if (rt.signal.aborted) throw new TrialCancelledError('sleep cancelled', { cause: err });
-        throw err;
-      }
-    }
-    const key = `${canonicalJson(input.params)}|${input.seed}`;
-    if (p.fail_rate > 0 && unitHash(input.trialId, 1000 + input.attempt) < p.fail_rate) {
-      throw new Error(`injected failure (fail_rate ${p.fail_rate}, attempt ${input.attempt})`);
-    }
-    const sum = Object.entries(input.params)
-      .filter(([k]) => k !== 'duration_ms' && k !== 'fail_rate' && k !== 'crash_rate')
-      .reduce((s, [, v]) => s + numericSum(v), 0);
-    return {
-      metrics: { score: unitHash(key, 1), cost: unitHash(key, 2), x_sum: sum },
-      groupMetrics: [],
-    };
-  }
-}
-
 /** The `sleep` method (catalog/methods/sleep.ts describes its params). */
-export const sleepImpl: MethodImpl = new SleepMethod();
+export const sleepImpl: MethodImpl = withParams(sleepParamsSchema, async (p, input, rt) => {
+  if (p.crash_rate > 0 && unitHash(input.trialId, 2000 + input.attempt) < p.crash_rate) process.kill(process.pid, 'SIGKILL');
+  if (p.duration_ms > 0) {
+    try {
+      await sleepFor(p.duration_ms, undefined, { signal: rt.signal });
+    } catch (err) {
+      if (rt.signal.aborted) throw new TrialCancelledError('sleep cancelled', { cause: err });
+      throw err;
+    }
+  }
+  const key = `${canonicalJson(input.params)}|${input.seed}`;
+  if (p.fail_rate > 0 && unitHash(input.trialId, 1000 + input.attempt) < p.fail_rate) {
+    throw new Error(`injected failure (fail_rate ${p.fail_rate}, attempt ${input.attempt})`);
+  }
+  const sum = Object.entries(input.params)
+    .filter(([k]) => k !== 'duration_ms' && k !== 'fail_rate' && k !== 'crash_rate')
+    .reduce((s, [, v]) => s + numericSum(v), 0);
+  return {
+    metrics: { score: unitHash(key, 1), cost: unitHash(key, 2), x_sum: sum },
+    groupMetrics: [],
+  };
+});

@@ -1,5 +1,6 @@
 import type { Params } from '../../proto/index.js';
 import type { Backend } from '../backend-types.js';
+import type { PrefixCache } from './prefix-cache.js';
 
 export interface DatasetConfig {
   name: string;
@@ -26,6 +27,11 @@ export interface TrialRuntime {
   heartbeat(): void;
   /** The worker's numeric backend; loaded lazily by methods that need it. */
   backend(): Promise<Backend>;
+  /**
+   * The worker's cache of expensive trial prefixes, shared by its slots. Unset (a method called
+   * directly, as in tests and benchmarks), methods use the module's `prefixCache`.
+   */
+  prefixCache?: PrefixCache;
 }
 
 export interface GroupMetricsRow {

@@ -1,4 +1,5 @@
 /** Binary-classification fairness metrics, exactly as defined in METHODS.md. */
+import { at } from '../checked-access.js';
 
 export interface PredictionColumns {
   yTrue: ArrayLike<number>;
@@ -49,9 +50,9 @@ export function expectedCalibrationError(yTrue: ArrayLike<number>, yScore: Array
   const correct = new Float64Array(bins);
   const conf = new Float64Array(bins);
   for (let i = 0; i < n; i++) {
-    const p = yScore[i] as number;
+    const p = at(yScore, i, 'y_score');
     if (!(p >= 0 && p <= 1)) throw new MetricsInputError(`row ${i + 1}: y_score must be a probability in [0, 1], got ${p}`);
-    const y = yTrue[i] as number;
+    const y = at(yTrue, i, 'y_true');
     check01(y, 'y_true', i);
     const c = p >= 0.5 ? p : 1 - p;
     const label = p >= 0.5 ? 1 : 0;
@@ -62,8 +63,8 @@ export function expectedCalibrationError(yTrue: ArrayLike<number>, yScore: Array
   }
   let ece = 0;
   for (let b = 0; b < bins; b++) {
-    const k = count[b] as number;
-    if (k > 0) ece += (k / n) * Math.abs((correct[b] as number) / k - (conf[b] as number) / k);
+    const k = at(count, b);
+    if (k > 0) ece += (k / n) * Math.abs(at(correct, b) / k - at(conf, b) / k);
   }
   return ece;
 }
@@ -78,11 +79,11 @@ export function fairnessReport(cols: PredictionColumns, options: { bins?: number
   const stats = new Map<string, { n: number; correct: number; sel: number; pos: number; tp: number; neg: number; fp: number }>();
   let correct = 0;
   for (let i = 0; i < n; i++) {
-    const y = cols.yTrue[i] as number;
-    const p = cols.yPred[i] as number;
+    const y = at(cols.yTrue, i, 'y_true');
+    const p = at(cols.yPred, i, 'y_pred');
     check01(y, 'y_true', i);
     check01(p, 'y_pred', i);
-    const g = cols.group[i] as string;
+    const g = at(cols.group, i, 'group');
     let s = stats.get(g);
     if (!s) stats.set(g, (s = { n: 0, correct: 0, sel: 0, pos: 0, tp: 0, neg: 0, fp: 0 }));
     s.n++;

@@ -1,20 +1,13 @@
-import { parse } from 'csv-parse/sync';
 import { MetricsInputError, type PredictionColumns } from './fairness.js';
-
-interface CsvRow {
-  cells: string[];
-  /** Line of the file the row ends on. */
-  line: number;
-}
+import { csvRows, CsvSyntaxError, type CsvRow } from '../csv-rows.js';
 
 /** Rows of CSV text (RFC 4180, via csv-parse), with their line numbers; blank lines skipped. */
 function readRows(text: string, source: string): CsvRow[] {
   try {
-    const records = parse(text, { info: true, skip_empty_lines: true, relax_column_count: true, bom: true }) as unknown as { record: string[]; info: { lines: number } }[];
-    return records.map((r) => ({ cells: r.record, line: r.info.lines }));
+    return csvRows(text, { relaxColumnCount: true });
   } catch (err) {
-    const e = err as Error & { lines?: number };
-    throw new MetricsInputError(`${source}${e.lines ? ` line ${e.lines}` : ''}: malformed CSV (${e.message.split('\n')[0]})`, { cause: err });
+    if (!(err instanceof CsvSyntaxError)) throw err;
+    throw new MetricsInputError(`${source}${err.line ? ` line ${err.line}` : ''}: malformed CSV (${err.message.split('\n')[0]})`, { cause: err });
   }
 }
 
@@ -39,8 +32,7 @@ export function parsePredictionsCsv(text: string, source = 'input'): PredictionC
     if (v !== 0 && v !== 1) throw new MetricsInputError(`${source} line ${line}, column ${name}: expected 0 or 1, got ${JSON.stringify(raw)}`);
     return v;
   };
-  for (let k = 0; k < n; k++) {
-    const { cells: r, line } = rows[k + 1] as CsvRow;
+  for (const [k, { cells: r, line }] of rows.slice(1).entries()) {
     if (r.length < header.length) throw new MetricsInputError(`${source} line ${line}: ${r.length} fields, expected ${header.length}`);
     yTrue[k] = label(r, iT, 'y_true', line);
     yPred[k] = label(r, iP, 'y_pred', line);

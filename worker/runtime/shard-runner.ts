@@ -1,13 +1,15 @@
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
-import { RESULTS_STREAM, Shard, TrialEvent, TrialEvent_Kind, TrialResult, TrialStatus, eventSubject, fromParamMap, resultSubject, type Trial } from '../../proto/index.js';
-import { errorText, isAlreadyRecorded, whenReady, type Logger } from '../../common/index.js';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { getMethod, type MethodDescriptor } from '../../catalog/index.js';
-import { loadMethod } from '../methods/index.js';
-import type { TrialOutput } from '../methods/types.js';
-import { TrialCancelledError } from '../errors.js';
+import { Shard, TrialEvent, TrialEvent_Kind, TrialResult, TrialStatus, eventSubject, type Trial } from '../../proto/index.js';
+import { errorText, type Logger } from '../../common/index.js';
+import type { TrialOutput, TrialRuntime } from '../methods/types.js';
+import type { PrefixCache } from '../methods/prefix-cache.js';
+import { TrialCancelledError, isUnrecoverable } from '../errors.js';
 import type { Backend } from '../backend-types.js';
 import type { WorkerMetrics } from './worker-metrics.js';
+import { ShardHeartbeat } from './shard-heartbeat.js';
+import { ResultPublisher, isRecorded } from './result-publisher.js';
+import { executeTrial } from './trial-execution.js';
 
 /** Why a running shard was stopped from outside. */
 export type StopReason = 'cancelled' | 'hand-back';
@@ -19,6 +21,7 @@ export interface ShardContext {
   workerId: string;
   backendName: () => string;
   backend: () => Promise<Backend>;
+  prefixCache: PrefixCache;
   metrics: WorkerMetrics;
   log: Logger;
   /** JetStream's ack deadline for this consumer; heartbeats go out at a third of it. */
@@ -27,183 +30,227 @@ export interface ShardContext {
   onTrialDone: () => void;
 }
 
-/** Base delay before a retried shard is delivered again; doubles per attempt, capped at 30 s. */
+/** Base delay before a retried shard is delivered again; doubles per attempt, capped at MAX_RETRY_DELAY_MS. */
 export const RETRY_BASE_DELAY_MS = 500;
+export const MAX_RETRY_DELAY_MS = 30_000;
 /** A trial is announced as running (for Watch, metrics and post-mortems) once it has run this long. */
 export const STARTED_EVENT_DELAY_MS = 50;
-/** How long a result publish is retried while JetStream is unavailable before the shard is given back. */
-export const RESULT_PUBLISH_RETRY_MS = 30_000;
-/** Result publishes awaiting their JetStream ack at once, per shard. */
-const RESULT_WINDOW = 256;
 
-function isUnrecoverable(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { unrecoverable?: unknown }).unrecoverable === true;
-}
+/** How a shard's delivery ends: each outcome settles the message one way (ShardRun.finish). */
+export type ShardOutcome =
+  /** Every trial has its result: ack. */
+  | { kind: 'completed' }
+  /** A trial failed with attempts left: nak with a back-off; recorded trials are skipped on redelivery. */
+  | { kind: 'retry'; delayMs: number }
+  /** Results could not be stored: nak at once rather than after the ack deadline. */
+  | { kind: 'store-failed'; error: unknown }
+  /** The worker drains with hand-back: nak, another worker takes it now. */
+  | { kind: 'handed-back' }
+  /** The sweep was cancelled: term, never delivered again. */
+  | { kind: 'cancelled' };
+
+/** fairsweep_worker_shards_total's outcome label of each outcome. */
+const OUTCOME_LABEL: Readonly<Record<ShardOutcome['kind'], string>> = {
+  completed: 'acked',
+  retry: 'retried',
+  'store-failed': 'retried',
+  'handed-back': 'handed_back',
+  cancelled: 'cancelled',
+};
+
+/** After one trial: go on with the next, stop (cancelled), or end the shard with an outcome. */
+type TrialStep = 'next' | 'stop' | ShardOutcome;
 
 /**
- * Runs one delivered shard: its trials one after another, each result published with the trial id
- * as message id, heartbeats while it runs; then acks it, naks it for a retry, or hands it back.
+ * Runs one delivered shard: decodes it (a malformed one is terminated), then runs its trials
+ * (ShardRun). `releaseSlot` is called once no more of its trials will run; `onDecoded` as soon as
+ * the shard is known.
  */
 export async function runShard(
   msg: JsMsg,
   ctx: ShardContext,
   controller: AbortController,
-  /** Called once no more trials of the shard will run: the slot can take the next shard. */
   releaseSlot: () => void,
   onDecoded: (s: Shard) => void,
 ): Promise<void> {
-  let shard: Shard;
+  const shard = decodeShard(msg, ctx);
+  if (!shard) return;
+  onDecoded(shard);
+  await new ShardRun(msg, shard, ctx, controller.signal, releaseSlot).run();
+}
+
+function decodeShard(msg: JsMsg, ctx: ShardContext): Shard | undefined {
   try {
-    shard = Shard.decode(msg.data);
-    if (!shard.id || !shard.sweepId) throw new Error('shard without id or sweep_id');
+    const shard = Shard.decode(msg.data);
+    if (shard.id && shard.sweepId) return shard;
+    throw new Error('shard without id or sweep_id');
   } catch (err) {
     ctx.metrics.malformed.inc({ subject: 'shards' });
     ctx.metrics.shards.inc({ outcome: 'malformed' });
     ctx.log.warn('dropped malformed shard message', { subject: msg.subject, seq: msg.seq, error: errorText(err) });
     msg.term('malformed shard message');
-    return;
-  }
-  onDecoded(shard);
-  const attempt = msg.info.deliveryCount;
-  const log = ctx.log.child({ sweep: shard.sweepId, shard: shard.id, attempt });
-  const heartbeat = setInterval(() => msg.working(), Math.max(100, Math.floor(ctx.ackWaitMs / 3)));
-  let lastBeat = Date.now();
-  const beat = (): void => {
-    const now = Date.now();
-    if (now - lastBeat > 1000) {
-      lastBeat = now;
-      msg.working();
-    }
-  };
-  const pending = new Set<Promise<unknown>>();
-  const publishResult = async (r: TrialResult): Promise<void> => {
-    const data = TrialResult.encode(r).finish();
-    // Retried while JetStream is briefly unavailable (a cluster electing a new leader); the trial id
-    // as message id makes a retried publish safe.
-    const p = whenReady(() => ctx.js.publish(resultSubject(r.sweepId, r.trialId), data, { msgID: r.trialId }), RESULT_PUBLISH_RETRY_MS)
-      .catch((err: unknown) => {
-        // This trial already has its one result (recorded by an earlier attempt): nothing lost.
-        if (!isAlreadyRecorded(err)) throw err;
-      });
-    pending.add(p);
-    ctx.onTrialDone();
-    void p.then(() => pending.delete(p), () => pending.delete(p));
-    if (pending.size >= RESULT_WINDOW) await Promise.race(pending);
-  };
-  const event = (trial: Trial, kind: TrialEvent_Kind, error = ''): void => {
-    ctx.nc.publish(
-      eventSubject(shard.sweepId),
-      TrialEvent.encode({ kind, trialId: trial.id, sweepId: shard.sweepId, workerId: ctx.workerId, attempt, error, atMs: Date.now() }).finish(),
-    );
-  };
-
-  try {
-    const desc = getMethod(shard.method);
-    for (const trial of shard.trials) {
-      if (controller.signal.aborted) break;
-      if (attempt > 1 && (await isRecorded(ctx.jsm, shard.sweepId, trial.id))) continue;
-      const started = Date.now();
-      const base = {
-        trialId: trial.id, sweepId: shard.sweepId, params: trial.params, seed: trial.seed, index: trial.index,
-        attempts: attempt, workerId: ctx.workerId, startedAtMs: started, groupMetrics: [], metrics: {}, error: '',
-      };
-      // Trials that finish within the delay never show as running: no event for them.
-      const startedEvent = setTimeout(() => event(trial, TrialEvent_Kind.KIND_STARTED), STARTED_EVENT_DELAY_MS);
-      try {
-        const out = await runTrial(desc, shard, trial, attempt, controller.signal, beat, ctx).finally(() => clearTimeout(startedEvent));
-        ctx.metrics.trials.inc({ method: shard.method, outcome: 'ok' });
-        ctx.metrics.trialDuration.observe({ method: shard.method }, (Date.now() - started) / 1000);
-        await publishResult({ ...base, status: TrialStatus.TRIAL_STATUS_OK, metrics: out.metrics, groupMetrics: out.groupMetrics, backend: ctx.backendName(), finishedAtMs: Date.now() });
-      } catch (err) {
-        if (controller.signal.aborted || err instanceof TrialCancelledError) {
-          ctx.metrics.trials.inc({ method: shard.method, outcome: 'cancelled' });
-          break;
-        }
-        const text = errorText(err);
-        if (isUnrecoverable(err) || attempt >= shard.maxAttempts) {
-          ctx.metrics.trials.inc({ method: shard.method, outcome: 'failed' });
-          log.warn('trial failed', { trial: trial.id, error: text });
-          await publishResult({
-            ...base, status: TrialStatus.TRIAL_STATUS_FAILED, backend: ctx.backendName(), finishedAtMs: Date.now(),
-            error: isUnrecoverable(err) || shard.maxAttempts <= 1 ? text : `${text} (after ${attempt} attempts)`,
-          });
-          continue;
-        }
-        // Retry through JetStream: nak the shard; its recorded trials are skipped on redelivery.
-        ctx.metrics.trials.inc({ method: shard.method, outcome: 'retried' });
-        log.info('trial failed, shard will be retried', { trial: trial.id, error: text });
-        event(trial, TrialEvent_Kind.KIND_RETRYING, text);
-        releaseSlot();
-        await Promise.all(pending);
-        ctx.metrics.shards.inc({ outcome: 'retried' });
-        msg.nak(Math.min(30_000, RETRY_BASE_DELAY_MS * 2 ** (attempt - 1)));
-        return;
-      }
-    }
-    releaseSlot();
-    await Promise.all(pending);
-    if (controller.signal.aborted) {
-      const reason = controller.signal.reason as StopReason | undefined;
-      if (reason === 'hand-back') {
-        ctx.metrics.shards.inc({ outcome: 'handed_back' });
-        msg.nak();
-      } else {
-        ctx.metrics.shards.inc({ outcome: 'cancelled' });
-        msg.term('sweep cancelled');
-      }
-      return;
-    }
-    // Every result is stored before this ack. A lost ack only means a redelivery whose trials are
-    // all skipped as recorded, so the slot need not wait for the server's confirmation.
-    msg.ack();
-    ctx.metrics.shards.inc({ outcome: 'acked' });
-  } catch (err) {
-    // Results could not be stored: give the shard back now rather than after the ack deadline.
-    releaseSlot();
-    log.warn('shard given back: results could not be stored', { error: errorText(err) });
-    ctx.metrics.shards.inc({ outcome: 'retried' });
-    msg.nak(RETRY_BASE_DELAY_MS);
-  } finally {
-    clearInterval(heartbeat);
+    return undefined;
   }
 }
 
-async function runTrial(
-  desc: MethodDescriptor | undefined,
-  shard: Shard,
-  trial: Trial,
-  attempt: number,
-  signal: AbortSignal,
-  heartbeat: () => void,
-  ctx: ShardContext,
-): Promise<TrialOutput> {
-  if (!desc) throw Object.assign(new Error(`this worker has no method "${shard.method}" (is it an older version than the coordinator?)`), { unrecoverable: true });
-  const parsed = desc.params.safeParse(fromParamMap(trial.params));
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw Object.assign(new Error(`invalid params: ${first ? `${first.path.join('.')}: ${first.message}` : parsed.error.message}`), { unrecoverable: true });
+/**
+ * One delivery of a shard: its trials one after another (heartbeats while they run), each result
+ * published with the trial id as message id; then `finish` settles the delivery exactly once.
+ */
+export class ShardRun {
+  private readonly attempt: number;
+  private readonly log: Logger;
+  private readonly heartbeat: ShardHeartbeat;
+  private readonly results: ResultPublisher;
+  private readonly runtime: TrialRuntime;
+  private finished = false;
+
+  constructor(
+    private readonly msg: JsMsg,
+    private readonly shard: Shard,
+    private readonly ctx: ShardContext,
+    private readonly signal: AbortSignal,
+    private readonly releaseSlot: () => void,
+  ) {
+    this.attempt = msg.info.deliveryCount;
+    this.log = ctx.log.child({ sweep: shard.sweepId, shard: shard.id, attempt: this.attempt });
+    this.heartbeat = new ShardHeartbeat(msg, ctx.ackWaitMs);
+    this.results = new ResultPublisher(ctx.js);
+    this.runtime = { signal, heartbeat: () => this.heartbeat.beat(), backend: ctx.backend, prefixCache: ctx.prefixCache };
   }
-  const loading = loadMethod(shard.method);
-  if (!loading) throw Object.assign(new Error(`this worker implements no method "${shard.method}" (is it an older version than the coordinator?)`), { unrecoverable: true });
-  const impl = await loading;
-  return impl.run(
-    {
+
+  async run(): Promise<void> {
+    let outcome: ShardOutcome;
+    try {
+      outcome = await this.runTrials();
+    } catch (err) {
+      outcome = { kind: 'store-failed', error: err };
+    }
+    await this.finish(outcome);
+  }
+
+  private async runTrials(): Promise<ShardOutcome> {
+    for (const trial of this.shard.trials) {
+      if (this.signal.aborted) break;
+      if (this.attempt > 1 && (await isRecorded(this.ctx.jsm, this.shard.sweepId, trial.id))) continue;
+      const step = await this.runTrial(trial);
+      if (step === 'stop') break;
+      if (step !== 'next') return step;
+    }
+    if (!this.signal.aborted) return { kind: 'completed' };
+    return this.signal.reason === 'hand-back' ? { kind: 'handed-back' } : { kind: 'cancelled' };
+  }
+
+  private async runTrial(trial: Trial): Promise<TrialStep> {
+    const started = Date.now();
+    // Trials that finish within the delay never show as running: no event for them.
+    const startedEvent = setTimeout(() => this.event(trial, TrialEvent_Kind.KIND_STARTED), STARTED_EVENT_DELAY_MS);
+    let out: TrialOutput;
+    try {
+      out = await executeTrial(this.shard, trial, this.attempt, this.runtime).finally(() => clearTimeout(startedEvent));
+    } catch (err) {
+      return this.onTrialError(trial, started, err);
+    }
+    this.ctx.metrics.trials.inc({ method: this.shard.method, outcome: 'ok' });
+    this.ctx.metrics.trialDuration.observe({ method: this.shard.method }, (Date.now() - started) / 1000);
+    await this.publish(trial, started, { status: TrialStatus.TRIAL_STATUS_OK, metrics: out.metrics, groupMetrics: out.groupMetrics });
+    return 'next';
+  }
+
+  /** A trial threw: cancelled, recorded as failed (unrecoverable or out of attempts), or retried with the shard. */
+  private async onTrialError(trial: Trial, started: number, err: unknown): Promise<TrialStep> {
+    const method = this.shard.method;
+    if (this.signal.aborted || err instanceof TrialCancelledError) {
+      this.ctx.metrics.trials.inc({ method, outcome: 'cancelled' });
+      return 'stop';
+    }
+    const text = errorText(err);
+    const unrecoverable = isUnrecoverable(err);
+    if (unrecoverable || this.attempt >= this.shard.maxAttempts) {
+      this.ctx.metrics.trials.inc({ method, outcome: 'failed' });
+      this.log.warn('trial failed', { trial: trial.id, error: text });
+      const error = unrecoverable || this.shard.maxAttempts <= 1 ? text : `${text} (after ${this.attempt} attempts)`;
+      await this.publish(trial, started, { status: TrialStatus.TRIAL_STATUS_FAILED, error });
+      return 'next';
+    }
+    // Retry through JetStream: nak the shard; its recorded trials are skipped on redelivery.
+    this.ctx.metrics.trials.inc({ method, outcome: 'retried' });
+    this.log.info('trial failed, shard will be retried', { trial: trial.id, error: text });
+    this.event(trial, TrialEvent_Kind.KIND_RETRYING, text);
+    return { kind: 'retry', delayMs: Math.min(MAX_RETRY_DELAY_MS, RETRY_BASE_DELAY_MS * 2 ** (this.attempt - 1)) };
+  }
+
+  private async publish(trial: Trial, started: number, fields: Pick<TrialResult, 'status'> & Partial<TrialResult>): Promise<void> {
+    const queued = this.results.publish({
       trialId: trial.id,
-      sweepId: shard.sweepId,
-      params: parsed.data,
+      sweepId: this.shard.sweepId,
+      params: trial.params,
       seed: trial.seed,
-      dataset: { name: shard.dataset?.name ?? '', options: fromParamMap(shard.dataset?.options ?? {}) },
-      attempt,
-    },
-    { signal, heartbeat, backend: ctx.backend },
-  );
-}
+      index: trial.index,
+      attempts: this.attempt,
+      workerId: this.ctx.workerId,
+      startedAtMs: started,
+      groupMetrics: [],
+      metrics: {},
+      error: '',
+      backend: this.ctx.backendName(),
+      finishedAtMs: Date.now(),
+      ...fields,
+    });
+    this.ctx.onTrialDone();
+    await queued;
+  }
 
-async function isRecorded(jsm: JetStreamManager, sweepId: string, trialId: string): Promise<boolean> {
-  try {
-    const m = await jsm.streams.getMessage(RESULTS_STREAM, { last_by_subj: resultSubject(sweepId, trialId) });
-    return m !== null;
-  } catch {
-    return false;
+  private event(trial: Trial, kind: TrialEvent_Kind, error = ''): void {
+    this.ctx.nc.publish(
+      eventSubject(this.shard.sweepId),
+      TrialEvent.encode({ kind, trialId: trial.id, sweepId: this.shard.sweepId, workerId: this.ctx.workerId, attempt: this.attempt, error, atMs: Date.now() }).finish(),
+    );
+  }
+
+  /**
+   * The one way out: frees the slot, waits for the results to be stored, then acks, naks or
+   * terminates the message and counts the outcome, once whatever path led here.
+   */
+  private async finish(outcome: ShardOutcome): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    // No more trials of this shard will run: the slot can take the next shard while results are confirmed.
+    this.releaseSlot();
+    let settled = outcome;
+    try {
+      await this.results.drain();
+    } catch (err) {
+      settled = { kind: 'store-failed', error: err };
+    }
+    try {
+      this.settle(settled);
+      this.ctx.metrics.shards.inc({ outcome: OUTCOME_LABEL[settled.kind] });
+    } finally {
+      this.heartbeat.stop();
+    }
+  }
+
+  private settle(outcome: ShardOutcome): void {
+    switch (outcome.kind) {
+      case 'completed':
+        // Every result is stored before this ack. A lost ack only means a redelivery whose trials
+        // are all skipped as recorded, so the slot need not wait for the server's confirmation.
+        this.msg.ack();
+        return;
+      case 'retry':
+        this.msg.nak(outcome.delayMs);
+        return;
+      case 'store-failed':
+        this.log.warn('shard given back: results could not be stored', { error: errorText(outcome.error) });
+        this.msg.nak(RETRY_BASE_DELAY_MS);
+        return;
+      case 'handed-back':
+        this.msg.nak();
+        return;
+      case 'cancelled':
+        this.msg.term('sweep cancelled');
+        return;
+    }
   }
 }

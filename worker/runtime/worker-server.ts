@@ -1,20 +1,9 @@
 import { WorkerServiceService } from '../../proto/index.js';
-import { startGrpcServer, parseHostPort, type GrpcTlsOptions, type RunningGrpcServer } from '../../common/index.js';
+import { startGrpcServer, parseHostPort, type RunningGrpcServer } from '../../common/index.js';
 import { startMetricsServer, type MetricsServer } from '../../common/metrics-server.js';
-import { Worker, type WorkerOptions } from './worker.js';
+import { Worker } from './worker.js';
 import { workerService } from './worker-service.js';
-
-export interface WorkerServerOptions extends WorkerOptions {
-  /** gRPC HOST:PORT, or null for none. */
-  grpc: string | null;
-  /** Prometheus HOST:PORT, or null for none. */
-  metrics: string | null;
-  tls?: GrpcTlsOptions;
-  /** How long a drain lets running shards finish before handing them back. Default 30 s. */
-  drainTimeoutMs?: number;
-}
-
-export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+import { compileWorkerServerOptions, type WorkerServerOptions } from './worker-options.js';
 
 /** A worker with its gRPC WorkerService (+ health) and /metrics endpoint. */
 export class WorkerServer {
@@ -29,7 +18,9 @@ export class WorkerServer {
     private readonly drainTimeoutMs: number,
   ) {}
 
-  static async start(options: WorkerServerOptions): Promise<WorkerServer> {
+  /** Checks the options (WorkerOptionError names a bad one), then serves. */
+  static async start(opts: WorkerServerOptions): Promise<WorkerServer> {
+    const options = compileWorkerServerOptions(opts);
     const g = options.grpc ? parseHostPort(options.grpc, '--grpc') : undefined;
     const m = options.metrics ? parseHostPort(options.metrics, '--metrics') : undefined;
     let grpc: RunningGrpcServer | undefined;
@@ -49,7 +40,7 @@ export class WorkerServer {
       }
       worker = await Worker.start({ ...options, ...(grpc && g ? { grpcAddress: `${g.host}:${grpc.port}` } : {}) });
       const metrics = m ? await startMetricsServer(worker.metrics.registry, m.host, m.port) : undefined;
-      server = new WorkerServer(worker, grpc, metrics, options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+      server = new WorkerServer(worker, grpc, metrics, options.drainTimeoutMs);
       holder.drain = (handBack) => void server?.close({ handBack });
       return server;
     } catch (err) {
@@ -67,17 +58,19 @@ export class WorkerServer {
     return this.metricsServer?.port;
   }
 
-  /** Drains the worker (running shards finish, or are handed back after the drain timeout), then stops serving. */
+  /** Drains the worker (running shards finish, or are handed back after the drain timeout), then stops serving. Idempotent. */
   close(options: { handBack?: boolean } = {}): Promise<void> {
     if (options.handBack) void this.worker.drain({ handBack: true });
     this.closing ??= (async () => {
       const timer = setTimeout(() => void this.worker.drain({ handBack: true }), this.drainTimeoutMs);
       timer.unref();
-      await this.worker.drain();
+      // Every step runs even when one fails; the first failure is reported after the last step.
+      const steps = await Promise.allSettled([this.worker.drain()]);
       clearTimeout(timer);
-      await this.grpc?.close();
-      await this.metricsServer?.close();
+      steps.push(...(await Promise.allSettled([this.grpc?.close(), this.metricsServer?.close()])));
       this.markClosed();
+      const failed = steps.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
     })();
     return this.closing;
   }

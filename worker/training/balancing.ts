@@ -1,10 +1,11 @@
 import type { Split } from '../datasets/index.js';
 import { Rng } from '../../common/index.js';
+import { at, mustGet, swap } from '../checked-access.js';
 
 /** What group balancing balances (seeds/interventions-lecture-notes.md): the groups, or the classes. */
 export type BalanceBy = 'group' | 'class';
 
-const keyOf = (s: Split, i: number, by: BalanceBy): string => (by === 'group' ? (s.group[i] as string) : `y=${s.y[i]}`);
+const keyOf = (s: Split, i: number, by: BalanceBy): string => (by === 'group' ? at(s.group, i, 'groups') : `y=${s.y[i]}`);
 
 /**
  * `reweight`: each row weighted by 1/|its group|, normalised so the weights average 1; every
@@ -15,7 +16,7 @@ export function balancingWeights(s: Split, by: BalanceBy): Float32Array {
   for (let i = 0; i < s.n; i++) counts.set(keyOf(s, i, by), (counts.get(keyOf(s, i, by)) ?? 0) + 1);
   const w = new Float32Array(s.n);
   const perGroup = s.n / counts.size;
-  for (let i = 0; i < s.n; i++) w[i] = perGroup / (counts.get(keyOf(s, i, by)) as number);
+  for (let i = 0; i < s.n; i++) w[i] = perGroup / mustGet(counts, keyOf(s, i, by), 'group sizes');
   return w;
 }
 
@@ -37,7 +38,7 @@ export function balancedSubsample(s: Split, dim: number, by: BalanceBy, seed: nu
   for (const list of byKey.values()) {
     for (let i = list.length - 1; i > 0; i--) {
       const j = Math.floor(rng.next() * (i + 1));
-      [list[i], list[j]] = [list[j] as number, list[i] as number];
+      swap(list, i, j);
     }
     keep.push(...list.slice(0, size));
   }
@@ -51,7 +52,7 @@ export function selectRows(s: Split, dim: number, idx: readonly number[]): Split
   const y = new Float32Array(idx.length);
   idx.forEach((r, i) => {
     x.set(s.x.subarray(r * dim, (r + 1) * dim), i * dim);
-    y[i] = s.y[r] as number;
+    y[i] = at(s.y, r, 'labels');
   });
-  return { n: idx.length, x, y, attribute: idx.map((r) => s.attribute[r] as string), group: idx.map((r) => s.group[r] as string) };
+  return { n: idx.length, x, y, attribute: idx.map((r) => at(s.attribute, r, 'attributes')), group: idx.map((r) => at(s.group, r, 'groups')) };
 }

@@ -5,6 +5,7 @@ import { Rng } from '../../common/index.js';
 import { bceWithLogits } from './losses.js';
 import { dense } from './dense.js';
 import { variableFrom, type MlpArrays } from './weights.js';
+import { at } from '../checked-access.js';
 
 type TF = typeof tfType;
 
@@ -55,8 +56,8 @@ export function loraDelta(base: MlpArrays, f: LoraFactors): MlpArrays {
   const weights = base.weights.map((_, i) => {
     const fanIn = base.dims[i] as number;
     const fanOut = base.dims[i + 1] as number;
-    const a = f.a[i] as Float32Array;
-    const b = f.b[i] as Float32Array;
+    const a = at(f.a, i, 'LoRA A factors');
+    const b = at(f.b, i, 'LoRA B factors');
     const d = new Float32Array(fanIn * fanOut);
     for (let p = 0; p < fanIn; p++) {
       for (let k = 0; k < f.rank; k++) {
@@ -99,7 +100,7 @@ export async function trainLora(tf: TF, base: MlpArrays, data: Split, o: LoraOpt
       });
       if (step % 25 === 24 || step === o.steps - 1) {
         const l = tf.tidy(() => bceWithLogits(tf, logits(), y));
-        const v = (await l.data())[0] as number;
+        const v = at(await l.data<'float32'>(), 0, 'loss');
         l.dispose();
         if (!Number.isFinite(v)) throw new TrialFailedError(`LoRA fine-tuning diverged at step ${step + 1} (loss=${v}); lower finetune_lr`);
         o.heartbeat();
@@ -110,8 +111,8 @@ export async function trainLora(tf: TF, base: MlpArrays, data: Split, o: LoraOpt
       }
     }
     return {
-      a: await Promise.all(as.map(async (v) => ((await v.data()) as Float32Array).slice())),
-      b: await Promise.all(bsLora.map(async (v) => ((await v.data()) as Float32Array).slice())),
+      a: await Promise.all(as.map(async (v) => (await v.data<'float32'>()).slice())),
+      b: await Promise.all(bsLora.map(async (v) => (await v.data<'float32'>()).slice())),
       rank: o.rank,
       alpha: o.alpha,
     };

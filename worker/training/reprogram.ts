@@ -4,6 +4,7 @@ import type { Split } from '../datasets/index.js';
 import { bceWithLogits } from './losses.js';
 import { createMlp, disposeMlp, forward, mlpVariables } from './mlp.js';
 import { mlpFromArrays, type MlpArrays } from './weights.js';
+import { at, mustGet } from '../checked-access.js';
 
 type TF = typeof tfType;
 
@@ -42,9 +43,10 @@ export async function trainTrigger(tf: TF, base: MlpArrays, data: Split, o: Repr
   const model = mlpFromArrays(tf, base, false);
   const disc = createMlp(tf, 2, o.discHidden, o.seed + 101);
   // The discriminator's output layer has one logit; widen it to one per group.
-  const lastW = disc.weights.pop() as tfType.Variable;
-  const lastB = disc.biases.pop() as tfType.Variable;
-  const inW = lastW.shape[0] as number;
+  const lastW = disc.weights.pop();
+  const lastB = disc.biases.pop();
+  if (!lastW || !lastB) throw new Error('reprogram: the discriminator has no output layer');
+  const inW = at(lastW.shape, 0);
   lastW.dispose();
   lastB.dispose();
   const limit = Math.sqrt(6 / (inW + groups.length));
@@ -55,7 +57,7 @@ export async function trainTrigger(tf: TF, base: MlpArrays, data: Split, o: Repr
   tf.dispose([wInit, bInit]);
   const x = tf.tensor2d(data.x, [data.n, dim]);
   const y = tf.tensor2d(data.y, [data.n, 1]);
-  const g = tf.tidy(() => tf.oneHot(tf.tensor1d(data.attribute.map((a) => gIndex.get(a) as number), 'int32'), groups.length));
+  const g = tf.tidy(() => tf.oneHot(tf.tensor1d(data.attribute.map((a) => mustGet(gIndex, a, 'group index')), 'int32'), groups.length));
   const zeros = tf.zeros([1, dim]);
   const delta = tf.variable(zeros, true);
   zeros.dispose();
@@ -82,7 +84,7 @@ export async function trainTrigger(tf: TF, base: MlpArrays, data: Split, o: Repr
       });
       if (step % 25 === 24 || step === o.steps - 1) {
         const l = tf.tidy(() => discLoss(forward(tf, model, tf.add(x, delta) as tfType.Tensor2D)));
-        last = (await l.data())[0] as number;
+        last = at(await l.data<'float32'>(), 0, 'discriminator loss');
         l.dispose();
         if (!Number.isFinite(last)) throw new TrialFailedError(`reprogramming diverged at step ${step + 1}; lower lr or lambda`);
         o.heartbeat();
@@ -92,7 +94,7 @@ export async function trainTrigger(tf: TF, base: MlpArrays, data: Split, o: Repr
         throwIfCancelled(o.signal);
       }
     }
-    return { trigger: ((await delta.data()) as Float32Array).slice(), discriminatorLoss: last };
+    return { trigger: (await delta.data<'float32'>()).slice(), discriminatorLoss: last };
   } finally {
     tf.dispose([x, y, g, delta]);
     optD.dispose();

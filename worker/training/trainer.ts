@@ -4,6 +4,7 @@ import type { Split } from '../datasets/index.js';
 import { objectiveTerms, type TrainObjective } from './objectives.js';
 import { mlpFromArrays, type MlpArrays } from './weights.js';
 import { createMlp, disposeMlp, forward, hiddenFeatures, l2Norm, mlpVariables, outputLayer, type Mlp } from './mlp.js';
+import { at } from '../checked-access.js';
 
 type TF = typeof tfType;
 
@@ -80,8 +81,8 @@ export async function trainMlp(tf: TF, dim: number, environments: readonly Split
       });
       if (step % CHECK_EVERY === CHECK_EVERY - 1 || step === o.steps - 1) {
         const [l, pe] = tf.tidy(() => objective(step, false));
-        loss = (await l.data())[0] as number;
-        penalty = (await pe.data())[0] as number;
+        loss = at(await l.data<'float32'>(), 0, 'loss');
+        penalty = at(await pe.data<'float32'>(), 0, 'penalty');
         l.dispose();
         pe.dispose();
         if (!Number.isFinite(loss)) throw new TrialFailedError(`loss diverged at step ${step + 1} (loss=${loss}); lower lr or penalty_weight`);
@@ -107,7 +108,7 @@ export async function trainMlp(tf: TF, dim: number, environments: readonly Split
 export async function predictProba(tf: TF, model: Mlp, split: Split, dim: number): Promise<Float32Array> {
   const p = tf.tidy(() => tf.sigmoid(forward(tf, model, tf.tensor2d(split.x, [split.n, dim]))));
   try {
-    return (await p.data()) as Float32Array;
+    return await p.data<'float32'>();
   } finally {
     p.dispose();
   }

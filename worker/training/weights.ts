@@ -1,5 +1,6 @@
 import type * as tfType from '@tensorflow/tfjs';
 import type { Mlp } from './mlp.js';
+import { at } from '../checked-access.js';
 
 type TF = typeof tfType;
 
@@ -13,9 +14,9 @@ export interface MlpArrays {
 
 /** Reads a model's parameters back from the backend. */
 export async function mlpToArrays(m: Mlp): Promise<MlpArrays> {
-  const weights = await Promise.all(m.weights.map(async (w) => (await w.data()) as Float32Array));
-  const biases = await Promise.all(m.biases.map(async (b) => (await b.data()) as Float32Array));
-  const dims = [m.weights[0]?.shape[0] as number, ...m.weights.map((w) => w.shape[1] as number)];
+  const weights = await Promise.all(m.weights.map((w) => w.data<'float32'>()));
+  const biases = await Promise.all(m.biases.map((b) => b.data<'float32'>()));
+  const dims = [at(at(m.weights, 0, 'layers').shape, 0), ...m.weights.map((w) => at(w.shape, 1))];
   return { weights: weights.map((w) => w.slice()), biases: biases.map((b) => b.slice()), dims };
 }
 
@@ -37,7 +38,11 @@ export function mlpFromArrays(tf: TF, a: MlpArrays, trainable: boolean): Mlp {
 
 /** θ − θ₀ for every parameter: a task vector. */
 export function subtract(a: MlpArrays, b: MlpArrays): MlpArrays {
-  const diff = (x: Float32Array[], y: Float32Array[]): Float32Array[] => x.map((v, i) => v.map((e, j) => e - ((y[i] as Float32Array)[j] as number)));
+  const diff = (x: Float32Array[], y: Float32Array[]): Float32Array[] =>
+    x.map((v, i) => {
+      const w = at(y, i, 'layers');
+      return v.map((e, j) => e - at(w, j, 'parameters'));
+    });
   return { weights: diff(a.weights, b.weights), biases: diff(a.biases, b.biases), dims: a.dims };
 }
 
@@ -47,8 +52,8 @@ export function combine(base: MlpArrays, vectors: readonly MlpArrays[], lambdas:
     pick(base).map((v, i) => {
       const out = v.slice();
       vectors.forEach((tau, g) => {
-        const t = pick(tau)[i] as Float32Array;
-        const l = lambdas[g] as number;
+        const t = at(pick(tau), i, 'layers');
+        const l = at(lambdas, g, 'coefficients');
         for (let j = 0; j < out.length; j++) out[j] = (out[j] as number) + l * (t[j] as number);
       });
       return out;
