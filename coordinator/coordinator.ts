@@ -335,8 +335,8 @@ export class Coordinator {
     for (const s of SWEEP_STATES) this.metrics.sweeps.set({ state: s }, byState.get(s) ?? 0);
     const workers = this.workers.list();
     this.metrics.workersConnected.set(workers.length);
-    this.metrics.workerSlots.set(workers.reduce((s, w) => s + w.slots, 0));
-    this.metrics.busySlots.set(workers.reduce((s, w) => s + w.busy, 0));
+    this.metrics.clusterSlots.set(workers.reduce((s, w) => s + w.slots, 0));
+    this.metrics.clusterBusySlots.set(workers.reduce((s, w) => s + w.busy, 0));
   }
 
   /**
