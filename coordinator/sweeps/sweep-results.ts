@@ -68,10 +68,7 @@ export class SweepResults {
     return this.frontier.hypervolume();
   }
 
-  /**
-   * The frontier for the spec's objectives (incremental), or for other objectives / reference
-   * point (computed from all ok results).
-   */
+  /** The frontier of the ok results on the spec's objectives, or on others; hypervolume against `reference` or the default. */
   frontierFor(objectives?: readonly Objective[], reference?: readonly number[]): Frontier {
     const objs = objectives && objectives.length > 0 ? [...objectives] : this.objectives;
     const goals = objs.map((o) => goalOf(o.goal));
