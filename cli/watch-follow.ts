@@ -24,7 +24,7 @@ export interface FollowOptions {
   onReconnecting?(reason: string): void;
 }
 
-const isTerminal = (p: Progress): boolean => p.state === SweepState.SWEEP_STATE_COMPLETED || p.state === SweepState.SWEEP_STATE_CANCELLED;
+const isTerminal = (p: Progress): boolean => p.state === SweepState.SWEEP_STATE_COMPLETED || p.state === SweepState.SWEEP_STATE_FAILED || p.state === SweepState.SWEEP_STATE_CANCELLED;
 
 /** Errors after which the coordinator may come back: it restarted, or the network blinked. */
 const RETRYABLE = new Set<number>([status.UNAVAILABLE, status.CANCELLED, status.UNKNOWN, status.INTERNAL, status.DEADLINE_EXCEEDED, status.ABORTED]);

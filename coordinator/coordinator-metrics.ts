@@ -1,6 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** The coordinator's Prometheus metrics (prefix `fairsweep_`), on its own registry. */
+/**
+ * The coordinator's Prometheus metrics (prefix `fairsweep_`), on its own registry. No name is
+ * shared with a worker's metrics except the default process metrics (tests/metric-names.test.ts).
+ */
 export class CoordinatorMetrics {
   readonly registry = new Registry();
   readonly trials = new Gauge({ name: 'fairsweep_trials', help: 'Trials by sweep and state (queued, running, ok, failed)', labelNames: ['sweep', 'state'] as const, registers: [this.registry] });
@@ -17,11 +20,13 @@ export class CoordinatorMetrics {
   readonly queueDepth = new Gauge({ name: 'fairsweep_queue_depth', help: 'Shards waiting (not yet delivered) per sweep', labelNames: ['sweep'] as const, registers: [this.registry] });
   readonly shardsInFlight = new Gauge({ name: 'fairsweep_shards_in_flight', help: 'Shards delivered and not yet acknowledged per sweep', labelNames: ['sweep'] as const, registers: [this.registry] });
   readonly workersConnected = new Gauge({ name: 'fairsweep_workers_connected', help: 'Workers whose heartbeat is current', registers: [this.registry] });
-  readonly workerSlots = new Gauge({ name: 'fairsweep_worker_slots', help: 'Trial slots over connected workers', registers: [this.registry] });
-  readonly busySlots = new Gauge({ name: 'fairsweep_worker_busy_slots', help: 'Busy trial slots over connected workers', registers: [this.registry] });
+  // `fairsweep_cluster_*`: totals over every connected worker, from their heartbeats. Each worker
+  // exports its own slots as `fairsweep_worker_slots` / `fairsweep_worker_busy_slots`.
+  readonly clusterSlots = new Gauge({ name: 'fairsweep_cluster_worker_slots', help: 'Trial slots of all connected workers together', registers: [this.registry] });
+  readonly clusterBusySlots = new Gauge({ name: 'fairsweep_cluster_worker_busy_slots', help: 'Busy trial slots of all connected workers together', registers: [this.registry] });
   readonly frontierSize = new Gauge({ name: 'fairsweep_frontier_size', help: 'Pareto frontier size per sweep', labelNames: ['sweep'] as const, registers: [this.registry] });
   readonly hypervolume = new Gauge({ name: 'fairsweep_frontier_hypervolume', help: '2-D hypervolume of the frontier per sweep', labelNames: ['sweep'] as const, registers: [this.registry] });
-  readonly sweeps = new Gauge({ name: 'fairsweep_sweeps', help: 'Sweeps by state', labelNames: ['state'] as const, registers: [this.registry] });
+  readonly sweeps = new Gauge({ name: 'fairsweep_sweeps', help: 'Sweeps by state (running, completed, failed, cancelled)', labelNames: ['state'] as const, registers: [this.registry] });
   readonly malformed = new Counter({ name: 'fairsweep_malformed_messages_total', help: 'Messages that did not decode and were dropped', labelNames: ['subject'] as const, registers: [this.registry] });
   readonly duplicates = new Counter({ name: 'fairsweep_duplicate_results_total', help: 'Result messages for trials already recorded (ignored)', registers: [this.registry] });
   readonly exhausted = new Counter({ name: 'fairsweep_shards_exhausted_total', help: 'Shards that ran out of delivery attempts', registers: [this.registry] });

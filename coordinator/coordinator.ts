@@ -1,122 +1,105 @@
 import { randomBytes } from 'node:crypto';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { SHARDS_STREAM, EVENTS_SUBJECTS, Shard, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type Frontier, type Objective, type Progress, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
-import { connectNats, whenReady, errorText, isAlreadyRecorded, silentLogger, type Logger, type NatsClientOptions } from '../common/index.js';
-import { getMethod } from '../catalog/index.js';
+import { EVENTS_SUBJECTS, ID_PATTERN, Shard, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type Frontier, type Objective, type Progress, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
+import { connectNats, whenReady, errorText, isAlreadyRecorded, type Logger } from '../common/index.js';
 import { CoordinatorMetrics } from './coordinator-metrics.js';
+import { compileCoordinatorOptions, type CompiledCoordinatorOptions, type CoordinatorOptions } from './coordinator-options.js';
 import { InvalidArgumentError, SweepNotFoundError, SweepStateError } from './errors.js';
-import { DEFAULT_ACK_WAIT_MS, Dispatcher } from './queue/dispatcher.js';
+import { EXHAUSTED_ADVISORY, exhaustedShardSeq } from './queue/advisories.js';
+import { Dispatcher } from './queue/dispatcher.js';
 import { ensureStreams } from './queue/streams.js';
 import { ResultsReader } from './sweeps/results-reader.js';
-import { SweepAggregate } from './sweeps/sweep-state.js';
+import { SweepLifecycle } from './sweeps/sweep-lifecycle.js';
 import { SweepStore } from './sweeps/sweep-store.js';
 import { toSweepSpecMessage } from './sweeps/spec-message.js';
-import { parseSpecText, planShards, planTrials, planPrefixShards, defaultShardSize, defaultPrefixShardSize, DEFAULT_MAX_TRIALS, type PlannedTrial } from './spec/index.js';
+import { parseSpecText, type PlannedShard } from './spec/index.js';
+import { planSweep, replanShards } from './sweeps/sweep-plan.js';
 import { WorkerRegistry } from './workers/worker-registry.js';
-import { ID_PATTERN } from '../proto/index.js';
 
-export interface CoordinatorOptions {
-  nats: NatsClientOptions;
-  /** JetStream replicas of the streams and bucket: 1 locally, 3 on a cluster. Default 1. */
-  replicas?: number;
-  /** Largest sweep accepted, in trials. Default 100,000. */
-  maxTrials?: number;
-  /** Shard ack deadline: a worker silent this long loses its shard to another. Default 30 s. */
-  ackWaitMs?: number;
-  /** Period of the queue-depth / exhausted-shard check. Default 5 s. */
-  reconcileIntervalMs?: number;
-  log?: Logger;
-}
+export type { CoordinatorOptions } from './coordinator-options.js';
 
-const EXHAUSTED_ADVISORY = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${SHARDS_STREAM}.*`;
+/** Label values of `fairsweep_sweeps`: the states a sweep can be in. */
+const SWEEP_STATES = ['running', 'completed', 'failed', 'cancelled'] as const;
+
+const stateName = (s: SweepState): string => (SweepState[s] ?? 'SWEEP_STATE_UNSPECIFIED').replace('SWEEP_STATE_', '').toLowerCase();
 
 /**
- * Owns the sweeps: validates and dispatches them, aggregates results into frontiers, and keeps
- * all of it recoverable from JetStream (KV records + results stream).
+ * Owns the sweeps: validates and dispatches them, routes results, trial events and exhausted
+ * shards to each sweep's SweepLifecycle and stores the records it returns, so that all of it is
+ * recoverable from JetStream (KV records + results stream).
  */
 export class Coordinator {
   readonly metrics = new CoordinatorMetrics();
   readonly workers: WorkerRegistry;
-  private readonly sweeps = new Map<string, SweepAggregate>();
+  private readonly sweeps = new Map<string, SweepLifecycle>();
   private readonly subs: Subscription[] = [];
-  private reader!: ResultsReader;
-  private dispatcher!: Dispatcher;
-  private store!: SweepStore;
-  private js!: JetStreamClient;
-  private jsm!: JetStreamManager;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly suspectedExhausted = new Map<string, Set<number>>();
-  private closing: Promise<void> | undefined;
+  private readonly js: JetStreamClient;
+  private readonly dispatcher: Dispatcher;
+  private readonly reader: ResultsReader;
   private readonly log: Logger;
+  private readonly suspectedExhausted = new Map<string, Set<number>>();
+  /** Shard sequences being handled as exhausted now. */
+  private readonly exhausting = new Set<number>();
+  private timer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly nc: NatsConnection,
-    private readonly options: CoordinatorOptions,
+    private readonly options: Readonly<CompiledCoordinatorOptions>,
+    jsm: JetStreamManager,
+    private readonly store: SweepStore,
   ) {
-    this.log = options.log ?? silentLogger;
-    this.workers = new WorkerRegistry((err) => {
-      this.metrics.malformed.inc({ subject: 'heartbeat' });
-      this.log.warn('dropped malformed worker heartbeat', { error: errorText(err) });
+    this.log = options.log;
+    this.js = jetstream(nc);
+    this.dispatcher = new Dispatcher(this.js, jsm, options.ackWaitMs);
+    this.workers = new WorkerRegistry((err) => this.dropMalformed('heartbeat', err));
+    this.reader = new ResultsReader(this.js, {
+      onResult: (r) => this.onResult(r),
+      onMalformed: (subject, err) => this.dropMalformed('results', err, subject),
+      log: this.log,
     });
   }
 
+  /** Checks the options (InvalidOptionError), connects and rebuilds every sweep from JetStream. */
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
-    const nc = await connectNats({ name: 'fairsweep-coordinator', ...options.nats });
-    const c = new Coordinator(nc, options);
+    const o = compileCoordinatorOptions(options);
+    const nc = await connectNats({ name: 'fairsweep-coordinator', ...o.nats });
+    let c: Coordinator | undefined;
     try {
+      const jsm = await whenReady(() => jetstreamManager(nc));
+      await ensureStreams(jsm, { replicas: o.replicas });
+      const store = await whenReady(() => SweepStore.open(nc, o.replicas));
+      c = new Coordinator(nc, o, jsm, store);
       await c.init();
+      return c;
     } catch (err) {
-      await c.close().catch(() => undefined);
+      if (c) await c.close().catch(() => undefined);
+      else await nc.close().catch(() => undefined);
       throw err;
     }
-    return c;
   }
 
   private async init(): Promise<void> {
-    const replicas = this.options.replicas ?? 1;
-    this.jsm = await whenReady(() => jetstreamManager(this.nc));
-    this.js = jetstream(this.nc);
-    await ensureStreams(this.jsm, { replicas });
-    this.store = await whenReady(() => SweepStore.open(this.nc, replicas));
-    this.dispatcher = new Dispatcher(this.js, this.jsm, this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS);
     for (const record of await this.store.list((key, err) => this.log.error('unreadable sweep record', { key, error: errorText(err) }))) {
-      this.sweeps.set(record.id, new SweepAggregate(record));
+      try {
+        this.sweeps.set(record.id, SweepLifecycle.fromRecord(record));
+      } catch (err) {
+        if (!(err instanceof SweepStateError)) throw err;
+        this.log.error('unusable sweep record; skipped', { sweep: record.id, error: errorText(err) });
+      }
     }
     this.workers.start(this.nc);
-    this.subs.push(
-      this.nc.subscribe(EVENTS_SUBJECTS, {
-        callback: (err, msg) => {
-          if (!err) this.onEvent(msg.data);
-        },
-      }),
-    );
-    this.subs.push(
-      this.nc.subscribe(EXHAUSTED_ADVISORY, {
-        callback: (err, msg) => {
-          if (err) return;
-          const adv = msg.json<{ stream_seq?: number }>();
-          if (typeof adv.stream_seq === 'number') void this.onExhausted(adv.stream_seq);
-        },
-      }),
-    );
-    this.reader = new ResultsReader(this.js, {
-      onResult: (r) => this.onResult(r),
-      onMalformed: (subject, err) => {
-        this.metrics.malformed.inc({ subject: 'results' });
-        this.log.warn('dropped malformed result message', { subject, error: errorText(err) });
-      },
-      log: this.log,
-    });
+    this.subs.push(this.subscribe(EVENTS_SUBJECTS, 'events', decodeEvent, (ev) => this.onEvent(ev)));
+    this.subs.push(this.subscribe(EXHAUSTED_ADVISORY, 'advisories', exhaustedShardSeq, (seq) => void this.onExhausted(seq)));
     await this.reader.start();
     // Sweeps whose dispatch was interrupted: publish again; JetStream drops the shards it already has.
-    for (const agg of this.sweeps.values()) {
-      if (agg.record.state === SweepState.SWEEP_STATE_RUNNING && !agg.record.dispatched) await this.dispatch(agg, agg.record);
-      this.checkCompleted(agg);
+    for (const sweep of this.sweeps.values()) {
+      if (sweep.phase === 'dispatching') await this.dispatch(sweep);
+      this.settle(sweep);
     }
     this.updateGauges();
-    const every = this.options.reconcileIntervalMs ?? 5_000;
-    this.timer = setInterval(() => void this.reconcile().catch((err: unknown) => this.log.warn('reconcile failed', { error: errorText(err) })), every);
+    this.timer = setInterval(() => void this.reconcile().catch((err: unknown) => this.log.warn('reconcile failed', { error: errorText(err) })), this.options.reconcileIntervalMs);
     this.timer.unref();
     void this.reconcile().catch(() => undefined);
     this.log.info('coordinator ready', { sweeps: this.sweeps.size, recorded: this.reader.count });
@@ -125,47 +108,39 @@ export class Coordinator {
   // ---- API -------------------------------------------------------------------------------
 
   async submit(specText: string): Promise<SubmitResponse> {
-    const spec = parseSpecText(specText, { maxTrials: this.options.maxTrials ?? DEFAULT_MAX_TRIALS });
+    const spec = parseSpecText(specText, { maxTrials: this.options.maxTrials });
     const id = `${spec.name}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`.slice(-63);
-    const trials = planTrials(id, spec.grid, spec.params, spec.seeds, spec.samples);
-    const prefixKey = prefixKeyOf(spec.method);
-    const shardSize = spec.shardSize ?? (prefixKey ? defaultPrefixShardSize(trials, prefixKey) : defaultShardSize(trials.length));
-    const shards = planPrefixShards(id, trials, shardSize, prefixKey);
-    const record: SweepRecord = {
+    const { trials, shardSize, shards } = planSweep(id, spec);
+    const sweep = SweepLifecycle.create({
       id,
       spec: toSweepSpecMessage(spec, shardSize),
-      state: SweepState.SWEEP_STATE_RUNNING,
+      specYaml: specText,
       totalTrials: trials.length,
       totalShards: shards.length,
       createdAtMs: Date.now(),
-      finishedAtMs: 0,
-      specYaml: specText,
-      dispatched: false,
-      reason: '',
-    };
-    const agg = new SweepAggregate(record);
-    this.sweeps.set(id, agg);
-    await this.dispatch(agg, record, shards);
+    });
+    this.sweeps.set(id, sweep);
+    await this.dispatch(sweep, shards);
     this.log.info('sweep submitted', { sweep: id, trials: trials.length, shards: shards.length });
     this.updateGauges();
     return { sweepId: id, totalTrials: trials.length, totalShards: shards.length };
   }
 
   get(id: string): { sweep: SweepRecord; progress: Progress } {
-    const agg = this.sweep(id);
-    return { sweep: agg.record, progress: agg.progress() };
+    const sweep = this.sweep(id);
+    return { sweep: sweep.record, progress: sweep.progress() };
   }
 
-  /** The aggregate of a sweep, for streaming its events; throws SweepNotFoundError. */
-  sweep(id: string): SweepAggregate {
+  /** A sweep's lifecycle, for reading it and following its events; throws SweepNotFoundError. */
+  sweep(id: string): SweepLifecycle {
     if (!ID_PATTERN.test(id)) throw new InvalidArgumentError(`sweep_id: expected an id like "name-abc123", got ${JSON.stringify(id.slice(0, 80))}`);
-    const agg = this.sweeps.get(id);
-    if (!agg) throw new SweepNotFoundError(id);
-    return agg;
+    const sweep = this.sweeps.get(id);
+    if (!sweep) throw new SweepNotFoundError(id);
+    return sweep;
   }
 
   listSweeps(): SweepRecord[] {
-    return [...this.sweeps.values()].map((a) => a.record);
+    return [...this.sweeps.values()].map((s) => s.record);
   }
 
   results(id: string): TrialResult[] {
@@ -173,28 +148,29 @@ export class Coordinator {
   }
 
   frontier(id: string, objectives?: readonly Objective[], reference?: readonly number[]): Frontier {
-    const agg = this.sweep(id);
-    if (reference && reference.length > 0 && reference.length !== (objectives?.length || agg.objectives.length)) {
-      throw new InvalidArgumentError(`reference: expected ${objectives?.length || agg.objectives.length} values (one per objective), got ${reference.length}`);
+    const sweep = this.sweep(id);
+    const expected = objectives?.length || sweep.objectives.length;
+    if (reference && reference.length > 0 && reference.length !== expected) {
+      throw new InvalidArgumentError(`reference: expected ${expected} values (one per objective), got ${reference.length}`);
     }
-    return agg.frontierFor(objectives, reference);
+    return sweep.frontierFor(objectives, reference);
   }
 
   listWorkers(): WorkerInfo[] {
     return this.workers.list();
   }
 
+  /** Cancels a running sweep; a no-op for a cancelled one; SweepStateError for one that completed or failed. */
   async cancel(id: string): Promise<Progress> {
-    const agg = this.sweep(id);
-    if (agg.record.state === SweepState.SWEEP_STATE_CANCELLED) return agg.progress();
-    if (agg.record.state === SweepState.SWEEP_STATE_COMPLETED) throw new SweepStateError(`sweep ${id} has already completed`);
-    agg.record = { ...agg.record, state: SweepState.SWEEP_STATE_CANCELLED, finishedAtMs: Date.now(), reason: 'cancelled by request' };
-    await this.store.put(agg.record);
+    const sweep = this.sweep(id);
+    const record = sweep.cancel(Date.now());
+    if (!record) return sweep.progress();
+    await this.store.put(record);
     this.nc.publish(cancelSubject(id), new Uint8Array());
     await this.dispatcher.remove(id);
-    this.log.info('sweep cancelled', { sweep: id, done: agg.done, total: agg.record.totalTrials });
-    this.finish(agg);
-    return agg.progress();
+    this.log.info('sweep cancelled', { sweep: id, done: sweep.done, total: record.totalTrials });
+    this.ended(sweep);
+    return sweep.progress();
   }
 
   /** Resolves when the results stream has been read up to its current end. */
@@ -202,68 +178,75 @@ export class Coordinator {
     await this.reader.caughtUp();
   }
 
-  // ---- internals -------------------------------------------------------------------------
+  // ---- routing ---------------------------------------------------------------------------
 
-  private async dispatch(agg: SweepAggregate, record: SweepRecord, planned?: ReturnType<typeof planShards>): Promise<void> {
-    const spec = record.spec;
-    if (!spec) throw new Error(`sweep ${record.id} has no spec`);
-    let shards = planned;
-    if (!shards) {
-      // Re-plan from the stored spec: ids are deterministic, so this is the same plan.
-      const validated = parseSpecText(record.specYaml, { maxTrials: Number.MAX_SAFE_INTEGER });
-      shards = planPrefixShards(record.id, planTrials(record.id, validated.grid, validated.params, validated.seeds, validated.samples), spec.shardSize, prefixKeyOf(validated.method));
-    }
-    await this.dispatcher.ensureConsumer(record.id, spec.maxAttempts);
-    await this.store.put(record);
-    await this.dispatcher.publish({
-      sweepId: record.id,
-      method: spec.method,
-      ...(spec.dataset ? { dataset: spec.dataset } : {}),
-      maxAttempts: spec.maxAttempts,
-      shards,
+  /**
+   * A core NATS subscription whose messages are parsed, then handled. A message that does not parse
+   * is dropped, counted and logged; an error while handling one is logged. Neither ends the
+   * subscription.
+   */
+  private subscribe<T>(subject: string, kind: string, parse: (data: Uint8Array) => T, handle: (value: T) => void): Subscription {
+    return this.nc.subscribe(subject, {
+      callback: (err, msg: Msg) => {
+        if (err) {
+          this.log.warn('subscription error', { subject, error: errorText(err) });
+          return;
+        }
+        let value: T;
+        try {
+          value = parse(msg.data);
+        } catch (e) {
+          this.dropMalformed(kind, e, msg.subject);
+          return;
+        }
+        try {
+          handle(value);
+        } catch (e) {
+          this.log.error('handling a message failed', { subject: msg.subject, error: errorText(e) });
+        }
+      },
     });
-    agg.record = { ...agg.record, dispatched: true };
-    await this.store.put(agg.record);
+  }
+
+  private dropMalformed(kind: string, err: unknown, subject?: string): void {
+    this.metrics.malformed.inc({ subject: kind });
+    this.log.warn(`dropped malformed ${kind} message`, { ...(subject ? { subject } : {}), error: errorText(err) });
   }
 
   private onResult(r: TrialResult): void {
-    const agg = this.sweeps.get(r.sweepId);
-    if (!agg) {
+    const sweep = this.sweeps.get(r.sweepId);
+    if (!sweep) {
       this.log.debug('result for an unknown sweep', { sweep: r.sweepId, trial: r.trialId });
       return;
     }
-    if (!agg.add(r)) {
+    if (!sweep.recordResult(r)) {
       this.metrics.duplicates.inc();
       return;
     }
-    const method = agg.record.spec?.method ?? 'unknown';
+    const method = sweep.spec.method;
     if (r.status === TrialStatus.TRIAL_STATUS_OK) this.metrics.trialsCompleted.inc({ method });
     else this.metrics.trialsFailed.inc({ method });
     if (r.finishedAtMs > 0 && r.startedAtMs > 0) this.metrics.trialDuration.observe({ method }, Math.max(0, r.finishedAtMs - r.startedAtMs) / 1000);
     if (r.attempts > 0) this.metrics.attempts.observe(r.attempts);
-    this.checkCompleted(agg);
+    this.settle(sweep);
   }
 
-  private onEvent(data: Uint8Array): void {
-    let ev: TrialEvent;
-    try {
-      ev = TrialEvent.decode(data);
-    } catch (err) {
-      this.metrics.malformed.inc({ subject: 'events' });
-      this.log.warn('dropped malformed trial event', { error: errorText(err) });
-      return;
-    }
-    const agg = this.sweeps.get(ev.sweepId);
-    if (!agg || agg.results.has(ev.trialId)) return;
-    if (ev.kind === TrialEvent_Kind.KIND_STARTED) agg.running.set(ev.trialId, { workerId: ev.workerId, attempt: ev.attempt, sinceMs: ev.atMs });
-    else if (ev.kind === TrialEvent_Kind.KIND_RETRYING || ev.kind === TrialEvent_Kind.KIND_ABANDONED) {
-      agg.running.delete(ev.trialId);
-      if (ev.error) agg.lastError.set(ev.trialId, ev.error);
-    }
+  private onEvent(ev: TrialEvent): void {
+    const sweep = this.sweeps.get(ev.sweepId);
+    if (!sweep) return;
+    if (ev.kind === TrialEvent_Kind.KIND_STARTED) sweep.trialStarted(ev.trialId, { workerId: ev.workerId, attempt: ev.attempt, sinceMs: ev.atMs });
+    else if (ev.kind === TrialEvent_Kind.KIND_RETRYING || ev.kind === TrialEvent_Kind.KIND_ABANDONED) sweep.trialRetrying(ev.trialId, ev.error);
   }
 
-  /** A shard ran out of delivery attempts: record its unrecorded trials as failed, then drop it. */
+  /**
+   * A shard ran out of delivery attempts: publish a failed result for each of its trials that has
+   * none (a result JetStream already holds is kept: isAlreadyRecorded), then delete the shard.
+   * Anything else that fails is tried again by reconcile.
+   */
   private async onExhausted(seq: number): Promise<void> {
+    // The advisory and reconcile may both report a shard: it is handled once at a time.
+    if (this.exhausting.has(seq)) return;
+    this.exhausting.add(seq);
     try {
       const stored = await this.dispatcher.getShard(seq);
       if (!stored) return;
@@ -271,93 +254,89 @@ export class Coordinator {
       try {
         shard = Shard.decode(stored.data);
       } catch (err) {
-        this.metrics.malformed.inc({ subject: 'shards' });
-        this.log.warn('exhausted shard does not decode; deleting it', { seq, error: errorText(err) });
+        this.dropMalformed('shards', err, stored.subject);
         await this.dispatcher.deleteShard(seq);
         return;
       }
-      const agg = this.sweeps.get(shard.sweepId);
       this.metrics.exhausted.inc();
       this.log.warn('shard exhausted its delivery attempts', { sweep: shard.sweepId, shard: shard.id, attempts: shard.maxAttempts });
-      if (agg && agg.record.state === SweepState.SWEEP_STATE_RUNNING) {
-        const now = Date.now();
-        await Promise.all(
-          shard.trials
-            .filter((t) => !agg.results.has(t.id))
-            .map((t) => {
-              const running = agg.running.get(t.id);
-              const reason =
-                agg.lastError.get(t.id) ??
-                `no result after ${shard.maxAttempts} delivery attempt(s) of shard ${shard.id}: the worker running it crashed, hung or was stopped${running ? ` (last on worker ${running.workerId})` : ''}`;
-              const result: TrialResult = {
-                trialId: t.id,
-                sweepId: shard.sweepId,
-                params: t.params,
-                seed: t.seed,
-                index: t.index,
-                status: TrialStatus.TRIAL_STATUS_FAILED,
-                error: reason,
-                metrics: {},
-                groupMetrics: [],
-                attempts: shard.maxAttempts,
-                workerId: running?.workerId ?? '',
-                backend: '',
-                startedAtMs: running?.sinceMs ?? 0,
-                finishedAtMs: now,
-              };
-              return this.js
-                .publish(resultSubject(shard.sweepId, t.id), TrialResult.encode(result).finish(), { msgID: t.id })
-                .catch((err: unknown) => {
-                  // The trial already has its one result message. Anything else is retried by reconcile.
-                  if (!isAlreadyRecorded(err)) throw err;
-                });
-            }),
-        );
-      }
+      const failed = this.sweeps.get(shard.sweepId)?.shardExhausted(shard, Date.now()) ?? [];
+      await Promise.all(failed.map((r) => this.publishResult(r)));
       await this.dispatcher.deleteShard(seq);
     } catch (err) {
       this.log.warn('handling an exhausted shard failed; will retry', { seq, error: errorText(err) });
+    } finally {
+      this.exhausting.delete(seq);
     }
   }
 
-  private checkCompleted(agg: SweepAggregate): void {
-    if (agg.record.state !== SweepState.SWEEP_STATE_RUNNING || agg.done < agg.record.totalTrials) return;
-    agg.record = { ...agg.record, state: SweepState.SWEEP_STATE_COMPLETED, finishedAtMs: Date.now() };
-    const record = agg.record;
-    this.log.info('sweep completed', { sweep: agg.id, ok: agg.ok, failed: agg.failed });
-    void this.store.put(record).catch((err: unknown) => this.log.error('could not store completed sweep', { sweep: agg.id, error: errorText(err) }));
-    void this.dispatcher.remove(agg.id).catch((err: unknown) => this.log.warn('could not remove consumer', { sweep: agg.id, error: errorText(err) }));
-    this.finish(agg);
+  private async publishResult(r: TrialResult): Promise<void> {
+    try {
+      await this.js.publish(resultSubject(r.sweepId, r.trialId), TrialResult.encode(r).finish(), { msgID: r.trialId });
+    } catch (err) {
+      // The trial already has its one result message (a worker's, or an earlier attempt of ours).
+      if (!isAlreadyRecorded(err)) throw err;
+    }
   }
 
-  private finish(agg: SweepAggregate): void {
-    agg.running.clear();
-    this.suspectedExhausted.delete(agg.id);
-    this.metrics.forgetSweep(agg.id);
+  // ---- lifecycle side effects ------------------------------------------------------------
+
+  /** Stores the sweep, publishes its shards (planned now, or again from its spec), then marks it dispatched. */
+  private async dispatch(sweep: SweepLifecycle, planned?: readonly PlannedShard[]): Promise<void> {
+    const { id, specYaml } = sweep.record;
+    const spec = sweep.spec;
+    const shards = planned ?? replanShards(id, specYaml, spec.shardSize);
+    await this.dispatcher.ensureConsumer(id, spec.maxAttempts);
+    await this.store.put(sweep.record);
+    await this.dispatcher.publish({
+      sweepId: id,
+      method: spec.method,
+      ...(spec.dataset ? { dataset: spec.dataset } : {}),
+      maxAttempts: spec.maxAttempts,
+      shards,
+    });
+    const record = sweep.markDispatched();
+    if (record) await this.store.put(record);
+    // Cancelled while its shards were published: the ones published after the purge go too.
+    else if (sweep.phase === 'cancelled') await this.dispatcher.remove(id);
+  }
+
+  /** Ends the sweep if every trial has a result, and stores the outcome. */
+  private settle(sweep: SweepLifecycle): void {
+    const record = sweep.settle(Date.now());
+    if (!record) return;
+    this.log.info(record.state === SweepState.SWEEP_STATE_FAILED ? 'sweep failed' : 'sweep completed', { sweep: sweep.id, ok: sweep.ok, failed: sweep.failed, ...(record.reason ? { reason: record.reason } : {}) });
+    void this.store.put(record).catch((err: unknown) => this.log.error('could not store finished sweep', { sweep: sweep.id, error: errorText(err) }));
+    void this.dispatcher.remove(sweep.id).catch((err: unknown) => this.log.warn('could not remove consumer', { sweep: sweep.id, error: errorText(err) }));
+    this.ended(sweep);
+  }
+
+  private ended(sweep: SweepLifecycle): void {
+    this.suspectedExhausted.delete(sweep.id);
+    this.metrics.forgetSweep(sweep.id);
     this.updateGauges();
-    agg.emit('end', agg.progress());
   }
 
   private updateGauges(): void {
     const byState = new Map<string, number>();
-    for (const agg of this.sweeps.values()) {
-      const state = SweepState[agg.record.state].replace('SWEEP_STATE_', '').toLowerCase();
+    for (const sweep of this.sweeps.values()) {
+      const state = stateName(sweep.record.state);
       byState.set(state, (byState.get(state) ?? 0) + 1);
-      this.metrics.frontierSize.set({ sweep: agg.id }, agg.frontierSize());
-      const hv = agg.objectives.length === 2 ? agg.hypervolume() : null;
-      if (hv !== null && Number.isFinite(hv)) this.metrics.hypervolume.set({ sweep: agg.id }, hv);
-      if (!agg.finished) {
-        this.metrics.trials.set({ sweep: agg.id, state: 'ok' }, agg.ok);
-        this.metrics.trials.set({ sweep: agg.id, state: 'failed' }, agg.failed);
-        this.metrics.trials.set({ sweep: agg.id, state: 'running' }, agg.running.size);
-        this.metrics.trials.set({ sweep: agg.id, state: 'queued' }, Math.max(0, agg.record.totalTrials - agg.done - agg.running.size));
+      this.metrics.frontierSize.set({ sweep: sweep.id }, sweep.frontierSize());
+      const hv = sweep.objectives.length === 2 ? sweep.hypervolume() : null;
+      if (hv !== null && Number.isFinite(hv)) this.metrics.hypervolume.set({ sweep: sweep.id }, hv);
+      if (!sweep.finished) {
+        this.metrics.trials.set({ sweep: sweep.id, state: 'ok' }, sweep.ok);
+        this.metrics.trials.set({ sweep: sweep.id, state: 'failed' }, sweep.failed);
+        this.metrics.trials.set({ sweep: sweep.id, state: 'running' }, sweep.running.size);
+        this.metrics.trials.set({ sweep: sweep.id, state: 'queued' }, Math.max(0, sweep.record.totalTrials - sweep.done - sweep.running.size));
       }
     }
-    for (const s of ['running', 'completed', 'cancelled']) this.metrics.sweeps.set({ state: s }, byState.get(s) ?? 0);
+    for (const s of SWEEP_STATES) this.metrics.sweeps.set({ state: s }, byState.get(s) ?? 0);
     const workers = this.workers.list();
     this.metrics.workersConnected.set(workers.length);
-    this.metrics.workerSlots.set(workers.reduce((s, w) => s + w.slots, 0));
-    this.metrics.busySlots.set(workers.reduce((s, w) => s + w.busy, 0));
+    this.metrics.clusterSlots.set(workers.reduce((s, w) => s + w.slots, 0));
+    this.metrics.clusterBusySlots.set(workers.reduce((s, w) => s + w.busy, 0));
   }
 
   /**
@@ -368,24 +347,24 @@ export class Coordinator {
   private async reconcile(): Promise<void> {
     this.updateGauges();
     await this.reader.checkStalled();
-    for (const agg of this.sweeps.values()) {
-      if (agg.record.state !== SweepState.SWEEP_STATE_RUNNING || !agg.record.dispatched) continue;
-      const depth = await this.dispatcher.depth(agg.id);
+    for (const sweep of this.sweeps.values()) {
+      if (sweep.phase !== 'running') continue;
+      const depth = await this.dispatcher.depth(sweep.id);
       if (!depth) {
-        await this.dispatcher.ensureConsumer(agg.id, agg.record.spec?.maxAttempts ?? 1);
+        await this.dispatcher.ensureConsumer(sweep.id, sweep.spec.maxAttempts);
         continue;
       }
-      this.metrics.queueDepth.set({ sweep: agg.id }, depth.pending);
-      this.metrics.shardsInFlight.set({ sweep: agg.id }, depth.inFlight);
-      if (depth.pending > 0 || depth.inFlight > 0 || agg.done >= agg.record.totalTrials) {
-        this.suspectedExhausted.delete(agg.id);
+      this.metrics.queueDepth.set({ sweep: sweep.id }, depth.pending);
+      this.metrics.shardsInFlight.set({ sweep: sweep.id }, depth.inFlight);
+      if (depth.pending > 0 || depth.inFlight > 0 || sweep.done >= sweep.record.totalTrials) {
+        this.suspectedExhausted.delete(sweep.id);
         continue;
       }
-      const stuck = await this.dispatcher.remaining(agg.id);
-      const before = this.suspectedExhausted.get(agg.id) ?? new Set<number>();
+      const stuck = await this.dispatcher.remaining(sweep.id);
+      const before = this.suspectedExhausted.get(sweep.id) ?? new Set<number>();
       const now = new Set(stuck.map((m) => m.seq));
       for (const seq of now) if (before.has(seq)) await this.onExhausted(seq);
-      this.suspectedExhausted.set(agg.id, now);
+      this.suspectedExhausted.set(sweep.id, now);
     }
   }
 
@@ -395,8 +374,8 @@ export class Coordinator {
       if (this.timer) clearInterval(this.timer);
       for (const s of this.subs) s.unsubscribe();
       this.workers.stop();
-      for (const agg of this.sweeps.values()) agg.removeAllListeners();
-      await this.reader?.stop().catch(() => undefined);
+      for (const sweep of this.sweeps.values()) sweep.removeAllListeners();
+      await this.reader.stop().catch(() => undefined);
       await this.nc.drain().catch(() => this.nc.close());
     })();
     return this.closing;
@@ -407,8 +386,9 @@ export class Coordinator {
   }
 }
 
-/** The method's prefix key as a function of a planned trial, when its trials share prefixes. */
-function prefixKeyOf(method: string): ((t: PlannedTrial) => string) | undefined {
-  const key = getMethod(method)?.prefixKey;
-  return key ? (t) => key(t.params, t.seed) : undefined;
+/** A trial event from its protobuf bytes; throws when it does not decode or names no trial. */
+function decodeEvent(data: Uint8Array): TrialEvent {
+  const ev = TrialEvent.decode(data);
+  if (!ev.trialId || !ev.sweepId) throw new Error('trial event without trial_id or sweep_id');
+  return ev;
 }

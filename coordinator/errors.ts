@@ -27,7 +27,30 @@ export class SweepNotFoundError extends Error {
   }
 }
 
-/** The operation does not apply in the sweep's state (e.g. cancelling a finished sweep). */
+/**
+ * The operation does not apply in the sweep's state (e.g. cancelling a finished sweep): gRPC
+ * FAILED_PRECONDITION. `transition` names the operation refused, `state` the sweep's state then.
+ */
 export class SweepStateError extends Error {
   override name = 'SweepStateError';
+  constructor(
+    readonly sweepId: string,
+    readonly state: string,
+    readonly transition: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A coordinator or coordinator-server option that is not valid; `option` names it. Not retryable. */
+export class InvalidOptionError extends Error {
+  override name = 'InvalidOptionError';
+  constructor(
+    readonly option: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${option}: ${message}`, options);
+  }
 }

@@ -2,14 +2,62 @@ import { SweepServiceService } from '../proto/index.js';
 import { startGrpcServer, parseHostPort, type GrpcTlsOptions, type RunningGrpcServer } from '../common/index.js';
 import { startMetricsServer, type MetricsServer } from '../common/index.js';
 import { sweepService } from './api/sweep-service.js';
-import { Coordinator, type CoordinatorOptions } from './coordinator.js';
+import { Coordinator } from './coordinator.js';
+import { compileCoordinatorOptions, type CompiledCoordinatorOptions, type CoordinatorOptions } from './coordinator-options.js';
+import { InvalidOptionError } from './errors.js';
+
+/** gRPC address of the coordinator when none is given. */
+export const DEFAULT_GRPC_ADDRESS = '127.0.0.1:50051';
+/** Prometheus endpoint when none is given: none. */
+export const DEFAULT_METRICS_ADDRESS = null;
 
 export interface CoordinatorServerOptions extends CoordinatorOptions {
-  /** gRPC HOST:PORT (port 0 picks one). */
-  grpc: string;
-  /** Prometheus HOST:PORT, or null for none. */
-  metrics: string | null;
+  /** gRPC HOST:PORT (port 0 picks one). Default DEFAULT_GRPC_ADDRESS (127.0.0.1:50051). */
+  grpc?: string;
+  /** Prometheus HOST:PORT (port 0 picks one), or null for none. Default DEFAULT_METRICS_ADDRESS (none). */
+  metrics?: string | null;
+  /** Serve gRPC over TLS: certFile and keyFile together, clientCaFile (mutual TLS) only with them. Default plaintext. */
   tls?: GrpcTlsOptions;
+}
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** CoordinatorServerOptions with every default filled in and every value checked. */
+export interface CompiledCoordinatorServerOptions {
+  readonly coordinator: Readonly<CompiledCoordinatorOptions>;
+  readonly grpc: HostPort;
+  readonly metrics: HostPort | null;
+  readonly tls: GrpcTlsOptions | undefined;
+}
+
+/** Fills in the defaults and checks every option; throws InvalidOptionError naming the first bad one. */
+export function compileCoordinatorServerOptions(options: CoordinatorServerOptions): Readonly<CompiledCoordinatorServerOptions> {
+  const metrics = options.metrics === undefined ? DEFAULT_METRICS_ADDRESS : options.metrics;
+  return Object.freeze({
+    coordinator: compileCoordinatorOptions(options),
+    grpc: hostPortOption('grpc', options.grpc ?? DEFAULT_GRPC_ADDRESS),
+    metrics: metrics === null ? null : hostPortOption('metrics', metrics),
+    tls: tlsOption(options.tls),
+  });
+}
+
+function hostPortOption(name: string, value: string): HostPort {
+  try {
+    return parseHostPort(value, name);
+  } catch (err) {
+    throw new InvalidOptionError(name, `expected HOST:PORT (port 0 picks a free one), got ${JSON.stringify(value)}`, { cause: err });
+  }
+}
+
+/** TLS files given in a combination that serves plaintext would be a silent downgrade: refused. */
+function tlsOption(tls: GrpcTlsOptions | undefined): GrpcTlsOptions | undefined {
+  if (!tls) return undefined;
+  if (Boolean(tls.certFile) !== Boolean(tls.keyFile)) throw new InvalidOptionError(tls.certFile ? 'tls.keyFile' : 'tls.certFile', 'a TLS server needs both certFile and keyFile');
+  if (tls.clientCaFile && !tls.certFile) throw new InvalidOptionError('tls.clientCaFile', 'mutual TLS needs certFile and keyFile as well');
+  return tls;
 }
 
 /** A coordinator with its gRPC API and /metrics endpoint. */
@@ -22,14 +70,15 @@ export class CoordinatorServer {
     readonly grpcHost: string,
   ) {}
 
+  /** Checks the options (InvalidOptionError) before connecting to anything. */
   static async start(options: CoordinatorServerOptions): Promise<CoordinatorServer> {
-    const g = parseHostPort(options.grpc, '--grpc');
-    const m = options.metrics ? parseHostPort(options.metrics, '--metrics') : undefined;
-    const coordinator = await Coordinator.start(options);
+    const o = compileCoordinatorServerOptions(options);
+    const coordinator = await Coordinator.start(o.coordinator);
     let grpc: RunningGrpcServer | undefined;
     try {
-      grpc = await startGrpcServer(`${g.host.includes(':') ? `[${g.host}]` : g.host}:${g.port}`, [{ name: 'fairsweep.v1.SweepService', definition: SweepServiceService, impl: sweepService(coordinator) }], options.tls);
-      const metrics = m ? await startMetricsServer(coordinator.metrics.registry, m.host, m.port) : undefined;
+      const g = o.grpc;
+      grpc = await startGrpcServer(`${g.host.includes(':') ? `[${g.host}]` : g.host}:${g.port}`, [{ name: 'fairsweep.v1.SweepService', definition: SweepServiceService, impl: sweepService(coordinator) }], o.tls);
+      const metrics = o.metrics ? await startMetricsServer(coordinator.metrics.registry, o.metrics.host, o.metrics.port) : undefined;
       return new CoordinatorServer(coordinator, grpc, metrics, g.host);
     } catch (err) {
       await grpc?.close();
@@ -50,12 +99,14 @@ export class CoordinatorServer {
     return this.metricsServer?.port;
   }
 
-  /** Graceful: stops accepting calls, lets streams finish briefly, then disconnects. Idempotent. */
+  /** Graceful: stops accepting calls, lets streams finish briefly, then disconnects. Idempotent; every step runs even when one fails. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.grpc.close();
-      await this.metricsServer?.close();
-      await this.coordinator.close();
+      const failures: unknown[] = [];
+      for (const step of [() => this.grpc.close(), () => this.metricsServer?.close(), () => this.coordinator.close()]) {
+        await Promise.resolve().then(step).catch((err: unknown) => failures.push(err));
+      }
+      if (failures.length > 0) throw new AggregateError(failures, 'closing the coordinator server failed');
     })();
     return this.closing;
   }

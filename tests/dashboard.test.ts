@@ -29,7 +29,8 @@ test('the dashboard has the panels operators need, each on the dashboard\'s data
     ['Throughput', /rate\(fairsweep_trials_completed_total\[\$__rate_interval\]\)/],
     ['Trial duration quantiles', /histogram_quantile\(0\.99, sum by \(le\) \(rate\(fairsweep_trial_duration_seconds_bucket/],
     ['Queue depth', /fairsweep_queue_depth/],
-    ['Worker utilisation over time', /fairsweep_worker_busy_slots[\s\S]*fairsweep_worker_slots/],
+    ['Worker utilisation', /^sum\(fairsweep_cluster_worker_busy_slots\) \/ clamp_min\(sum\(fairsweep_cluster_worker_slots\), 1\)$/],
+    ['Worker utilisation over time', /^sum\(fairsweep_cluster_worker_busy_slots\)[^\n]*fairsweep_cluster_worker_slots[^\n]*\nfairsweep_worker_busy_slots \/ on \(instance, job\) fairsweep_worker_slots$/],
     ['Frontier size per sweep', /fairsweep_frontier_size/],
     ['Frontier hypervolume per sweep', /fairsweep_frontier_hypervolume/],
   ];

@@ -91,6 +91,34 @@ test.serial('Submit, Watch (progress and results until the end), Results, Fronti
   const got = await unary(client.get, { sweepId: sub.sweepId });
   t.is(got.sweep?.spec?.method, 'sleep');
   t.is(got.progress?.ok, 12);
+  const refused = await t.throwsAsync(unary(client.cancel, { sweepId: sub.sweepId }));
+  t.is((refused as ServiceError).code, status.FAILED_PRECONDITION, 'a completed sweep is not cancelled');
+  t.regex((refused as ServiceError).details, /has already completed/);
+});
+
+test.serial('a sweep whose every trial fails ends failed: Watch ends with it, Get says why, Cancel is refused', async (t) => {
+  const sub = await unary(client.submit, {
+    specYaml: `name: ${uniqueName('allfail')}\nmethod: sleep\nparams: { duration_ms: 5, fail_rate: 1 }\ngrid: { x: { linspace: [0, 1, 4] } }\nmax_attempts: 1\nobjectives: [{ metric: score, goal: max }]\n`,
+  });
+  const progress: WatchResponse[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const stream = client.watch({ sweepId: sub.sweepId, replay: false });
+    stream.on('data', (e: WatchResponse) => progress.push(e));
+    stream.on('error', reject);
+    stream.on('end', () => resolve());
+  });
+  const last = progress.flatMap((e) => (e.event?.$case === 'progress' ? [e.event.value] : [])).at(-1);
+  t.is(last?.state, SweepState.SWEEP_STATE_FAILED);
+  t.deepEqual([last?.ok, last?.failed, last?.frontierSize], [0, 4, 0]);
+  const got = await unary(client.get, { sweepId: sub.sweepId });
+  t.is(got.sweep?.state, SweepState.SWEEP_STATE_FAILED);
+  t.regex(got.sweep?.reason ?? '', /^every trial failed \(4 of 4\); the first error: injected failure/);
+  t.true((got.sweep?.finishedAtMs ?? 0) > 0);
+  const err = await t.throwsAsync(unary(client.cancel, { sweepId: sub.sweepId }));
+  t.is((err as ServiceError).code, status.FAILED_PRECONDITION);
+  t.regex((err as ServiceError).details, /has already failed/);
+  const text = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
+  t.regex(text, /fairsweep_sweeps\{state="failed"\} 1\n/);
 });
 
 test.serial('a random search runs through the orchestrator: every drawn point crossed with the grid and seeds, once', async (t) => {

@@ -1,27 +1,65 @@
 import test from 'ava';
-import { connect } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { CoordinatorServer } from '../coordinator/index.js';
-import { NatsServer } from '../common/index.js';
-import { SweepState, TrialStatus, TrialResult, resultSubject, shardSubject } from '../proto/index.js';
+import { NatsServer, isNotFound, type LogFields, type Logger } from '../common/index.js';
+import { SHARDS_STREAM, Shard, SweepState, TrialStatus, TrialResult, resultSubject, shardSubject, sweepConsumerName } from '../proto/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { storedResultCount } from './helpers/streams.js';
 import { reportFault } from './helpers/reliability.js';
 
 let nats: NatsServer;
 let server: CoordinatorServer;
 const workers: CliProcess[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
+
+/** What a coordinator logged, kept for the assertions. */
+class RecordingLogger implements Logger {
+  readonly lines: { level: string; msg: string; fields: LogFields }[] = [];
+  debug(msg: string, fields: LogFields = {}): void {
+    this.lines.push({ level: 'debug', msg, fields });
+  }
+  info(msg: string, fields: LogFields = {}): void {
+    this.lines.push({ level: 'info', msg, fields });
+  }
+  warn(msg: string, fields: LogFields = {}): void {
+    this.lines.push({ level: 'warn', msg, fields });
+  }
+  error(msg: string, fields: LogFields = {}): void {
+    this.lines.push({ level: 'error', msg, fields });
+  }
+  child(): Logger {
+    return this;
+  }
+}
+
+const log = new RecordingLogger();
+const ADVISORY = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${SHARDS_STREAM}.x`;
+const GARBAGE_ADVISORIES = ['not json at all', '', '[1, 2]', '{"stream_seq": "7"}', '{"stream_seq": -3}', '{"type": "io.nats.jetstream.advisory.v1.max_deliver"}'];
 
 test.before(async () => {
   nats = await startNats();
-  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: '127.0.0.1:0', ackWaitMs: 2_000 });
+  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: '127.0.0.1:0', ackWaitMs: 2_000, log });
   workers.push(await spawnWorker(nats.url, ['--slots', '2', '--metrics', '127.0.0.1:0']));
 });
 
 test.after.always(async () => {
   await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
   await server?.close();
   await nats?.stop();
 });
+
+async function coordinatorMetric(s: CoordinatorServer, series: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${s.metricsPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return Number(line?.split(' ')[1] ?? 0);
+}
+
+async function publishAll(nc: NatsConnection, subject: string, payloads: readonly (string | Uint8Array)[]): Promise<void> {
+  for (const p of payloads) nc.publish(subject, typeof p === 'string' ? new TextEncoder().encode(p) : p);
+  await nc.flush();
+}
 
 test('garbage and truncated protobuf on the shard and result subjects is dropped, counted and logged; the sweep completes intact', async (t) => {
   const c = server.coordinator;
@@ -51,4 +89,73 @@ test('garbage and truncated protobuf on the shard and result subjects is dropped
   t.regex(workers[0]!.output, /dropped malformed shard message/);
   t.is(workers[0]!.proc.exitCode, null, 'the worker is still running');
   reportFault('garbage protobuf on shard and result subjects', 20, results.length, new Set(results.map((r) => r.trialId)).size);
+});
+
+test('garbage on the max-deliveries advisory subject is dropped, counted and logged; the subscription lives on and a sweep completes', async (t) => {
+  const c = server.coordinator;
+  const nc = await connect({ servers: nats.url });
+  cleanups.push(() => nc.close());
+  await publishAll(nc, ADVISORY, GARBAGE_ADVISORIES);
+  const { sweepId } = await c.submit(`name: ${uniqueName('advisory')}\nmethod: sleep\nparams: { duration_ms: 50 }\ngrid: { x: { linspace: [0, 1, 10] } }\nobjectives: [{ metric: score, goal: max }]\n`);
+  const agg = c.sweep(sweepId);
+  await publishAll(nc, ADVISORY, GARBAGE_ADVISORIES);
+  await eventually(() => agg.finished, 60_000, 'sweep to finish');
+  t.is(agg.record.state, SweepState.SWEEP_STATE_COMPLETED);
+  t.is(c.results(sweepId).length, 10);
+  t.true(c.results(sweepId).every((r) => r.status === TrialStatus.TRIAL_STATUS_OK));
+  const series = 'fairsweep_malformed_messages_total{subject="advisories"}';
+  await eventually(async () => (await coordinatorMetric(server, series)) === 2 * GARBAGE_ADVISORIES.length, 10_000, 'every garbage advisory counted');
+  // Still subscribed: one more is counted too.
+  await publishAll(nc, ADVISORY, ['{']);
+  await eventually(async () => (await coordinatorMetric(server, series)) === 2 * GARBAGE_ADVISORIES.length + 1, 10_000, 'a later garbage advisory counted');
+  const logged = log.lines.filter((l) => l.msg === 'dropped malformed advisories message');
+  t.true(logged.length >= 2 * GARBAGE_ADVISORIES.length + 1);
+  t.regex(String(logged[0]?.fields.error), /max-deliveries advisory/);
+  t.is(logged[0]?.fields.subject, ADVISORY);
+});
+
+test('a shard handled as exhausted after one of its trials was recorded: failed results for the others only, no error, the shard deleted', async (t) => {
+  // Its own server and no worker: the test takes the shard itself.
+  const own = await startNats();
+  cleanups.push(() => own.stop());
+  const ownLog = new RecordingLogger();
+  const s = await CoordinatorServer.start({ nats: { servers: own.url }, grpc: '127.0.0.1:0', metrics: '127.0.0.1:0', ackWaitMs: 60_000, log: ownLog });
+  cleanups.push(() => s.close());
+  const c = s.coordinator;
+  const { sweepId, totalShards } = await c.submit(`name: ${uniqueName('recorded')}\nmethod: sleep\nparams: { duration_ms: 1 }\ngrid: { x: { linspace: [0, 1, 6] } }\nshard_size: 3\nmax_attempts: 1\nobjectives: [{ metric: score, goal: max }]\n`);
+  t.is(totalShards, 2);
+  const sweep = c.sweep(sweepId);
+  const nc = await connect({ servers: own.url });
+  cleanups.push(() => nc.close());
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  // Act as a worker: take the first shard, record its first trial, never acknowledge it.
+  const consumer = await js.consumers.get(SHARDS_STREAM, sweepConsumerName(sweepId));
+  const taken = await consumer.next({ expires: 5_000 });
+  if (!taken) return t.fail('no shard delivered');
+  const shard = Shard.decode(taken.data);
+  const [first, ...others] = shard.trials;
+  if (!first) return t.fail('empty shard');
+  const ok: TrialResult = { trialId: first.id, sweepId, params: first.params, seed: first.seed, index: first.index, status: TrialStatus.TRIAL_STATUS_OK, error: '', metrics: { score: 1 }, groupMetrics: [], attempts: 1, workerId: 'test', backend: 'none', startedAtMs: 1, finishedAtMs: 2 };
+  await js.publish(resultSubject(sweepId, first.id), TrialResult.encode(ok).finish(), { msgID: first.id });
+  await eventually(() => sweep.results.has(first.id), 10_000, 'the first trial recorded');
+  // Garbage first, then JetStream's advisory for the shard, twice: the subscription survives the garbage.
+  await publishAll(nc, ADVISORY, GARBAGE_ADVISORIES);
+  const advisory = JSON.stringify({ type: 'io.nats.jetstream.advisory.v1.max_deliver', stream: SHARDS_STREAM, consumer: sweepConsumerName(sweepId), stream_seq: taken.seq, deliveries: 1 });
+  await publishAll(nc, ADVISORY, [advisory, advisory]);
+  await eventually(() => sweep.done === 3, 10_000, 'failed results for the other trials of the shard');
+  const shardGone = await jsm.streams.getMessage(SHARDS_STREAM, { seq: taken.seq }).then((m) => m === null, (err: unknown) => isNotFound(err));
+  t.true(shardGone, 'the exhausted shard was deleted');
+  const results = c.results(sweepId);
+  t.deepEqual(results.map((r) => r.trialId), [first.id, ...others.map((o) => o.id)]);
+  t.deepEqual(results[0], ok, 'the recorded result stands');
+  t.true(results.slice(1).every((r) => r.status === TrialStatus.TRIAL_STATUS_FAILED && /no result after 1 delivery attempt\(s\) of shard/.test(r.error)));
+  t.is(await storedResultCount(own.url, sweepId), 3, 'one result message per trial, none for the recorded one');
+  t.is(await coordinatorMetric(s, 'fairsweep_shards_exhausted_total'), 1);
+  t.is(await coordinatorMetric(s, 'fairsweep_duplicate_results_total'), 0);
+  t.deepEqual(ownLog.lines.filter((l) => l.level === 'error' || /failed/.test(l.msg)).map((l) => l.msg), []);
+  // The other shard is untouched and the sweep goes on.
+  const info = await jsm.streams.info(SHARDS_STREAM, { subjects_filter: shardSubject(sweepId) });
+  t.is(info.state.subjects?.[shardSubject(sweepId)], 1);
+  t.is(sweep.phase, 'running');
 });

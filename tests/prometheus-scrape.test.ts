@@ -34,8 +34,10 @@ test.serial('a real Prometheus scrapes the coordinator and a worker through a sl
   });
   const p = prometheus;
   await eventually(async () => (await p.value('sum(up)')) === 2, 60_000, 'both targets up');
-  t.is(await p.value('fairsweep_worker_slots{job="fairsweep-worker"}'), 2);
+  // One series: only the worker exports its own slots; the coordinator's totals have their own name.
+  t.is(await p.value('fairsweep_worker_slots'), 2);
   await eventually(async () => (await p.value('fairsweep_workers_connected')) === 1, 60_000, 'the coordinator sees the worker');
+  await eventually(async () => (await p.value('fairsweep_cluster_worker_slots{job="fairsweep-coordinator"}')) === 2, 60_000, 'the coordinator counts the worker\'s slots');
 
   const trials = 16;
   const c = coordinator.coordinator;
@@ -81,8 +83,9 @@ objectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]
   for (const mustHaveData of ['Workers connected A', 'Worker utilisation A', 'Throughput A', 'Trial duration quantiles A', 'Trial duration quantiles D', 'Frontier size per sweep A', 'Frontier hypervolume per sweep A', 'Worker utilisation over time A', 'Worker utilisation over time B', 'Worker trials by outcome A', 'Sweeps by state A']) {
     t.false(empty.includes(mustHaveData), `${mustHaveData} returns data`);
   }
-  const perWorker = await p.query('(fairsweep_worker_busy_slots / on (instance, job) fairsweep_worker_slots) unless on (instance, job) fairsweep_workers_connected');
-  t.deepEqual(perWorker.map((s) => s.metric.job), ['fairsweep-worker'], 'per-worker utilisation leaves out the coordinator\'s totals');
+  const perWorker = await p.query('fairsweep_worker_busy_slots / on (instance, job) fairsweep_worker_slots');
+  t.deepEqual(perWorker.map((s) => s.metric.job), ['fairsweep-worker'], 'per-worker utilisation holds no coordinator series');
+  t.true(((await p.value('max_over_time(fairsweep_cluster_worker_busy_slots[5m])')) ?? 0) >= 1, 'the coordinator saw the worker busy');
 
   // The alert rules evaluate without error on the real series, and none fires on a healthy run.
   const rules = await eventually(async () => {

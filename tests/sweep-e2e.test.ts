@@ -104,3 +104,26 @@ objectives: [{ metric: score, goal: max }]
   await nc.close();
   t.is(agg.results.size, 0, 'no cancelled trial was recorded as a result');
 });
+
+test.serial('a sweep cancelled while its shards are still being published leaves none of them queued', async (t) => {
+  const c = server.coordinator;
+  const name = uniqueName('cancel-dispatch');
+  const submitting = c.submit(`
+name: ${name}
+method: sleep
+params: { duration_ms: 120000 }
+grid: { x: { linspace: [0, 1, 20000] } }
+shard_size: 1
+objectives: [{ metric: score, goal: max }]
+`);
+  const record = await eventually(() => c.listSweeps().find((r) => r.spec?.name === name), 30_000, 'the sweep stored');
+  await c.cancel(record.id);
+  t.false(c.sweep(record.id).record.dispatched, 'the cancel landed while the shards were being published');
+  await submitting;
+  t.is(c.sweep(record.id).phase, 'cancelled');
+  const nc = await connect({ servers: nats.url });
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(SHARDS_STREAM, { subjects_filter: shardSubject(record.id) });
+  await nc.close();
+  t.is(info.state.subjects?.[shardSubject(record.id)] ?? 0, 0, 'no shard published after the cancel is left queued');
+});

@@ -9,6 +9,7 @@ import type {
   TrialResult,
 } from '../../proto/index.js';
 import type { Coordinator } from '../coordinator.js';
+import type { SweepLifecycle } from '../sweeps/sweep-lifecycle.js';
 import { InvalidArgumentError } from '../errors.js';
 import { toServiceError } from './grpc-errors.js';
 
@@ -45,7 +46,7 @@ export function sweepService(c: Coordinator): SweepServiceServer {
         for (const r of c.results(call.request.sweepId)) call.write({ result: r });
         call.end();
       } catch (err) {
-        call.destroy(toServiceError(err) as Error);
+        call.destroy(toServiceError(err));
       }
     },
     watch: (call: ServerWritableStream<WatchRequest, WatchResponse>) => watch(c, call),
@@ -53,14 +54,13 @@ export function sweepService(c: Coordinator): SweepServiceServer {
 }
 
 function watch(c: Coordinator, call: ServerWritableStream<WatchRequest, WatchResponse>): void {
-  let agg;
+  let sweep: SweepLifecycle;
   try {
-    agg = c.sweep(call.request.sweepId);
+    sweep = c.sweep(call.request.sweepId);
   } catch (err) {
-    call.destroy(toServiceError(err) as Error);
+    call.destroy(toServiceError(err));
     return;
   }
-  const sweep = agg;
   let lastProgress = 0;
   let timer: NodeJS.Timeout | undefined;
   let ended = false;

@@ -1,5 +1,5 @@
 import { nanos } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type NextMsgRequest, type SeqMsgRequest, type StoredMsg } from '@nats-io/jetstream';
 import { SHARDS_STREAM, Shard, shardSubject, sweepConsumerName, type DatasetSpec } from '../../proto/index.js';
 import { toParamMap } from '../../proto/index.js';
 import type { PlannedShard } from '../spec/index.js';
@@ -82,9 +82,11 @@ export class Dispatcher {
     const out: StoredMsg[] = [];
     let seq = 0;
     while (out.length < limit) {
-      // STREAM.MSG.GET with next_by_subj: first message of the subject at or after seq.
+      // STREAM.MSG.GET with next_by_subj: first message of the subject at or after seq. The
+      // server takes next_by_subj on this API as well; the client's request type names only seq.
+      const query: NextMsgRequest & SeqMsgRequest = { seq, next_by_subj: shardSubject(sweepId) };
       const m = await this.jsm.streams
-        .getMessage(SHARDS_STREAM, { seq, next_by_subj: shardSubject(sweepId) } as unknown as { seq: number })
+        .getMessage(SHARDS_STREAM, query)
         .catch((err: unknown) => {
           if (isNotFound(err)) return null;
           throw err;

@@ -25,7 +25,10 @@ export const DEFAULT_DUPLICATE_WINDOW_MS = 60 * 60_000;
  *   (`max_msgs_per_subject: 1` with `discard_new_per_subject`), so a trial is recorded exactly once
  *   however late a duplicate arrives; message id = trial id as well.
  */
-export function streamConfigs(options: StreamOptions = {}): Partial<StreamConfig>[] {
+/** A stream configuration to create or update: every field JetStream defaults may be left out, but not the name. */
+export type StreamSettings = Partial<StreamConfig> & { name: string };
+
+export function streamConfigs(options: StreamOptions = {}): StreamSettings[] {
   const replicas = options.replicas ?? 1;
   const window = nanos(options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS);
   return [
@@ -59,11 +62,11 @@ export async function ensureStreams(jsm: JetStreamManager, options: StreamOption
 async function createOrUpdate(jsm: JetStreamManager, options: StreamOptions): Promise<void> {
   for (const cfg of streamConfigs(options)) {
     try {
-      await jsm.streams.info(cfg.name as string);
-      await jsm.streams.update(cfg.name as string, cfg);
+      await jsm.streams.info(cfg.name);
+      await jsm.streams.update(cfg.name, cfg);
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      await jsm.streams.add(cfg as StreamConfig);
+      await jsm.streams.add(cfg);
     }
   }
 }
