@@ -1,10 +1,9 @@
 #!/usr/bin/env node
-import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError as CommanderArgError } from 'commander';
 import { Goal } from '../proto/index.js';
 import { createLogger, parseLogLevel, DEFAULT_NATS_URL } from '../common/index.js';
 import { SpecError } from '../coordinator/errors.js';
-import { fairnessReport, parsePredictionsCsv, MetricsInputError, WorkerServer, WORKER_BACKENDS, isWorkerBackend } from '../worker/index.js';
+import { fairnessReport, readPredictionsCsv, MetricsInputError, WorkerServer, WORKER_BACKENDS, isWorkerBackend, DEFAULT_MAX_DATA_BYTES, MAX_DATA_BYTES_LIMIT } from '../worker/index.js';
 import { CoordinatorServer } from '../coordinator/serve.js';
 import { CliError } from './cli-error.js';
 import { frontierOfRows, parseObjectiveArg, parseReferenceArg, readResultsJsonl, type ObjectiveArg } from './frontier-file.js';
@@ -16,6 +15,10 @@ import { withNatsHint } from './hints.js';
 import { ReportError } from '../coordinator/report/index.js';
 
 const VERSION = '0.1.0';
+const MIB = 1024 * 1024;
+/** --max-data-mb: the most MiB of one dataset (or predictions) file read. */
+const MAX_DATA_MB_HELP = `largest file read, in MiB (default ${DEFAULT_MAX_DATA_BYTES / MIB})`;
+const MAX_DATA_MB = Math.floor(MAX_DATA_BYTES_LIMIT / MIB);
 
 function intArg(min: number, max: number) {
   return (value: string): number => {
@@ -65,11 +68,13 @@ export function buildProgram(): Command {
       .option('--out <dir>', 'output directory', 'out')
       .option('--max-restarts <n>', 'restarts of crashed workers over the run', intArg(0, 1000), 10)
       .option('--ack-wait <ms>', 'shard ack deadline: a crashed worker\'s shard is redelivered after this', intArg(1000, 86_400_000), 30_000)
+      .option('--data-dir <dir>', 'directory the workers read csv datasets from; spec paths are relative to it (default: the current directory)')
+      .option('--max-data-mb <n>', MAX_DATA_MB_HELP, intArg(1, MAX_DATA_MB))
       .option('--progress <mode>', 'bar | lines | quiet (default: bar on a terminal)')
       .option('-q, --quiet', 'no progress display')
       .option('--json', 'print the final summary as one JSON line'),
     false,
-  ).action(async (spec: string, o: NatsFlagValues & { workers: number; slots: number; out: string; maxRestarts: number; ackWait: number; progress?: string; quiet?: boolean; json?: boolean }) => {
+  ).action(async (spec: string, o: NatsFlagValues & { workers: number; slots: number; out: string; maxRestarts: number; ackWait: number; dataDir?: string; maxDataMb?: number; progress?: string; quiet?: boolean; json?: boolean }) => {
     const code = await runLocal({
       specPath: spec,
       workers: o.workers,
@@ -80,6 +85,8 @@ export function buildProgram(): Command {
       json: o.json ?? false,
       maxRestarts: o.maxRestarts,
       ackWaitMs: o.ackWait,
+      dataDir: o.dataDir ?? process.cwd(),
+      ...(o.maxDataMb !== undefined ? { maxDataMb: o.maxDataMb } : {}),
     });
     process.exitCode = code;
   });
@@ -123,10 +130,12 @@ export function buildProgram(): Command {
         .option('--metrics <host:port>', 'Prometheus /metrics address ("none" to disable)', 'none')
         .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu | none', 'auto')
         .option('--id <id>', 'worker id (default host-pid-random)')
+        .option('--data-dir <dir>', 'directory csv datasets are read from, spec paths relative to it (default none: no dataset file is read)')
+        .option('--max-data-mb <n>', MAX_DATA_MB_HELP, intArg(1, MAX_DATA_MB))
         .option('--drain-timeout <ms>', 'on SIGTERM, time running shards get to finish before they are handed back', intArg(0, 86_400_000), 30_000),
       true,
     ),
-  ).action(async (o: NatsFlagValues & TlsFlagValues & { slots: number; gpu?: number; grpc: string; metrics: string; backend: string; id?: string; drainTimeout: number }) => {
+  ).action(async (o: NatsFlagValues & TlsFlagValues & { slots: number; gpu?: number; grpc: string; metrics: string; backend: string; id?: string; dataDir?: string; maxDataMb?: number; drainTimeout: number }) => {
     // The worker's environment variables are read here and nowhere else: FAIRSWEEP_BACKEND stands in for --backend auto.
     const backend = o.backend === 'auto' ? (process.env.FAIRSWEEP_BACKEND ?? 'auto') : o.backend;
     if (!isWorkerBackend(backend)) throw new CliError(`${backend === o.backend ? '--backend' : 'FAIRSWEEP_BACKEND'}: expected one of ${WORKER_BACKENDS.join(', ')}, got "${backend}"`);
@@ -138,6 +147,8 @@ export function buildProgram(): Command {
       slots: o.slots,
       ...(o.gpu !== undefined ? { gpu: o.gpu } : {}),
       ...(o.id ? { id: o.id } : {}),
+      ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+      ...(o.maxDataMb !== undefined ? { maxDataBytes: o.maxDataMb * MIB } : {}),
       backend,
       prefixCache: { enabled: process.env.FAIRSWEEP_PREFIX_CACHE !== '0', ...(cacheMb ? { maxBytes: Number(cacheMb) * 1024 * 1024 } : {}) },
       grpc: o.grpc === 'none' ? null : o.grpc,
@@ -147,7 +158,7 @@ export function buildProgram(): Command {
       log: createLogger({ component: 'worker' }, parseLogLevel(process.env.FAIRSWEEP_LOG_LEVEL)),
     }));
     const w = server.worker;
-    process.stdout.write(`worker ${w.id} running backend=${w.backendName} slots=${w.slots} grpc=${server.grpcPort ?? 'none'} metrics=${server.metricsPort ?? 'none'}\n`);
+    process.stdout.write(`worker ${w.id} running backend=${w.backendName} slots=${w.slots} grpc=${server.grpcPort ?? 'none'} metrics=${server.metricsPort ?? 'none'} data-dir=${w.dataRoot?.dir ?? 'none'}\n`);
     await Promise.race([untilSignal(() => server.close()), server.closed]);
   });
 
@@ -170,14 +181,10 @@ export function buildProgram(): Command {
     .description('fairness metrics of a predictions CSV (y_true,y_pred,group[,y_score]) as JSON')
     .argument('<predictions>', 'CSV file')
     .option('--bins <n>', 'ECE bins', intArg(1, 10_000), 15)
-    .action(async (path: string, o: { bins: number }) => {
-      let text: string;
-      try {
-        text = await readFile(path, 'utf8');
-      } catch (err) {
-        throw new CliError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-      }
-      process.stdout.write(`${JSON.stringify(fairnessReport(parsePredictionsCsv(text, path), { bins: o.bins }), null, 2)}\n`);
+    .option('--max-data-mb <n>', MAX_DATA_MB_HELP, intArg(1, MAX_DATA_MB))
+    .action((path: string, o: { bins: number; maxDataMb?: number }) => {
+      const columns = readPredictionsCsv(path, (o.maxDataMb ?? DEFAULT_MAX_DATA_BYTES / MIB) * MIB);
+      process.stdout.write(`${JSON.stringify(fairnessReport(columns, { bins: o.bins }), null, 2)}\n`);
     });
 
   return program;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SweepState, type Progress } from '../proto/index.js';
@@ -28,6 +28,10 @@ export interface LocalRunOptions {
   maxRestarts: number;
   /** Shard ack deadline (how soon a crashed worker's shard is redelivered). */
   ackWaitMs?: number;
+  /** The workers' data directory (csv dataset paths are relative to it); `fairsweep run` gives the current directory. */
+  dataDir: string;
+  /** The most MiB of one dataset file the workers read; default theirs. */
+  maxDataMb?: number;
 }
 
 const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -45,6 +49,8 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
     throw new CliError(`${o.specPath}: cannot read the spec (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   const spec = parseSpecText(specText); // fail on a bad spec before starting anything
+  const dataDir = resolve(o.dataDir);
+  if (!(await stat(dataDir).then((s) => s.isDirectory(), () => false))) throw new CliError(`--data-dir: ${dataDir} is not a directory`);
   const outDir = resolve(o.outDir);
   await mkdir(join(outDir, 'logs'), { recursive: true });
   const logFile = createWriteStream(join(outDir, 'logs', 'coordinator.log'));
@@ -77,9 +83,10 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
     server = await CoordinatorServer.start({ nats: natsOptions, grpc: '127.0.0.1:0', metrics: null, log, ...(o.ackWaitMs ? { ackWaitMs: o.ackWaitMs } : {}) });
     if (o.display !== 'quiet') process.stderr.write(`fairsweep: coordinator at ${server.grpcAddress}, NATS at ${nats ? nats.url : 'the given --nats'}, ${o.workers} worker(s); logs in ${join(outDir, 'logs')}\n`);
     const natsArgs = natsArgsFor(natsOptions);
+    const dataArgs = ['--data-dir', dataDir, ...(o.maxDataMb !== undefined ? ['--max-data-mb', String(o.maxDataMb)] : [])];
     const spawnWorker = (n: number): void => {
       const out = createWriteStream(join(outDir, 'logs', `worker-${n}.log`), { flags: 'a' });
-      const child = spawn(process.execPath, [CLI_ENTRY, 'worker', ...natsArgs, '--slots', String(o.slots), '--id', `local-${n}-${process.pid}`], {
+      const child = spawn(process.execPath, [CLI_ENTRY, 'worker', ...natsArgs, ...dataArgs, '--slots', String(o.slots), '--id', `local-${n}-${process.pid}`], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, ...secretEnv(natsOptions) },
       });

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { readResultsFile } from '../coordinator/results/index.js';
 import { CLI, eventually } from './helpers/cluster.js';
 import { reportFault } from './helpers/reliability.js';
+import { REPO_ROOT } from './helpers/repo-files.js';
 
 const run = promisify(execFile);
 
@@ -94,4 +95,21 @@ test('fairsweep run: SIGTERM cancels the sweep, keeps the results so far and end
   t.regex(stderr, /got SIGTERM; cancelling the sweep/);
   for (const c of started) t.false(await alive(c.pid), `${c.cmd} outlived the run`);
   t.regex(await readFile(join(out, 'summary.txt'), 'utf8'), /cancelled/);
+});
+
+test('fairsweep run: csv paths are relative to the directory it runs in, or to its --data-dir', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'fairsweep-run-'));
+  const spec = join(REPO_ROOT, 'examples', 'csv.yaml'); // path: examples/data/loans.csv
+  const summaryOf = (stdout: string): { state: string; ok: number; failed: number; total: number } => JSON.parse(stdout.trim().split('\n').pop()!);
+  // From the repository root, as examples/csv.yaml says to run it.
+  const here = await run(process.execPath, [CLI, 'run', spec, '--workers', '2', '--out', join(dir, 'here'), '--json', '-q'], { cwd: REPO_ROOT, timeout: 120_000 });
+  t.like(summaryOf(here.stdout), { state: 'completed', ok: 9, failed: 0 });
+  // From elsewhere, with the repository as the data directory.
+  const elsewhere = await run(process.execPath, [CLI, 'run', spec, '--workers', '2', '--out', join(dir, 'elsewhere'), '--data-dir', REPO_ROOT, '--json', '-q'], { cwd: dir, timeout: 120_000 });
+  t.like(summaryOf(elsewhere.stdout), { state: 'completed', ok: 9, failed: 0 });
+  // From elsewhere without it, the path is looked up (and not found) under that directory.
+  const lost = await run(process.execPath, [CLI, 'run', spec, '--workers', '1', '--out', join(dir, 'lost'), '--json', '-q'], { cwd: dir, timeout: 120_000 });
+  t.like(summaryOf(lost.stdout), { state: 'completed', ok: 0, failed: 9 });
+  const [row] = await readResultsFile(join(dir, 'lost', 'results.jsonl'));
+  t.regex(row?.error ?? '', /^dataset\.path: "examples\/data\/loans\.csv" is not a file in the worker's data directory \(ENOENT\)$/);
 });

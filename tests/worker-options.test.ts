@@ -2,8 +2,11 @@ import test from 'ava';
 import { createLogger, NatsServer } from '../common/index.js';
 import {
   compileWorkerOptions, compileWorkerServerOptions, DEFAULT_BACKEND, DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_HEARTBEAT_INTERVAL_MS,
-  DEFAULT_PREFETCH_MAX_SHARD_MS, DEFAULT_PREFIX_CACHE_BYTES, DEFAULT_SLOTS, Worker, WorkerOptionError, WorkerServer, WorkerStateError,
+  DEFAULT_PREFETCH_MAX_SHARD_MS, DEFAULT_PREFIX_CACHE_BYTES, DEFAULT_SLOTS, DEFAULT_MAX_DATA_BYTES, MAX_DATA_BYTES_LIMIT, Worker, WorkerOptionError, WorkerServer, WorkerStateError,
 } from '../worker/index.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { PrefixCache } from '../worker/methods/prefix-cache.js';
 import { WorkerLifecycle, type WorkerState } from '../worker/runtime/worker-lifecycle.js';
 import { startNats, spawnCli } from './helpers/cluster.js';
@@ -19,6 +22,8 @@ test('compileWorkerOptions fills every default from its DEFAULT_* constant and f
   t.deepEqual(o.prefixCache, { enabled: true, maxBytes: DEFAULT_PREFIX_CACHE_BYTES });
   t.is(o.gpu, undefined);
   t.is(o.grpcAddress, '');
+  t.is(o.dataDir, undefined, 'no data directory unless one is given');
+  t.is(o.maxDataBytes, DEFAULT_MAX_DATA_BYTES);
   t.regex(o.id, /^[a-z0-9-]+-\d+-[0-9a-f]{4}$/);
   t.true(Object.isFrozen(o) && Object.isFrozen(o.prefixCache));
   const s = compileWorkerServerOptions({ nats, grpc: null, metrics: null });
@@ -28,9 +33,14 @@ test('compileWorkerOptions fills every default from its DEFAULT_* constant and f
   t.like(compileWorkerOptions({ nats, slots: 8, gpu: 0, id: 'w1', backend: 'cpu', prefixCache: { enabled: false, maxBytes: 1024 } }), {
     slots: 8, gpu: 0, id: 'w1', backend: 'cpu', prefixCache: { enabled: false, maxBytes: 1024 },
   });
+  // The data directory is made absolute once, here.
+  const dataDir = mkdtempSync(join(tmpdir(), 'fairsweep-options-'));
+  t.like(compileWorkerOptions({ nats, dataDir: relative(process.cwd(), dataDir), maxDataBytes: 1024 }), { dataDir, maxDataBytes: 1024 });
 });
 
 test('a bad option fails fast with a WorkerOptionError that names it', (t) => {
+  const notADirectory = join(mkdtempSync(join(tmpdir(), 'fairsweep-options-')), 'file');
+  writeFileSync(notADirectory, '');
   const bad: [string, () => unknown][] = [
     ['slots', () => compileWorkerOptions({ nats, slots: 0 })],
     ['slots', () => compileWorkerOptions({ nats, slots: 1.5 })],
@@ -42,6 +52,11 @@ test('a bad option fails fast with a WorkerOptionError that names it', (t) => {
     ['prefixCache.maxBytes', () => compileWorkerOptions({ nats, prefixCache: { maxBytes: Number.NaN } })],
     ['prefixCache.enabled', () => compileWorkerOptions({ nats, prefixCache: { enabled: JSON.parse('"no"') } })],
     ['nats.servers', () => compileWorkerOptions({ nats: { servers: [] } })],
+    ['dataDir', () => compileWorkerOptions({ nats, dataDir: '' })],
+    ['dataDir', () => compileWorkerOptions({ nats, dataDir: join(tmpdir(), 'fairsweep-no-such-dir') })],
+    ['dataDir', () => compileWorkerOptions({ nats, dataDir: notADirectory })],
+    ['maxDataBytes', () => compileWorkerOptions({ nats, maxDataBytes: 0 })],
+    ['maxDataBytes', () => compileWorkerOptions({ nats, maxDataBytes: MAX_DATA_BYTES_LIMIT + 1 })],
     ['drainTimeoutMs', () => compileWorkerServerOptions({ nats, grpc: null, metrics: null, drainTimeoutMs: -1 })],
     ['grpc', () => compileWorkerServerOptions({ nats, grpc: '', metrics: null })],
   ];

@@ -14,6 +14,19 @@ export class DatasetError extends TrialFailedError {
   override name = 'DatasetError';
 }
 
+/**
+ * A csv dataset on a worker started without a data directory (`fairsweep worker --data-dir`): it
+ * reads no dataset file at all.
+ */
+export class NoDataDirError extends DatasetError {
+  override name = 'NoDataDirError';
+}
+
+/** A dataset path the worker refuses: absolute, or leading (by `..` or a symbolic link) out of its data directory. */
+export class DataPathError extends DatasetError {
+  override name = 'DataPathError';
+}
+
 /** The trial was stopped because its sweep was cancelled or its shard handed back. */
 export class TrialCancelledError extends Error {
   override name = 'TrialCancelledError';

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 
 /**
- * Options of the `csv` dataset: the user's own table. `path` is read on the worker (relative
- * paths resolve against the worker's working directory: for `fairsweep run`, where it was started).
+ * Options of the `csv` dataset: the user's own table. `path` is read on the worker, relative to
+ * its data directory (`fairsweep worker --data-dir`; `fairsweep run` gives its workers the
+ * directory it was started in, or its `--data-dir`); absolute paths and paths leading out of it
+ * are refused.
  * Rows are shuffled with the trial seed and cut into train / validation / test; with an
  * `environment` column the training rows form one environment per value (for IRM-family methods).
  */

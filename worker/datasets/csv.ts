@@ -1,14 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Params } from '../../proto/index.js';
 import { DatasetError } from '../errors.js';
 import { parseOptions } from './options.js';
-import { csvOptions, type CsvOptions } from '../../catalog/datasets/csv.js';
+import { csvOptions } from '../../catalog/datasets/csv.js';
 import { Rng } from '../../common/random.js';
 import type { Dataset, Split } from './types.js';
 import { at, swap } from '../checked-access.js';
 import { csvRows, CsvSyntaxError, type CsvRow } from '../csv-rows.js';
-
+import { requireDataRoot, type DataRoot } from './data-root.js';
 
 interface Table {
   header: string[];
@@ -16,24 +14,33 @@ interface Table {
   rows: CsvRow[];
 }
 
-/** The code of a failed file system call (ENOENT...), or the error's text. */
-function fsErrorText(err: unknown): string {
-  return err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : String(err);
+/** Longest column name an error repeats, and most names a column list shows. */
+const SHOWN_NAME_CHARS = 64;
+const SHOWN_COLUMNS = 40;
+
+/**
+ * A column name as errors show it, cut when long. Column names are the only text from a dataset
+ * file that errors repeat: a trial's error goes back to whoever submitted the sweep.
+ */
+function cut(name: string): string {
+  return name.length > SHOWN_NAME_CHARS ? `${name.slice(0, SHOWN_NAME_CHARS)}…` : name;
 }
 
-function readTable(path: string): Table {
-  let text: string;
-  try {
-    text = readFileSync(resolve(path), 'utf8');
-  } catch (err) {
-    throw new DatasetError(`dataset.path: cannot read ${path} (${fsErrorText(err)})`, { cause: err });
-  }
+const columnName = (name: string): string => `"${cut(name)}"`;
+
+function columnList(header: readonly string[]): string {
+  const names = header.slice(0, SHOWN_COLUMNS).map(cut).join(', ');
+  return header.length > SHOWN_COLUMNS ? `${names}, … ${header.length} columns in all` : names;
+}
+
+function readTable(root: DataRoot, path: string): Table {
+  const text = root.read(path).toString('utf8');
   let records: CsvRow[];
   try {
     records = csvRows(text, { trim: true });
   } catch (err) {
     if (!(err instanceof CsvSyntaxError)) throw err;
-    throw new DatasetError(`${path}${err.line ? `:${err.line}` : ''}: malformed CSV (${err.message.replace(/^Invalid Record Length: /, '').split('\n')[0]})`, { cause: err });
+    throw new DatasetError(`${path}${err.line ? `:${err.line}` : ''}: malformed CSV (${err.message})`, { cause: err });
   }
   const [first, ...rest] = records;
   if (!first) throw new DatasetError(`${path}: the file is empty (expected a header row and data rows)`);
@@ -42,19 +49,23 @@ function readTable(path: string): Table {
   const seen = new Set<string>();
   for (const h of header) {
     if (h === '') throw new DatasetError(`${path}:1: an empty column name in the header`);
-    if (seen.has(h)) throw new DatasetError(`${path}:1: column "${h}" appears twice in the header`);
+    if (seen.has(h)) throw new DatasetError(`${path}:1: column ${columnName(h)} appears twice in the header`);
     seen.add(h);
   }
   return { header, rows: rest };
 }
 
-export function csvDataset(options: Params, seed: number): Dataset {
+/**
+ * The `csv` dataset: a table read from the worker's data directory (`root`; none: the trial fails
+ * with NoDataDirError). Errors name the file, line and column, and never repeat a cell's value.
+ */
+export function csvDataset(options: Params, seed: number, root: DataRoot | undefined): Dataset {
   const o = parseOptions(csvOptions, options, 'csv');
   if (o.val_fraction + o.test_fraction >= 0.95) throw new DatasetError(`dataset.test_fraction: val_fraction + test_fraction must leave rows to train on (got ${o.val_fraction + o.test_fraction})`);
-  const t = readTable(o.path);
+  const t = readTable(requireDataRoot(root), o.path);
   const col = (name: string, option: string): number => {
     const i = t.header.indexOf(name);
-    if (i < 0) throw new DatasetError(`dataset.${option}: column "${name}" is not in ${o.path} (columns: ${t.header.join(', ')})`);
+    if (i < 0) throw new DatasetError(`dataset.${option}: column ${columnName(name)} is not in ${o.path} (columns: ${columnList(t.header)})`);
     return i;
   };
   const labelCol = col(o.label, 'label');
@@ -70,17 +81,17 @@ export function csvDataset(options: Params, seed: number): Dataset {
   const group: string[] = [];
   const env: string[] = [];
   for (const [r, { line, cells }] of t.rows.entries()) {
-    const where = (c: number): string => `${o.path}:${line}, column "${t.header[c]}"`;
+    const where = (c: number): string => `${o.path}:${line}, column ${columnName(t.header[c] ?? '')}`;
     featureCols.forEach((c, j) => {
       const cell = cells[c] ?? '';
       const v = cell === '' ? NaN : Number(cell);
-      if (!Number.isFinite(v)) throw new DatasetError(`${where(c)}: expected a finite number, got ${cell === '' ? 'an empty cell' : `"${cell}"`}`);
+      if (!Number.isFinite(v)) throw new DatasetError(`${where(c)}: expected a finite number, got ${cell === '' ? 'an empty cell' : 'something else (values are not repeated in errors)'}`);
       x[r * dim + j] = v;
     });
     const raw = cells[labelCol] ?? '';
     if (o.positive_label !== undefined) y[r] = raw === String(o.positive_label) ? 1 : 0;
     else if (raw === '0' || raw === '1') y[r] = Number(raw);
-    else throw new DatasetError(`${where(labelCol)}: labels must be 0 or 1, got "${raw}" (or set dataset.positive_label)`);
+    else throw new DatasetError(`${where(labelCol)}: labels must be 0 or 1 (or set dataset.positive_label)`);
     const g = cells[groupCol] ?? '';
     if (g === '') throw new DatasetError(`${where(groupCol)}: empty group value`);
     group.push(g);

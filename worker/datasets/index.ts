@@ -5,11 +5,14 @@ import { coloredMnistDataset } from './colored-mnist.js';
 import { csvDataset } from './csv.js';
 import { toxicityDataset } from './toxicity.js';
 import type { Dataset } from './types.js';
+import type { DataRoot } from './data-root.js';
 
 export type { Dataset, Split } from './types.js';
 export { concatSplits } from './spurious.js';
+export { DataRoot, requireDataRoot } from './data-root.js';
 
-type DatasetLoader = (options: Params, seed: number) => Dataset;
+/** Builds a dataset; those that read files read them under `root` (the worker's data directory) only. */
+type DatasetLoader = (options: Params, seed: number, root: DataRoot | undefined) => Dataset;
 
 /** The builder of each dataset the catalog describes (catalog/datasets holds their option schemas). */
 const DATASETS: ReadonlyMap<string, DatasetLoader> = new Map<string, DatasetLoader>([
@@ -19,11 +22,15 @@ const DATASETS: ReadonlyMap<string, DatasetLoader> = new Map<string, DatasetLoad
   ['toxicity', toxicityDataset],
 ]);
 
-/** Builds a dataset deterministically from its options and the trial seed. */
-export function loadDataset(name: string, options: Params, seed: number): Dataset {
+/**
+ * Builds a dataset deterministically from its options and the trial seed. A dataset read from a
+ * file (`csv`) is read under `root`, the worker's data directory (TrialRuntime.dataRoot); without
+ * one it fails with NoDataDirError.
+ */
+export function loadDataset(name: string, options: Params, seed: number, root?: DataRoot): Dataset {
   const d = DATASETS.get(name);
   if (!d) throw new DatasetError(`dataset.name: unknown dataset "${name}" (known: ${[...DATASETS.keys()].join(', ')})`);
-  return d(options, seed);
+  return d(options, seed, root);
 }
 
 

@@ -1,6 +1,7 @@
 import type { Params } from '../../proto/index.js';
 import type { Backend } from '../backend-types.js';
 import type { PrefixCache } from './prefix-cache.js';
+import type { DataRoot } from '../datasets/data-root.js';
 
 export interface DatasetConfig {
   name: string;
@@ -32,6 +33,11 @@ export interface TrialRuntime {
    * directly, as in tests and benchmarks), methods use the module's `prefixCache`.
    */
   prefixCache?: PrefixCache;
+  /**
+   * The worker's data directory (WorkerOptions.dataDir and maxDataBytes): dataset files are read
+   * under it only. Unset, a dataset read from a file (`csv`) fails with NoDataDirError.
+   */
+  dataRoot?: DataRoot;
 }
 
 export interface GroupMetricsRow {

@@ -1,2 +1,2 @@
 export { fairnessReport, expectedCalibrationError, MetricsInputError, DEFAULT_ECE_BINS, type PredictionColumns, type GroupStats, type FairnessReport } from './fairness.js';
-export { parsePredictionsCsv } from './predictions-csv.js';
+export { parsePredictionsCsv, readPredictionsCsv } from './predictions-csv.js';

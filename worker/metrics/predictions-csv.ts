@@ -1,5 +1,6 @@
 import { MetricsInputError, type PredictionColumns } from './fairness.js';
 import { csvRows, CsvSyntaxError, type CsvRow } from '../csv-rows.js';
+import { DEFAULT_MAX_DATA_BYTES, readRegularFile, RegularFileError } from '../regular-file.js';
 
 /** Rows of CSV text (RFC 4180, via csv-parse), with their line numbers; blank lines skipped. */
 function readRows(text: string, source: string): CsvRow[] {
@@ -47,4 +48,20 @@ export function parsePredictionsCsv(text: string, source = 'input'): PredictionC
     }
   }
   return { yTrue, yPred, group, ...(yScore ? { yScore } : {}) };
+}
+
+/**
+ * Reads and parses a predictions file (`fairsweep metrics`): a regular file of at most `maxBytes`
+ * (default DEFAULT_MAX_DATA_BYTES); a FIFO, a device or a directory is refused without blocking.
+ * Throws MetricsInputError.
+ */
+export function readPredictionsCsv(path: string, maxBytes = DEFAULT_MAX_DATA_BYTES): PredictionColumns {
+  let bytes: Buffer;
+  try {
+    bytes = readRegularFile(path, { maxBytes, shownAs: path });
+  } catch (err) {
+    if (!(err instanceof RegularFileError)) throw err;
+    throw new MetricsInputError(err.problem === 'too-large' ? `${err.message} (--max-data-mb raises it)` : err.message, { cause: err });
+  }
+  return parsePredictionsCsv(bytes.toString('utf8'), path);
 }

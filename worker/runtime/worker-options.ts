@@ -1,9 +1,14 @@
+import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { silentLogger, type GrpcTlsOptions, type Logger, type NatsClientOptions } from '../../common/index.js';
 import { BACKEND_NAMES } from '../backend-types.js';
 import { WorkerOptionError } from '../errors.js';
 import { DEFAULT_PREFIX_CACHE_BYTES } from '../methods/prefix-cache.js';
+import { DEFAULT_MAX_DATA_BYTES, MAX_DATA_BYTES_LIMIT } from '../regular-file.js';
+
+export { DEFAULT_MAX_DATA_BYTES, MAX_DATA_BYTES_LIMIT } from '../regular-file.js';
 
 /** Shards a worker runs at once by default: one trial at a time per GPU. */
 export const DEFAULT_SLOTS = 1;
@@ -55,6 +60,14 @@ export interface WorkerOptions {
   /** Shards are fetched ahead only while they take less than this on average. Default DEFAULT_PREFETCH_MAX_SHARD_MS. */
   prefetchMaxShardMs?: number;
   prefixCache?: PrefixCacheOptions;
+  /**
+   * The directory dataset files (`csv`) are read from: a spec's path is relative to it, and nothing
+   * outside it is read (no absolute paths, no `..` or symbolic link leading out). Must exist.
+   * Default none: the worker reads no dataset file, and a csv trial fails saying so.
+   */
+  dataDir?: string;
+  /** Most bytes of one dataset file the worker reads; larger files are refused. Default DEFAULT_MAX_DATA_BYTES (256 MiB). */
+  maxDataBytes?: number;
   /** Default: logs nothing. */
   log?: Logger;
 }
@@ -72,9 +85,11 @@ export interface WorkerServerOptions extends WorkerOptions {
 
 /** WorkerOptions with every default filled in and every value checked. */
 export type CompiledWorkerOptions = Readonly<
-  Required<Omit<WorkerOptions, 'gpu' | 'prefixCache'>> & {
+  Required<Omit<WorkerOptions, 'gpu' | 'prefixCache' | 'dataDir'>> & {
     /** undefined: no GPU asked for. */
     gpu: number | undefined;
+    /** Absolute; undefined: no data directory, no dataset file is read. */
+    dataDir: string | undefined;
     prefixCache: Readonly<Required<PrefixCacheOptions>>;
   }
 >;
@@ -104,6 +119,8 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     heartbeatIntervalMs: integer('heartbeatIntervalMs', options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS, 10, 3_600_000),
     prefetchMaxShardMs: integer('prefetchMaxShardMs', options.prefetchMaxShardMs ?? DEFAULT_PREFETCH_MAX_SHARD_MS, 0, 86_400_000),
     prefixCache: Object.freeze({ enabled, maxBytes: positive('prefixCache.maxBytes', options.prefixCache?.maxBytes ?? DEFAULT_PREFIX_CACHE_BYTES) }),
+    dataDir: options.dataDir === undefined ? undefined : directory('dataDir', options.dataDir),
+    maxDataBytes: integer('maxDataBytes', options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES, 1, MAX_DATA_BYTES_LIMIT),
     log: options.log ?? silentLogger,
   });
 }
@@ -131,6 +148,21 @@ function integer(option: string, value: number, min: number, max: number): numbe
 function positive(option: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new WorkerOptionError(option, `expected a positive number, got ${value}`);
   return value;
+}
+
+/** `value` as an absolute path, once it is known to name a directory. */
+function directory(option: string, value: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new WorkerOptionError(option, 'expected the path of a directory');
+  const path = resolve(value);
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch (err) {
+    const code = err instanceof Error && 'code' in err ? String(err.code) : String(err);
+    throw new WorkerOptionError(option, `cannot use ${path} (${code})`);
+  }
+  if (!isDirectory) throw new WorkerOptionError(option, `${path} is not a directory`);
+  return path;
 }
 
 function address(option: string, value: string | null): string | null {

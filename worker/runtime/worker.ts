@@ -6,6 +6,7 @@ import { connectNats, whenReady, errorText, type Logger } from '../../common/ind
 import type { Backend } from '../backend-types.js';
 import { loadBackend } from '../backend.js';
 import { PrefixCache } from '../methods/prefix-cache.js';
+import { DataRoot } from '../datasets/data-root.js';
 import { runShard, type ShardContext, type StopReason } from './shard-runner.js';
 import { WorkerMetrics } from './worker-metrics.js';
 import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './worker-options.js';
@@ -47,6 +48,8 @@ export class Worker {
   private readonly running = new Map<string, RunningShard>();
   /** The cache of expensive trial prefixes its slots share (WorkerOptions.prefixCache). */
   readonly prefixCache: PrefixCache;
+  /** Where its trials read dataset files (WorkerOptions.dataDir); undefined: they read none. */
+  readonly dataRoot: DataRoot | undefined;
   private backendPromise: Promise<Backend> | undefined;
   private backendLoaded: Backend | undefined;
   private readonly subs: Subscription[] = [];
@@ -68,6 +71,7 @@ export class Worker {
     this.log = options.log.child({ worker: options.id });
     this.scheduler = new SlotScheduler(options.slots, options.prefetchMaxShardMs);
     this.prefixCache = new PrefixCache(options.prefixCache.maxBytes, options.prefixCache.enabled);
+    this.dataRoot = options.dataDir === undefined ? undefined : new DataRoot(options.dataDir, options.maxDataBytes);
     this.sweeps = new RunningSweeps(nc, js, { onRunning: () => this.wake?.(), onCancelled: (id) => this.abortSweep(id, 'cancelled') }, this.metrics, this.log);
     this.metrics.slots.set(options.slots);
   }
@@ -235,6 +239,7 @@ export class Worker {
       backendName: () => this.backendName,
       backend: () => this.backend(),
       prefixCache: this.prefixCache,
+      dataRoot: this.dataRoot,
       metrics: this.metrics,
       log: this.log,
       ackWaitMs,
