@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../worker/datasets/index.js';
@@ -9,6 +9,7 @@ import { loadMethod } from '../worker/index.js';
 import { loadBackend } from '../worker/backend.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fairsweep-csv-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, text: string): string => {
   const p = join(dir, name);
   writeFileSync(p, text);
