@@ -24,14 +24,14 @@ export interface FollowOptions {
   onReconnecting?(reason: string): void;
 }
 
-/** Two progress messages that read the same (a finished sweep's stream opens and ends with the same one). */
-const sameProgress = (a: Progress | undefined, b: Progress): boolean =>
-  a !== undefined && a.state === b.state && a.ok === b.ok && a.failed === b.failed && a.running === b.running && a.total === b.total && a.frontierSize === b.frontierSize && a.hypervolume === b.hypervolume;
-
 const isTerminal = (p: Progress): boolean => p.state === SweepState.SWEEP_STATE_COMPLETED || p.state === SweepState.SWEEP_STATE_CANCELLED;
 
 /** Errors after which the coordinator may come back: it restarted, or the network blinked. */
 const RETRYABLE = new Set<number>([status.UNAVAILABLE, status.CANCELLED, status.UNKNOWN, status.INTERNAL, status.DEADLINE_EXCEEDED, status.ABORTED]);
+
+/** Two progress messages that read the same (a finished sweep's stream opens and ends with the same one). */
+const sameProgress = (a: Progress | undefined, b: Progress): boolean =>
+  a !== undefined && a.state === b.state && a.ok === b.ok && a.failed === b.failed && a.running === b.running && a.total === b.total && a.frontierSize === b.frontierSize && a.hypervolume === b.hypervolume;
 
 type Outcome = { kind: 'ended'; last?: Progress } | { kind: 'broken'; err?: ServiceError; delivered: boolean };
 
