@@ -31,15 +31,11 @@ export function listenHint(err: ListenError): string {
   }
 }
 
-/**
- * Runs `start`; a NATS connection failure, or a port a server cannot listen on, becomes a CliError
- * that says how to fix it.
- */
-export async function withStartupHints<T>(url: string, start: () => Promise<T>): Promise<T> {
+/** Runs `start`; a NATS connection failure becomes a CliError that says how to fix it. */
+export async function withNatsHint<T>(url: string, start: () => Promise<T>): Promise<T> {
   try {
     return await start();
   } catch (err) {
-    if (err instanceof ListenError) throw new CliError(listenHint(err));
     const hint = natsHint(err, url);
     if (hint) throw new CliError(hint);
     throw err;

@@ -2,21 +2,23 @@
 import { access, readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { Goal } from '../proto/index.js';
-import { AddressError, createLogger, DEFAULT_NATS_URL, LaunchError, ListenError } from '../common/index.js';
-import { getMethod, methodNames } from '../catalog/index.js';
+import { createLogger, DEFAULT_NATS_URL } from '../common/index.js';
 import { SpecError } from '../coordinator/errors.js';
-import { fairnessReport, parsePredictionsCsv, DatasetError, MetricsInputError, WorkerServer } from '../worker/index.js';
+import { fairnessReport, parsePredictionsCsv, MetricsInputError, WorkerServer } from '../worker/index.js';
 import { CoordinatorServer } from '../coordinator/serve.js';
 import { CliError } from './cli-error.js';
+import { AddressError, LaunchError, ListenError } from '../common/index.js';
+import { DatasetError } from '../worker/index.js';
+import { getMethod, methodNames } from '../catalog/index.js';
 import { intArg } from './args.js';
 import { ExitCode, exitCodeHelp } from './exit-codes.js';
 import { frontierOfRows, parseObjectiveArg, parseReferenceArg, readResultsJsonl, type ObjectiveArg } from './frontier-file.js';
-import { addNatsFlags, addServerTlsFlags, natsOptionsFrom, serverTlsOptionsFrom, type NatsFlagValues, type TlsFlagValues } from './nats-flags.js';
+import { addNatsFlags, addServerTlsFlags, natsOptionsFrom, tlsOptionsFrom, type NatsFlagValues, type TlsFlagValues } from './nats-flags.js';
 import type { DisplayMode } from './progress-display.js';
 import { runLocal } from './run-local.js';
 import { addRemoteCommands } from './remote-commands.js';
 import { addValidateCommand } from './validate-command.js';
-import { listenHint, withStartupHints } from './hints.js';
+import { listenHint, withNatsHint } from './hints.js';
 import { checkListenable } from './listen-check.js';
 import { ReportError } from '../coordinator/report/index.js';
 
@@ -27,19 +29,6 @@ function methodsHelp(): string {
   const names = methodNames();
   const width = Math.max(...names.map((n) => n.length));
   return `\nMethods (the spec's \`method:\`):\n${names.map((n) => `  ${n.padEnd(width)}  ${getMethod(n)?.summary ?? ''}`).join('\n')}\n`;
-}
-
-/** Checks a server's listen addresses before it starts, so a taken port is reported before anything else. */
-async function checkPorts(ports: readonly { value: string | null; flag: string; purpose: 'gRPC' | 'metrics' }[]): Promise<void> {
-  for (const p of ports) {
-    if (p.value === null) continue;
-    try {
-      await checkListenable(p.value, p.flag, p.purpose);
-    } catch (err) {
-      if (err instanceof ListenError) throw new CliError(listenHint(err));
-      throw err;
-    }
-  }
 }
 
 function displayMode(o: { quiet?: boolean; progress?: string }): DisplayMode {
@@ -117,17 +106,17 @@ export function buildProgram(): Command {
     ),
   ).action(async (o: NatsFlagValues & TlsFlagValues & { grpc: string; metrics: string; replicas: number; maxTrials: number; ackWait: number }) => {
     const natsUrl = o.nats ?? DEFAULT_NATS_URL;
-    const metrics = o.metrics === 'none' ? null : o.metrics;
-    const tls = serverTlsOptionsFrom(o);
-    await checkPorts([{ value: o.grpc, flag: '--grpc', purpose: 'gRPC' }, { value: metrics, flag: '--metrics', purpose: 'metrics' }]);
-    const server = await withStartupHints(natsUrl, () => CoordinatorServer.start({
+    // A taken port is said before anything else: before connecting to NATS and logging ready.
+    await checkListenable(o.grpc, '--grpc', 'gRPC');
+    if (o.metrics !== 'none') await checkListenable(o.metrics, '--metrics', 'metrics');
+    const server = await withNatsHint(natsUrl, () => CoordinatorServer.start({
       nats: natsOptionsFrom(o, natsUrl),
       grpc: o.grpc,
-      metrics,
+      metrics: o.metrics === 'none' ? null : o.metrics,
       replicas: o.replicas,
       maxTrials: o.maxTrials,
       ackWaitMs: o.ackWait,
-      ...(tls ? { tls } : {}),
+      tls: tlsOptionsFrom(o),
       log: createLogger({ component: 'coordinator' }),
     }));
     process.stdout.write(`coordinator listening grpc=${server.grpcAddress} metrics=${server.metricsPort !== undefined ? `${o.metrics.split(':').slice(0, -1).join(':') || '127.0.0.1'}:${server.metricsPort}` : 'none'}\n`);
@@ -152,9 +141,9 @@ export function buildProgram(): Command {
     const backends = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', 'none'];
     if (!backends.includes(o.backend)) throw new CliError(`--backend: expected one of ${backends.join(', ')}, got "${o.backend}"`);
     const natsUrl = o.nats ?? DEFAULT_NATS_URL;
-    const tls = serverTlsOptionsFrom(o);
-    await checkPorts([{ value: o.grpc === 'none' ? null : o.grpc, flag: '--grpc', purpose: 'gRPC' }, { value: o.metrics === 'none' ? null : o.metrics, flag: '--metrics', purpose: 'metrics' }]);
-    const server = await withStartupHints(natsUrl, () => WorkerServer.start({
+    if (o.grpc !== 'none') await checkListenable(o.grpc, '--grpc', 'gRPC');
+    if (o.metrics !== 'none') await checkListenable(o.metrics, '--metrics', 'metrics');
+    const server = await withNatsHint(natsUrl, () => WorkerServer.start({
       nats: natsOptionsFrom(o, natsUrl),
       slots: o.slots,
       ...(o.gpu !== undefined ? { gpu: o.gpu } : {}),
@@ -162,7 +151,7 @@ export function buildProgram(): Command {
       backend: o.backend as 'auto',
       grpc: o.grpc === 'none' ? null : o.grpc,
       metrics: o.metrics === 'none' ? null : o.metrics,
-      ...(tls ? { tls } : {}),
+      tls: tlsOptionsFrom(o),
       drainTimeoutMs: o.drainTimeout,
       log: createLogger({ component: 'worker' }),
     }));

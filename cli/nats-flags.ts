@@ -63,8 +63,8 @@ export interface TlsFlagValues {
   tlsClientCa?: string;
 }
 
-/** A server's TLS options; a certificate without its key (or a client CA without a certificate) is an error, not plaintext. */
-export function serverTlsOptionsFrom(v: TlsFlagValues): GrpcTlsOptions | undefined {
+/** A server's TLS options (coordinator, worker); a certificate without its key (or a client CA without a certificate) is an error, not plaintext. */
+export function tlsOptionsFrom(v: TlsFlagValues): GrpcTlsOptions | undefined {
   if (!v.tlsCert && !v.tlsKey && !v.tlsClientCa) return undefined;
   if (!v.tlsCert || !v.tlsKey) throw new CliError('gRPC TLS needs both --tls-cert and --tls-key (and --tls-client-ca only with them)');
   return { certFile: v.tlsCert, keyFile: v.tlsKey, ...(v.tlsClientCa ? { clientCaFile: v.tlsClientCa } : {}) };
