@@ -17,7 +17,7 @@ interface Row {
   params: Record<string, unknown>;
 }
 
-test('fairsweep run: a poison trial that kills its worker is retried up to max_attempts, then recorded failed; the rest completes; exit 4', async (t) => {
+test('fairsweep run: a poison trial that kills its worker is retried up to max_attempts, then recorded failed; the rest completes', async (t) => {
   const dir = await tempDir(t, 'run');
   const spec = join(dir, 'poison.yaml');
   await writeFile(
