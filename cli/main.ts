@@ -7,8 +7,7 @@ import { SpecError } from '../coordinator/errors.js';
 import { fairnessReport, parsePredictionsCsv, MetricsInputError, WorkerServer } from '../worker/index.js';
 import { CoordinatorServer } from '../coordinator/serve.js';
 import { CliError } from './cli-error.js';
-import { AddressError, LaunchError, ListenError } from '../common/index.js';
-import { DatasetError } from '../worker/index.js';
+import { ListenError } from '../common/index.js';
 import { getMethod, methodNames } from '../catalog/index.js';
 import { intArg } from './args.js';
 import { ExitCode, exitCodeHelp } from './exit-codes.js';
@@ -201,20 +200,19 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Errors fairsweep raises for a user to fix: printed as one line, exit 1. */
+/** Errors the JavaScript engine raises (and a bare `Error`): thrown by a mistake in the code, not on purpose. */
+const ENGINE_ERRORS = new Set(['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'EvalError', 'URIError', 'AggregateError']);
+
+/**
+ * An error raised on purpose for a condition the user can act on: one of the typed errors that
+ * fairsweep and its libraries throw (a class with its own `name`: SpecError, ListenError,
+ * LaunchError, ...), or a system call's failure (ENOENT, EACCES...). A bare Error or an engine
+ * error (TypeError...) is a bug.
+ */
 function isKnownError(err: unknown): err is Error {
-  return (
-    err instanceof CliError ||
-    err instanceof SpecError ||
-    err instanceof MetricsInputError ||
-    err instanceof ReportError ||
-    err instanceof LaunchError ||
-    err instanceof ListenError ||
-    err instanceof AddressError ||
-    err instanceof DatasetError ||
-    // Not exported by the worker: --backend names one whose package is not installed.
-    (err instanceof Error && err.name === 'BackendUnavailableError')
-  );
+  if (!(err instanceof Error)) return false;
+  if ('syscall' in err && 'code' in err && typeof err.code === 'string') return true;
+  return !ENGINE_ERRORS.has(err.name);
 }
 
 /**

@@ -101,6 +101,16 @@ test('an unexpected error is a bug: exit 70 with its stack trace; a known one is
   const known = describeError(new CliError('--format: expected jsonl'), false);
   t.deepEqual(known, { code: ExitCode.Error, text: 'fairsweep: error: --format: expected jsonl\n' });
   t.regex(describeError(new CliError('x'), true).text, /\n\s+at /, 'FAIRSWEEP_DEBUG=1 adds the stack of a known error');
+  // Any typed error (its own name) is known, without a list to keep up to date; a bare Error is not.
+  class ResultsFileError extends Error {
+    override name = 'ResultsFileError';
+  }
+  t.deepEqual(describeError(new ResultsFileError('r.jsonl line 2: not valid JSON'), false), { code: ExitCode.Error, text: 'fairsweep: error: r.jsonl line 2: not valid JSON\n' });
+  t.is(describeError(new Error('something unexpected'), false).code, ExitCode.Internal);
+  t.is(describeError(new RangeError('Invalid array length'), false).code, ExitCode.Internal);
+  t.is(describeError('a string', false).code, ExitCode.Internal);
+  const eacces = Object.assign(new Error("EACCES: permission denied, open '/root/report.html'"), { code: 'EACCES', syscall: 'open' });
+  t.is(describeError(eacces, false).code, ExitCode.Error, 'a failed system call is the environment, not a bug');
   t.not(ExitCode.Internal, ExitCode.Error);
 });
 
