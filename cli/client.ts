@@ -19,10 +19,22 @@ export function call<Req, Res>(client: SweepServiceClient, fn: Unary<Req, Res>, 
   });
 }
 
+/**
+ * grpc-js's connection failure text, readable: `No connection established. Last error: Error:
+ * connect ECONNREFUSED 127.0.0.1:1. Resolution note: ` becomes `connect ECONNREFUSED 127.0.0.1:1`;
+ * a resolution note is kept only when there is one.
+ */
+export function connectionDetails(details: string): string {
+  const m = /^No connection established\. Last error: (?:Error: )?(.*?)\.? Resolution note: ?(.*)$/s.exec(details.trim());
+  if (!m) return details.trim();
+  const [, last = '', note = ''] = m;
+  return note.trim() ? `${last}; ${note.trim()}` : last;
+}
+
 export function rpcError(err: ServiceError, address: string): CliError {
   if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {
     return new CliError(
-      `cannot reach the coordinator at ${address} (${err.details || err.message}); is \`fairsweep coordinator\` running at ${address}? Start it with \`fairsweep coordinator --nats nats://HOST:4222 --grpc ${address}\`, or point --coordinator (FAIRSWEEP_COORDINATOR) at the address it printed`,
+      `cannot reach the coordinator at ${address} (${connectionDetails(err.details || err.message)}); is \`fairsweep coordinator\` running at ${address}? Start it with \`fairsweep coordinator --nats nats://HOST:4222 --grpc ${address}\`, or point --coordinator (FAIRSWEEP_COORDINATOR) at the address it printed`,
     );
   }
   if (err.code === status.UNAUTHENTICATED || err.code === status.PERMISSION_DENIED) {

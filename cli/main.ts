@@ -1,17 +1,24 @@
 #!/usr/bin/env node
-import { Command, CommanderError, InvalidArgumentError as CommanderArgError } from 'commander';
+import { access, readFile } from 'node:fs/promises';
+import { Command, CommanderError, Option } from 'commander';
 import { Goal } from '../proto/index.js';
 import { createLogger, parseLogLevel, DEFAULT_NATS_URL } from '../common/index.js';
 import { SpecError } from '../coordinator/errors.js';
 import { fairnessReport, readPredictionsCsv, MetricsInputError, WorkerServer, WORKER_BACKENDS, isWorkerBackend, DEFAULT_MAX_DATA_BYTES, MAX_DATA_BYTES_LIMIT } from '../worker/index.js';
 import { CoordinatorServer } from '../coordinator/serve.js';
 import { CliError } from './cli-error.js';
+import { ListenError } from '../common/index.js';
+import { getMethod, methodNames } from '../catalog/index.js';
+import { intArg } from './args.js';
+import { ExitCode, exitCodeHelp } from './exit-codes.js';
 import { frontierOfRows, parseObjectiveArg, parseReferenceArg, readResultsJsonl, type ObjectiveArg } from './frontier-file.js';
-import { addNatsFlags, addTlsFlags, natsOptionsFrom, tlsOptionsFrom, type NatsFlagValues, type TlsFlagValues } from './nats-flags.js';
+import { addNatsFlags, addServerTlsFlags, natsOptionsFrom, tlsOptionsFrom, type NatsFlagValues, type TlsFlagValues } from './nats-flags.js';
 import type { DisplayMode } from './progress-display.js';
 import { runLocal } from './run-local.js';
 import { addRemoteCommands } from './remote-commands.js';
-import { withNatsHint } from './hints.js';
+import { addValidateCommand } from './validate-command.js';
+import { listenHint, withNatsHint } from './hints.js';
+import { checkListenable } from './listen-check.js';
 import { ReportError } from '../coordinator/report/index.js';
 
 const VERSION = '0.1.0';
@@ -20,12 +27,11 @@ const MIB = 1024 * 1024;
 const MAX_DATA_MB_HELP = `largest file read, in MiB (default ${DEFAULT_MAX_DATA_BYTES / MIB})`;
 const MAX_DATA_MB = Math.floor(MAX_DATA_BYTES_LIMIT / MIB);
 
-function intArg(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new CommanderArgError(`expected an integer from ${min} to ${max}`);
-    return n;
-  };
+/** The catalog's methods with their summaries, for `run --help`. */
+function methodsHelp(): string {
+  const names = methodNames();
+  const width = Math.max(...names.map((n) => n.length));
+  return `\nMethods (the spec's \`method:\`):\n${names.map((n) => `  ${n.padEnd(width)}  ${getMethod(n)?.summary ?? ''}`).join('\n')}\n`;
 }
 
 function displayMode(o: { quiet?: boolean; progress?: string }): DisplayMode {
@@ -56,7 +62,8 @@ export function buildProgram(): Command {
     .description('Distributed sweeps over NATS JetStream and gRPC, judged on accuracy and group fairness: the Pareto frontier of a sweep.')
     .version(VERSION)
     .showSuggestionAfterError(true)
-    .exitOverride();
+    .exitOverride()
+    .addHelpText('after', exitCodeHelp());
 
   addNatsFlags(
     program
@@ -72,7 +79,8 @@ export function buildProgram(): Command {
       .option('--max-data-mb <n>', MAX_DATA_MB_HELP, intArg(1, MAX_DATA_MB))
       .option('--progress <mode>', 'bar | lines | quiet (default: bar on a terminal)')
       .option('-q, --quiet', 'no progress display')
-      .option('--json', 'print the final summary as one JSON line'),
+      .option('--json', 'print the final summary as one JSON line')
+      .addHelpText('after', methodsHelp),
     false,
   ).action(async (spec: string, o: NatsFlagValues & { workers: number; slots: number; out: string; maxRestarts: number; ackWait: number; dataDir?: string; maxDataMb?: number; progress?: string; quiet?: boolean; json?: boolean }) => {
     const code = await runLocal({
@@ -91,7 +99,7 @@ export function buildProgram(): Command {
     process.exitCode = code;
   });
 
-  addTlsFlags(
+  addServerTlsFlags(
     addNatsFlags(
       program
         .command('coordinator')
@@ -105,6 +113,9 @@ export function buildProgram(): Command {
     ),
   ).action(async (o: NatsFlagValues & TlsFlagValues & { grpc: string; metrics: string; replicas: number; maxTrials: number; ackWait: number }) => {
     const natsUrl = o.nats ?? DEFAULT_NATS_URL;
+    // A taken port is said before anything else: before connecting to NATS and logging ready.
+    await checkListenable(o.grpc, '--grpc', 'gRPC');
+    if (o.metrics !== 'none') await checkListenable(o.metrics, '--metrics', 'metrics');
     const server = await withNatsHint(natsUrl, () => CoordinatorServer.start({
       nats: natsOptionsFrom(o, natsUrl),
       grpc: o.grpc,
@@ -119,7 +130,7 @@ export function buildProgram(): Command {
     await untilSignal(() => server.close());
   });
 
-  addTlsFlags(
+  addServerTlsFlags(
     addNatsFlags(
       program
         .command('worker')
@@ -142,6 +153,8 @@ export function buildProgram(): Command {
     const cacheMb = process.env.FAIRSWEEP_PREFIX_CACHE_MB;
     if (cacheMb && !(Number(cacheMb) > 0)) throw new CliError(`FAIRSWEEP_PREFIX_CACHE_MB: expected a positive number of MiB, got "${cacheMb}"`);
     const natsUrl = o.nats ?? DEFAULT_NATS_URL;
+    if (o.grpc !== 'none') await checkListenable(o.grpc, '--grpc', 'gRPC');
+    if (o.metrics !== 'none') await checkListenable(o.metrics, '--metrics', 'metrics');
     const server = await withNatsHint(natsUrl, () => WorkerServer.start({
       nats: natsOptionsFrom(o, natsUrl),
       slots: o.slots,
@@ -163,14 +176,23 @@ export function buildProgram(): Command {
   });
 
   addRemoteCommands(program);
+  addValidateCommand(program);
 
   program
     .command('frontier')
-    .description('Pareto frontier of a results.jsonl file, as JSON')
+    .description('Pareto frontier of a results.jsonl file, as JSON (of a sweep on a coordinator: frontier-of)')
     .argument('<results>', 'results.jsonl')
-    .requiredOption('--objective <metric:goal...>', 'objective, e.g. test/accuracy:max (repeat for each)', (v: string, prev: ObjectiveArg[] = []) => [...prev, parseObjectiveArg(v)])
+    .option('--objective <metric:goal...>', 'objective, e.g. test/accuracy:max (repeat for each; required)', (v: string, prev: ObjectiveArg[] = []) => [...prev, parseObjectiveArg(v)])
     .option('--reference <values>', 'hypervolume reference point, comma-separated (2 objectives)')
-    .action(async (path: string, o: { objective: ObjectiveArg[]; reference?: string }) => {
+    .addOption(new Option('--coordinator <host:port>').hideHelp())
+    .action(async (path: string, o: { objective?: ObjectiveArg[]; reference?: string; coordinator?: string }) => {
+      if (o.coordinator !== undefined) {
+        throw new CliError(`fairsweep frontier reads a results.jsonl file; for the frontier of sweep ${path} on a coordinator run \`fairsweep frontier-of ${path} --coordinator ${o.coordinator}\``);
+      }
+      if (!(await access(path).then(() => true, () => false))) {
+        throw new CliError(`${path}: no such file; fairsweep frontier reads a results.jsonl file (for a sweep on a coordinator: \`fairsweep frontier-of ${path} --coordinator HOST:PORT\`)`);
+      }
+      if (!o.objective?.length) throw new CliError('frontier: --objective METRIC:max|min is required (repeat it for each objective), e.g. --objective test/accuracy:max');
       const rows = await readResultsJsonl(path);
       const ref = o.reference !== undefined ? parseReferenceArg(o.reference, o.objective.length) : undefined;
       process.stdout.write(`${JSON.stringify(frontierOfRows(rows, o.objective, ref), null, 2)}\n`);
@@ -190,14 +212,35 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** One line for the user; a stack trace only with FAIRSWEEP_DEBUG=1. */
-function reportError(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-  const known = err instanceof CliError || err instanceof SpecError || err instanceof MetricsInputError || err instanceof ReportError || (err instanceof Error && ['LaunchError', 'RangeError', 'TypeError', 'DatasetError'].includes(err.name));
-  const msg = err instanceof SpecError ? `invalid spec: ${err.message}` : err instanceof Error ? err.message : String(err);
-  process.stderr.write(`fairsweep: error: ${msg.split('\n')[0]}\n`);
-  if (process.env.FAIRSWEEP_DEBUG && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
-  return err instanceof CliError ? err.exitCode : known ? 1 : 1;
+/** Errors the JavaScript engine raises (and a bare `Error`): thrown by a mistake in the code, not on purpose. */
+const ENGINE_ERRORS = new Set(['Error', 'TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'EvalError', 'URIError', 'AggregateError']);
+
+/**
+ * An error raised on purpose for a condition the user can act on: one of the typed errors that
+ * fairsweep and its libraries throw (a class with its own `name`: SpecError, ListenError,
+ * LaunchError, ...), or a system call's failure (ENOENT, EACCES...). A bare Error or an engine
+ * error (TypeError...) is a bug.
+ */
+function isKnownError(err: unknown): err is Error {
+  if (!(err instanceof Error)) return false;
+  if ('syscall' in err && 'code' in err && typeof err.code === 'string') return true;
+  return !ENGINE_ERRORS.has(err.name);
+}
+
+/**
+ * What the CLI prints for an error, and its exit code. A known error is one line (a stack trace
+ * only with FAIRSWEEP_DEBUG=1), exit 1 (or a CliError's own code); anything else is a bug: its
+ * stack trace, exit 70. Usage errors, which commander has printed already, exit 2 and print nothing.
+ */
+export function describeError(err: unknown, debug = Boolean(process.env.FAIRSWEEP_DEBUG)): { code: number; text: string } {
+  if (err instanceof CommanderError) return { code: err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage, text: '' };
+  if (isKnownError(err)) {
+    const msg = err instanceof SpecError ? `invalid spec: ${err.message}` : err instanceof ListenError ? listenHint(err) : err.message;
+    const text = `fairsweep: error: ${msg.split('\n')[0]}\n${debug ? `${err.stack ?? ''}\n` : ''}`;
+    return { code: err instanceof CliError ? err.exitCode : ExitCode.Error, text };
+  }
+  const detail = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
+  return { code: ExitCode.Internal, text: `fairsweep: internal error (a bug: please report it with the command that caused it):\n${detail}\n` };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -205,7 +248,9 @@ export async function main(argv: string[]): Promise<number> {
     await buildProgram().parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    return reportError(err);
+    const { code, text } = describeError(err);
+    process.stderr.write(text);
+    return code;
   }
 }
 
@@ -214,8 +259,8 @@ if (import.meta.url === entry || process.argv[1]?.endsWith('/fairsweep')) {
   main(process.argv).then((code) => {
     process.exitCode = code;
   }, (err: unknown) => {
-    process.stderr.write(`fairsweep: error: ${String(err)}\n`);
-    process.exitCode = 1;
+    process.stderr.write(`fairsweep: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = ExitCode.Internal;
   });
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { GrpcTlsOptions, NatsClientOptions } from '../common/index.js';
+import { CliError } from './cli-error.js';
 
 /** NATS connection flags shared by every command that connects; secrets may come from the environment instead. */
 export function addNatsFlags(cmd: Command, required: boolean): Command {
@@ -39,13 +40,20 @@ export function natsOptionsFrom(v: NatsFlagValues, url: string): NatsClientOptio
   };
 }
 
-/** gRPC TLS flags: server side (--tls-cert/--tls-key/--tls-client-ca) and client side (--tls-ca). */
-export function addTlsFlags(cmd: Command): Command {
+/** gRPC TLS flags of a server (coordinator, worker): its certificate, and optionally the CA its clients' certificates must chain to. */
+export function addServerTlsFlags(cmd: Command): Command {
   return cmd
-    .option('--tls-cert <file>', 'TLS certificate (server: serve TLS; client: client certificate for mTLS)')
-    .option('--tls-key <file>', 'TLS private key')
-    .option('--tls-ca <file>', 'CA certificate to verify the peer')
-    .option('--tls-client-ca <file>', 'server: require client certificates signed by this CA (mutual TLS)');
+    .option('--tls-cert <file>', 'serve gRPC over TLS with this certificate (PEM)')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
+    .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mutual TLS)');
+}
+
+/** gRPC TLS flags of a client (submit, status, watch...): the CA that signed the server, and a client certificate for mutual TLS. */
+export function addClientTlsFlags(cmd: Command): Command {
+  return cmd
+    .option('--tls-ca <file>', 'connect over TLS, verifying the coordinator against this CA (PEM)')
+    .option('--tls-cert <file>', 'client certificate, when the coordinator requires mutual TLS (PEM)')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM)');
 }
 
 export interface TlsFlagValues {
@@ -55,7 +63,16 @@ export interface TlsFlagValues {
   tlsClientCa?: string;
 }
 
+/** A server's TLS options (coordinator, worker); a certificate without its key (or a client CA without a certificate) is an error, not plaintext. */
 export function tlsOptionsFrom(v: TlsFlagValues): GrpcTlsOptions | undefined {
-  if (!v.tlsCert && !v.tlsCa && !v.tlsClientCa) return undefined;
-  return { certFile: v.tlsCert, keyFile: v.tlsKey, caFile: v.tlsCa, clientCaFile: v.tlsClientCa };
+  if (!v.tlsCert && !v.tlsKey && !v.tlsClientCa) return undefined;
+  if (!v.tlsCert || !v.tlsKey) throw new CliError('gRPC TLS needs both --tls-cert and --tls-key (and --tls-client-ca only with them)');
+  return { certFile: v.tlsCert, keyFile: v.tlsKey, ...(v.tlsClientCa ? { clientCaFile: v.tlsClientCa } : {}) };
+}
+
+/** A client's TLS options; a client certificate without its key, or the reverse, is an error. */
+export function clientTlsOptionsFrom(v: TlsFlagValues): GrpcTlsOptions | undefined {
+  if (!v.tlsCa && !v.tlsCert && !v.tlsKey) return undefined;
+  if (Boolean(v.tlsCert) !== Boolean(v.tlsKey)) throw new CliError('a client certificate needs both --tls-cert and --tls-key');
+  return { ...(v.tlsCa ? { caFile: v.tlsCa } : {}), ...(v.tlsCert ? { certFile: v.tlsCert, keyFile: v.tlsKey } : {}) };
 }

@@ -22,6 +22,3 @@ export function progressJson(p: Progress): Record<string, string | number | null
     hypervolume: p.hypervolume ?? null,
   };
 }
-
-/** Exit status of a command that waited for a sweep: 0 completed, 3 cancelled (or any other end). */
-export const exitCodeOf = (p: Progress | undefined): number => (p?.state === SweepState.SWEEP_STATE_COMPLETED ? 0 : 3);

@@ -1,11 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { Progress } from '../proto/index.js';
+import type { SweepServiceClient } from '../proto/index.js';
 import { CliError } from './cli-error.js';
+import { readSpecFile, validateSpecFile } from './args.js';
 import { call, collect, sweepClient } from './client.js';
-import { addTlsFlags, tlsOptionsFrom, type TlsFlagValues } from './nats-flags.js';
+import { sweepExitCode } from './exit-codes.js';
+import { failureGroups, formatFailures, type FailureGroup } from './failure-digest.js';
+import { addClientTlsFlags, clientTlsOptionsFrom, type TlsFlagValues } from './nats-flags.js';
 import { ProgressDisplay } from './progress-display.js';
-import { exitCodeOf, progressJson, progressLine, stateName } from './progress-format.js';
+import { progressJson, progressLine, stateName } from './progress-format.js';
 import { reportCommand } from './report-command.js';
 import { resultsToCsv, toFrontierDocument, toResultRow } from './result-format.js';
 import { watchSweep } from './watch-stream.js';
@@ -16,7 +18,7 @@ const COORDINATOR_HELP = 'coordinator gRPC address (or FAIRSWEEP_COORDINATOR)';
 
 /** --coordinator and TLS flags; a missing address is reported with where to find it. */
 function remote(cmd: Command): Command {
-  return addTlsFlags(cmd.option('--coordinator <host:port>', COORDINATOR_HELP, process.env.FAIRSWEEP_COORDINATOR)).hook('preAction', (_cmd, action) => {
+  return addClientTlsFlags(cmd.option('--coordinator <host:port>', COORDINATOR_HELP, process.env.FAIRSWEEP_COORDINATOR)).hook('preAction', (_cmd, action) => {
     if (!(action.opts() as { coordinator?: string }).coordinator) {
       throw new CliError(`${action.name()}: --coordinator HOST:PORT is required (or set FAIRSWEEP_COORDINATOR): the gRPC address \`fairsweep coordinator\` prints when it starts, e.g. 127.0.0.1:50051`);
     }
@@ -25,6 +27,12 @@ function remote(cmd: Command): Command {
 
 const line = (v: unknown): string => `${JSON.stringify(v)}\n`;
 
+/** The first distinct errors of a sweep's failed trials, from its recorded results. */
+async function fetchFailures(client: SweepServiceClient, sweepId: string, address: string): Promise<FailureGroup[]> {
+  const results = await collect(client.results({ sweepId }), address);
+  return failureGroups(results.flatMap((r) => (r.result ? [toResultRow(r.result)] : [])));
+}
+
 /** submit, status, watch, cancel, results, workers, frontier-of and report: the commands that talk to a coordinator. */
 export function addRemoteCommands(program: Command): void {
   remote(
@@ -32,35 +40,41 @@ export function addRemoteCommands(program: Command): void {
       .command('submit')
       .description('submit a sweep spec to a coordinator; prints the sweep id as the last line')
       .argument('<spec>', 'sweep spec (YAML)')
-      .option('--wait', 'follow progress until the sweep ends (exit 0 when it completed, 3 when it was cancelled)')
-      .option('-q, --quiet', 'print only the sweep id')
-      .option('--json', 'print one JSON object (with the final progress when --wait)'),
-  ).action(async (spec: string, o: Remote & { wait?: boolean; quiet?: boolean; json?: boolean }) => {
-    let text: string;
-    try {
-      text = await readFile(spec, 'utf8');
-    } catch (err) {
-      throw new CliError(`${spec}: cannot read the spec (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
-    const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+      .option('--wait', 'follow progress until the sweep ends; exit 0 when every trial succeeded, 4 when some failed (their first errors are printed), 3 when it was cancelled')
+      .option('--no-validate', 'skip the local spec check (the coordinator checks the spec in any case)')
+      .option('-q, --quiet', 'print only the sweep id (and, with --wait, failures on stderr)')
+      .option('--json', 'print one JSON object (with --wait: the final progress and the first failures)'),
+  ).action(async (spec: string, o: Remote & { wait?: boolean; validate: boolean; quiet?: boolean; json?: boolean }) => {
+    const text = await readSpecFile(spec);
+    // An invalid spec is refused here, before any connection; the coordinator applies its own trial limit.
+    if (o.validate) validateSpecFile(spec, text, { maxTrials: Number.POSITIVE_INFINITY });
+    const client = sweepClient(o.coordinator, clientTlsOptionsFrom(o));
     try {
       const res = await call(client, client.submit, { specYaml: text }, o.coordinator);
       const chatty = !o.quiet && !o.json;
       if (chatty) process.stderr.write(`submitted ${res.totalTrials} trials in ${res.totalShards} shards\n`);
-      let last: Progress | undefined;
-      if (o.wait) {
-        const display = new ProgressDisplay(chatty ? undefined : 'quiet');
-        last = await watchSweep(client, res.sweepId, o.coordinator, {
-          replay: false,
-          onProgress: (p) => display.update(p),
-          ...(chatty ? { onReconnect: (err: CliError) => process.stderr.write(`fairsweep: ${err.message}; reconnecting\n`) } : {}),
-        });
-        display.stop();
-        if (last && chatty) process.stderr.write(`${progressLine(last)}\n`);
-        process.exitCode = exitCodeOf(last);
-      }
       const info = { sweep_id: res.sweepId, total_trials: res.totalTrials, total_shards: res.totalShards };
-      process.stdout.write(o.json ? line(o.wait ? { ...info, progress: last ? progressJson(last) : null } : info) : `${res.sweepId}\n`);
+      if (!o.wait) {
+        process.stdout.write(o.json ? line(info) : `${res.sweepId}\n`);
+        return;
+      }
+      const display = new ProgressDisplay(chatty ? undefined : 'quiet');
+      const last = await watchSweep(client, res.sweepId, o.coordinator, {
+        replay: false,
+        onProgress: (p) => display.update(p),
+        ...(chatty ? { onReconnect: (err: CliError) => process.stderr.write(`fairsweep: ${err.message}; reconnecting\n`) } : {}),
+      });
+      display.stop();
+      if (chatty) process.stderr.write(`${progressLine(last)}\n`);
+      const failures = last.failed > 0 ? await fetchFailures(client, res.sweepId, o.coordinator) : [];
+      process.exitCode = sweepExitCode(last);
+      if (o.json) {
+        process.stdout.write(line({ ...info, progress: progressJson(last), failures, exit_code: process.exitCode }));
+        return;
+      }
+      for (const l of formatFailures(failures, last.failed, last.total)) process.stderr.write(`${l}\n`);
+      if (last.failed > 0) process.stderr.write(`  (all results: fairsweep results ${res.sweepId} --coordinator ${o.coordinator})\n`);
+      process.stdout.write(`${res.sweepId}\n`);
     } finally {
       client.close();
     }
@@ -74,7 +88,7 @@ export function addRemoteCommands(program: Command): void {
       .option('--json', 'print JSON')
       .option('-q, --quiet', 'print only the state: running, completed or cancelled'),
   ).action(async (id: string, o: Remote & { json?: boolean; quiet?: boolean }) => {
-    const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+    const client = sweepClient(o.coordinator, clientTlsOptionsFrom(o));
     const res = await call(client, client.get, { sweepId: id }, o.coordinator).finally(() => client.close());
     const p = res.progress;
     if (!p) throw new CliError(`no progress for sweep ${id}`);
@@ -84,13 +98,13 @@ export function addRemoteCommands(program: Command): void {
   remote(
     program
       .command('watch')
-      .description('stream a sweep\'s progress and results until it ends (exit 0 when it completed, 3 when it was cancelled); reconnects if the coordinator restarts')
+      .description('stream a sweep\'s progress and results until it ends (exit 0 when every trial succeeded, 4 when some failed, 3 when it was cancelled); reconnects if the coordinator restarts')
       .argument('<sweep-id>')
       .option('--json', 'one JSON object per event')
       .option('-q, --quiet', 'print only the final progress line')
       .option('--replay', 'first replay results recorded so far'),
   ).action(async (id: string, o: Remote & { json?: boolean; quiet?: boolean; replay?: boolean }) => {
-    const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+    const client = sweepClient(o.coordinator, clientTlsOptionsFrom(o));
     const quiet = o.quiet === true;
     try {
       const last = await watchSweep(client, id, o.coordinator, {
@@ -105,8 +119,8 @@ export function addRemoteCommands(program: Command): void {
         },
         onReconnect: (err) => process.stderr.write(`fairsweep: ${err.message}; reconnecting\n`),
       });
-      if (quiet && last) process.stdout.write(o.json ? line({ progress: progressJson(last) }) : `${progressLine(last)}\n`);
-      process.exitCode = exitCodeOf(last);
+      if (quiet) process.stdout.write(o.json ? line({ progress: progressJson(last) }) : `${progressLine(last)}\n`);
+      process.exitCode = sweepExitCode(last);
     } finally {
       client.close();
     }
@@ -114,7 +128,7 @@ export function addRemoteCommands(program: Command): void {
 
   remote(program.command('cancel').description('cancel a sweep: running trials stop, queued shards are removed').argument('<sweep-id>').option('--json', 'print JSON')).action(
     async (id: string, o: Remote & { json?: boolean }) => {
-      const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+      const client = sweepClient(o.coordinator, clientTlsOptionsFrom(o));
       const res = await call(client, client.cancel, { sweepId: id }, o.coordinator).finally(() => client.close());
       if (res.progress) process.stdout.write(o.json ? line(progressJson(res.progress)) : `${progressLine(res.progress)}\n`);
     },
@@ -129,7 +143,7 @@ export function addRemoteCommands(program: Command): void {
       .option('--group-metrics', 'csv: add a column per split, group and metric (group:SPLIT:GROUP:METRIC)'),
   ).action(async (id: string, o: Remote & { format: string; groupMetrics?: boolean }) => {
     if (o.format !== 'jsonl' && o.format !== 'csv' && o.format !== 'json') throw new CliError(`--format: expected jsonl, json or csv, got "${o.format}"`);
-    const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+    const client = sweepClient(o.coordinator, clientTlsOptionsFrom(o));
     const rows = (await collect(client.results({ sweepId: id }), o.coordinator).finally(() => client.close())).flatMap((r) => (r.result ? [toResultRow(r.result)] : []));
     process.stdout.write(
       o.format === 'csv' ? resultsToCsv(rows, { groupMetrics: o.groupMetrics ?? false }) : o.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : rows.map(line).join(''),
@@ -137,7 +151,7 @@ export function addRemoteCommands(program: Command): void {
   });
 
   remote(program.command('workers').description('list the workers connected to a coordinator').option('--json', 'print JSON')).action(async (o: Remote & { json?: boolean }) => {
-    const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+    const client = sweepClient(o.coordinator, clientTlsOptionsFrom(o));
     const res = await call(client, client.listWorkers, {}, o.coordinator).finally(() => client.close());
     for (const w of res.workers) {
       process.stdout.write(o.json ? line(w) : `${w.id} ${w.state} backend=${w.backend} gpu=${w.gpu} busy=${w.busy}/${w.slots} trials=${w.trialsDone} grpc=${w.grpcAddress || 'none'}\n`);
@@ -145,13 +159,13 @@ export function addRemoteCommands(program: Command): void {
   });
 
   remote(program.command('frontier-of').description('fetch a sweep\'s frontier from a coordinator as JSON').argument('<sweep-id>')).action(async (id: string, o: Remote) => {
-    const client = sweepClient(o.coordinator, tlsOptionsFrom(o));
+    const client = sweepClient(o.coordinator, clientTlsOptionsFrom(o));
     const res = await call(client, client.frontier, { sweepId: id, objectives: [], reference: [] }, o.coordinator).finally(() => client.close());
     if (!res.frontier) throw new CliError(`no frontier for sweep ${id}`);
     process.stdout.write(`${JSON.stringify(toFrontierDocument(res.frontier), null, 2)}\n`);
   });
 
-  addTlsFlags(
+  addClientTlsFlags(
     program
       .command('report')
       .description('write report.html for a sweep: from a results.jsonl and its spec, or fetched from a coordinator')
@@ -160,7 +174,7 @@ export function addRemoteCommands(program: Command): void {
       .option('--coordinator <host:port>', COORDINATOR_HELP, process.env.FAIRSWEEP_COORDINATOR)
       .option('--out <file>', 'report file', 'report.html'),
   ).action(async (source: string, o: TlsFlagValues & { spec?: string; coordinator?: string; out: string }) => {
-    const tls = tlsOptionsFrom(o);
+    const tls = clientTlsOptionsFrom(o);
     const path = await reportCommand(source, { out: o.out, ...(o.spec !== undefined ? { spec: o.spec } : {}), ...(o.coordinator ? { coordinator: o.coordinator } : {}), ...(tls ? { tls } : {}) });
     process.stdout.write(`${path}\n`);
   });

@@ -1,17 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SweepState, type Progress } from '../proto/index.js';
 import { createLogger, type NatsClientOptions } from '../common/index.js';
 import { NatsServer } from '../common/nats-server.js';
 import { CoordinatorServer } from '../coordinator/serve.js';
-import { parseSpecText } from '../coordinator/spec/index.js';
+import { readSpecFile, validateSpecFile } from './args.js';
 import { CliError } from './cli-error.js';
 import { ProgressDisplay, type DisplayMode } from './progress-display.js';
 import { toFrontierDocument, toResultRow } from './result-format.js';
 import { formatSummary } from './summary.js';
+import { ExitCode, sweepExitCode } from './exit-codes.js';
+import { failureGroups } from './failure-digest.js';
 import { writeReport } from '../coordinator/report/index.js';
 
 export interface LocalRunOptions {
@@ -42,13 +44,8 @@ const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
  * results.jsonl, frontier.json and summary.txt in the output directory.
  */
 export async function runLocal(o: LocalRunOptions): Promise<number> {
-  let specText: string;
-  try {
-    specText = await readFile(o.specPath, 'utf8');
-  } catch (err) {
-    throw new CliError(`${o.specPath}: cannot read the spec (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  const spec = parseSpecText(specText); // fail on a bad spec before starting anything
+  const specText = await readSpecFile(o.specPath);
+  const spec = validateSpecFile(o.specPath, specText); // fail on a bad spec before starting anything
   const dataDir = resolve(o.dataDir);
   if (!(await stat(dataDir).then((s) => s.isDirectory(), () => false))) throw new CliError(`--data-dir: ${dataDir} is not a directory`);
   const outDir = resolve(o.outDir);
@@ -119,7 +116,9 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
     // Ctrl-C, `kill` and a closed terminal all cancel the sweep and end the worker processes and
     // nats-server this command started (left running, they would outlive it).
     const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    let interrupted = false;
     const onSigint = (signal: NodeJS.Signals): void => {
+      interrupted = true;
       process.stderr.write(`\nfairsweep: ${signal === 'SIGINT' ? 'interrupted' : `got ${signal}`}; cancelling the sweep (results so far are kept)\n`);
       void coordinator.cancel(sweepId).catch(() => undefined);
     };
@@ -144,9 +143,12 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
       process.stderr.write(`fairsweep: warning: report.html not written: ${err instanceof Error ? err.message : String(err)}\n`);
       return null;
     });
-    if (o.json) process.stdout.write(`${JSON.stringify({ sweep_id: sweepId, state, total: final.total, ok: final.ok, failed: final.failed, frontier_size: frontier.frontier.length, hypervolume: frontier.hypervolume, out: outDir, report })}\n`);
-    else process.stdout.write(`${summary}\nwrote ${join(outDir, 'results.jsonl')}, frontier.json, summary.txt${report ? ', report.html' : ''}\n`);
-    return final.state === SweepState.SWEEP_STATE_COMPLETED ? 0 : 130;
+    const code = interrupted ? ExitCode.Interrupted : sweepExitCode(final);
+    if (o.json) {
+      const failures = failureGroups(rows);
+      process.stdout.write(`${JSON.stringify({ sweep_id: sweepId, state, total: final.total, ok: final.ok, failed: final.failed, frontier_size: frontier.frontier.length, hypervolume: frontier.hypervolume, out: outDir, report, failures, exit_code: code })}\n`);
+    } else process.stdout.write(`${summary}\nwrote ${join(outDir, 'results.jsonl')}, frontier.json, summary.txt${report ? ', report.html' : ''}\n`);
+    return code;
   } finally {
     await cleanup();
   }

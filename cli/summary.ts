@@ -1,4 +1,5 @@
 import type { FrontierDocument, ResultRow } from './result-format.js';
+import { failureGroups, formatFailures } from './failure-digest.js';
 
 /** A readable summary of a finished sweep: counts, failures, and the frontier as a table. */
 export function formatSummary(sweepId: string, state: string, rows: readonly ResultRow[], frontier: FrontierDocument, seconds: number): string {
@@ -9,9 +10,13 @@ export function formatSummary(sweepId: string, state: string, rows: readonly Res
   lines.push(`trials: ${rows.length} recorded, ${ok} ok, ${failed} failed, in ${seconds.toFixed(1)} s`);
   const backends = [...new Set(rows.map((r) => r.backend).filter(Boolean))];
   if (backends.length) lines.push(`backends: ${backends.join(', ')}`);
-  for (const r of rows.filter((x) => x.status === 'failed').slice(0, 5)) lines.push(`  failed ${r.trial_id} ${JSON.stringify(r.params)} seed ${r.seed}: ${r.error ?? ''}`);
-  if (failed > 5) lines.push(`  ... and ${failed - 5} more failed (see results.jsonl)`);
+  if (failed > 0) lines.push(...formatFailures(failureGroups(rows), failed, rows.length), '  (every failure is in results.jsonl)');
   const objectives = frontier.objectives.map((o) => `${o.metric} (${o.goal})`).join(', ');
+  if (frontier.frontier.length === 0) {
+    const why = rows.length === 0 ? 'no trial finished' : ok === 0 ? `0 of ${rows.length} trials succeeded` : `none of the ${ok} successful trials reported ${objectives}`;
+    lines.push(`frontier: empty — ${why}`);
+    return `${lines.join('\n')}\n`;
+  }
   lines.push(`frontier: ${frontier.frontier.length} of ${ok} trials non-dominated on ${objectives}`);
   if (frontier.hypervolume !== null) lines.push(`hypervolume: ${frontier.hypervolume.toPrecision(6)} (reference ${JSON.stringify(frontier.reference)})`);
   // Show the swept params (those that vary across trials), not the fixed ones.

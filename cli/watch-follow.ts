@@ -29,12 +29,17 @@ const isTerminal = (p: Progress): boolean => p.state === SweepState.SWEEP_STATE_
 /** Errors after which the coordinator may come back: it restarted, or the network blinked. */
 const RETRYABLE = new Set<number>([status.UNAVAILABLE, status.CANCELLED, status.UNKNOWN, status.INTERNAL, status.DEADLINE_EXCEEDED, status.ABORTED]);
 
+/** Two progress messages that read the same (a finished sweep's stream opens and ends with the same one). */
+const sameProgress = (a: Progress | undefined, b: Progress): boolean =>
+  a !== undefined && a.state === b.state && a.ok === b.ok && a.failed === b.failed && a.running === b.running && a.total === b.total && a.frontierSize === b.frontierSize && a.hypervolume === b.hypervolume;
+
 type Outcome = { kind: 'ended'; last?: Progress } | { kind: 'broken'; err?: ServiceError; delivered: boolean };
 
 /**
  * Follows a sweep's Watch stream until the sweep ends, surviving coordinator restarts: when the
  * stream breaks (or ends before the sweep did), it reconnects with backoff and asks for a replay,
- * delivering each trial result once (by trial id). Resolves with the final progress.
+ * delivering each trial result once (by trial id), and a progress unless it repeats the one just
+ * delivered. Resolves with the final progress.
  */
 export async function followSweep(o: FollowOptions): Promise<Progress> {
   const seen = new Set<string>();
@@ -44,6 +49,8 @@ export async function followSweep(o: FollowOptions): Promise<Progress> {
   let brokenSince = 0;
   let backoff = BACKOFF_START_MS;
   let last: Progress | undefined;
+  /** The progress delivered last, while no result came after it: the same one again says nothing new. */
+  let shown: Progress | undefined;
   if (!replay) {
     // Results recorded before now are not wanted; learn their ids so a later replay skips them.
     for (const id of await recordedIds(o)) seen.add(id);
@@ -56,12 +63,16 @@ export async function followSweep(o: FollowOptions): Promise<Progress> {
       stream.on('data', (ev: WatchResponse) => {
         got = true;
         if (ev.event?.$case === 'progress') {
-          last = ev.event.value;
-          o.onProgress?.(last);
+          const p = ev.event.value;
+          last = p;
+          if (sameProgress(shown, p)) return;
+          shown = p;
+          o.onProgress?.(p);
         } else if (ev.event?.$case === 'result') {
           const r = ev.event.value;
           if (seen.has(r.trialId)) return;
           seen.add(r.trialId);
+          shown = undefined;
           o.onResult?.(r);
         }
       });

@@ -19,7 +19,7 @@ export const DEFAULT_RECONNECT_FOR_MS = 60_000;
  * Follows a sweep until it ends, across coordinator restarts (see `followSweep`): every result is
  * reported once. Resolves with the last progress.
  */
-export async function watchSweep(client: SweepServiceClient, sweepId: string, address: string, o: WatchOptions): Promise<Progress | undefined> {
+export async function watchSweep(client: SweepServiceClient, sweepId: string, address: string, o: WatchOptions): Promise<Progress> {
   let attempt = 0;
   return followSweep({
     client,

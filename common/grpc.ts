@@ -7,6 +7,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { AddressError, ListenError, listenErrorCode } from './listen-error.js';
 
 /** TLS material for a gRPC server or client. With `clientCaFile` on a server, clients must present certificates (mutual TLS). */
 export interface GrpcTlsOptions {
@@ -47,7 +48,8 @@ export function channelCredentials(tls?: GrpcTlsOptions): ChannelCredentials {
 
 /**
  * Binds a server with the given services plus `grpc.health.v1` (overall status and one per
- * service name) on HOST:PORT (port 0 picks a free port).
+ * service name) on HOST:PORT (port 0 picks a free port). A port in use (or any failure to listen)
+ * is a ListenError naming the address.
  */
 export async function startGrpcServer(
   address: string,
@@ -66,7 +68,7 @@ export async function startGrpcServer(
   const health = new HealthImplementation(statuses);
   health.addToServer(server);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, serverCredentials(tls), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(address, serverCredentials(tls), (err, p) => (err ? reject(new ListenError(address, 'gRPC', listenErrorCode(err), { cause: err })) : resolve(p))),
   );
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -87,10 +89,10 @@ export async function startGrpcServer(
   return { server, port, health, close };
 }
 
-/** Splits HOST:PORT (IPv6 in brackets); a bare port means 127.0.0.1. */
+/** Splits HOST:PORT (IPv6 in brackets); a bare port means 127.0.0.1. Anything else is an AddressError. */
 export function parseHostPort(value: string, what: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value) ?? /^()()(\d{1,5})$/.exec(value);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) throw new TypeError(`${what}: expected HOST:PORT (port 0 picks a free one), got "${value}"`);
+  if (!m || !(port >= 0 && port <= 65535)) throw new AddressError(`${what}: expected HOST:PORT (port 0 picks a free one), got "${value}"`);
   return { host: m[1] || m[2] || '127.0.0.1', port };
 }

@@ -9,5 +9,6 @@ export * from './jetstream-errors.js';
 export * from './grpc.js';
 export * from './log.js';
 export { startMetricsServer, type MetricsServer } from './metrics-server.js';
+export { ListenError, AddressError, type ListenPurpose } from './listen-error.js';
 export { Rng } from './random.js';
 export { NatsServer, LaunchError, type NatsServerOptions } from './nats-server.js';

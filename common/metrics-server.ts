@@ -1,13 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { ListenError, listenErrorCode } from './listen-error.js';
 
 export interface MetricsServer {
   port: number;
   close(): Promise<void>;
 }
 
-/** Serves `registry` on GET /metrics (Prometheus text format) and GET /healthz. */
+/** Serves `registry` on GET /metrics (Prometheus text format) and GET /healthz; a failure to listen is a ListenError. */
 export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -31,7 +32,7 @@ export async function startMetricsServer(registry: Registry, host: string, port:
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(new ListenError(`${host.includes(':') ? `[${host}]` : host}:${port}`, 'metrics', listenErrorCode(err), { cause: err })));
     server.listen(port, host, () => resolve());
   });
   let closing: Promise<void> | undefined;

@@ -50,8 +50,14 @@ export class NatsServer {
   static async start(options: NatsServerOptions = {}): Promise<NatsServer> {
     const workDir = await mkdtemp(join(tmpdir(), 'fairsweep-nats-'));
     const storeDir = options.storeDir ?? join(workDir, 'store');
-    const { proc, port } = await launch(options, workDir, storeDir, options.port ?? -1);
-    return new NatsServer(proc, port, storeDir, options.storeDir === undefined, workDir, options);
+    try {
+      const { proc, port } = await launch(options, workDir, storeDir, options.port ?? -1);
+      return new NatsServer(proc, port, storeDir, options.storeDir === undefined, workDir, options);
+    } catch (err) {
+      // A server that never started leaves no temporary directory behind.
+      await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Kills the server (SIGKILL by default: a crash) and keeps its store. */
@@ -136,7 +142,12 @@ async function launch(
     proc.removeAllListeners('exit');
     return { proc, port: actual };
   } catch (err) {
-    proc.kill('SIGKILL');
+    // Wait for it to die, so that nothing writes in the directory the caller removes next.
+    if (proc.pid !== undefined && proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.kill('SIGKILL');
+      await exited;
+    }
     throw err;
   }
 }

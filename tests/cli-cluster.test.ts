@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { NatsServer } from '../common/index.js';
 import { CLI, spawnCli, spawnWorker, startNats, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { removeDir } from './helpers/temp-dir.js';
 
 const exec = promisify(execFile);
 let nats: NatsServer;
@@ -18,8 +19,10 @@ async function cli(...args: string[]): Promise<string> {
   return stdout;
 }
 
+let specDir = '';
 async function specFile(text: string): Promise<string> {
-  const p = join(await mkdtemp(join(tmpdir(), 'fairsweep-spec-')), 'spec.yaml');
+  specDir ||= await mkdtemp(join(tmpdir(), 'fairsweep-spec-'));
+  const p = join(specDir, `${uniqueName('spec')}.yaml`);
   await writeFile(p, text);
   return p;
 }
@@ -34,6 +37,7 @@ test.before(async () => {
 test.after.always(async () => {
   await Promise.all([...workers, coordinator].map((p) => p?.kill('SIGKILL')));
   await nats?.stop();
+  await removeDir(specDir);
 });
 
 test.serial('by hand: submit --wait, status, results as CSV and JSONL, frontier-of, workers', async (t) => {

@@ -58,12 +58,13 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-// Values that need quoting: a comma, a double quote, a list.
+// Values that need quoting: a comma, a double quote, a list. Trials with fail_rate 1 fail, with 0
+// succeed (0.5: either), so some fail and some succeed whatever the trial ids hash to.
 const SWEEP = (name: string): string => `name: ${name}
 method: sleep
-params: { duration_ms: 30, fail_rate: 0.3 }
+params: { duration_ms: 30, x: 1 }
 grid:
-  x: [1, 2, 3]
+  fail_rate: [0, 0.5, 1]
   label: ["a,b", 'say "hi"', plain]
   widths: [[8, 4]]
 seeds: [0]
@@ -87,18 +88,46 @@ test.after.always(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-test.serial('submit --wait --json prints one JSON object and exits 0 when the sweep completed', async (t) => {
+test.serial('submit --wait --json prints one JSON object with the first failures and exits 4 when some trials failed', async (t) => {
   const r = await cli(['submit', await spec(SWEEP(uniqueName('out'))), '--coordinator', address, '--wait', '--json']);
-  t.is(r.code, 0, r.stderr);
+  t.is(r.code, 4, r.stderr);
   t.is(r.stderr, '');
   const lines = r.stdout.trim().split('\n');
   t.is(lines.length, 1);
-  const doc = JSON.parse(lines[0]!) as { sweep_id: string; total_trials: number; progress: { state: string; ok: number; failed: number; total: number } };
+  const doc = JSON.parse(lines[0]!) as { sweep_id: string; total_trials: number; progress: { state: string; ok: number; failed: number; total: number }; failures: { error: string; trial_ids: string[]; count: number }[]; exit_code: number };
   t.is(doc.total_trials, 9);
   t.is(doc.progress.state, 'completed');
   t.is(doc.progress.ok + doc.progress.failed, 9);
-  t.true(doc.progress.failed > 0 && doc.progress.ok > 0, 'fail_rate 0.3 over 9 trials fails some, not all');
+  t.true(doc.progress.failed >= 3 && doc.progress.ok >= 3, 'the fail_rate 1 trials fail, the fail_rate 0 ones succeed');
+  t.is(doc.exit_code, 4);
+  t.true(doc.failures.length > 0 && doc.failures.length <= 2, 'one distinct error per failing fail_rate');
+  t.is(doc.failures.reduce((n, f) => n + f.count, 0), doc.progress.failed, 'the errors shown cover every failed trial');
+  for (const f of doc.failures) {
+    t.regex(f.error, /injected failure/);
+    for (const id of f.trial_ids) t.regex(id, /^t[0-9a-f]{24}$/);
+  }
   sweepId = doc.sweep_id;
+});
+
+test.serial('submit --wait: every trial failed prints the errors with trial ids and exits 4; all ok exits 0', async (t) => {
+  const failing = await cli(['submit', await spec(`name: ${uniqueName('allfail')}\nmethod: sleep\nparams: { duration_ms: 10, fail_rate: 1 }\ngrid: { x: [1, 2, 3, 4, 5] }\nmax_attempts: 1\nobjectives: [{ metric: score, goal: max }]\n`), '--coordinator', address, '--wait']);
+  t.is(failing.code, 4, failing.stderr);
+  // A sweep with no ok trial may end `completed` or, where the coordinator has that state, `failed`.
+  t.regex(failing.stderr, /(completed|failed): 5\/5 done \(ok 0, failed 5, running 0\)/);
+  t.regex(failing.stderr, /^5 of 5 trials failed:\n {2}t[0-9a-f]{24}, t[0-9a-f]{24}, t[0-9a-f]{24} and 2 more: injected failure \(fail_rate 1, attempt 1\)$/m);
+  t.regex(failing.stderr, /fairsweep results \S+ --coordinator /);
+  const fine = await cli(['submit', await spec(`name: ${uniqueName('allok')}\nmethod: sleep\nparams: { duration_ms: 10 }\ngrid: { x: [1, 2] }\nobjectives: [{ metric: score, goal: max }]\n`), '--coordinator', address, '--wait']);
+  t.is(fine.code, 0, fine.stderr);
+  t.notRegex(fine.stderr, /trials failed/);
+});
+
+test.serial('validate counts the trials and shards that submit plans', async (t) => {
+  const text = `name: ${uniqueName('plan')}\nmethod: sleep\nparams: { duration_ms: 0 }\ngrid: { x: { linspace: [0, 1, 7] }, y: [a, b] }\nseeds: [0, 1, 2]\nshard_size: 5\nobjectives: [{ metric: score, goal: max }]\n`;
+  const path = await spec(text);
+  const v = JSON.parse((await cli(['validate', path, '--json'])).stdout) as { trials: number; shards: number };
+  const s = JSON.parse((await cli(['submit', path, '--coordinator', address, '--json'])).stdout) as { total_trials: number; total_shards: number };
+  t.deepEqual([v.trials, v.shards], [s.total_trials, s.total_shards]);
+  t.deepEqual([v.trials, v.shards], [42, 9]);
 });
 
 test.serial('status: -q prints the state, --json the counts', async (t) => {
@@ -108,16 +137,22 @@ test.serial('status: -q prints the state, --json the counts', async (t) => {
   t.deepEqual([j.sweep_id, j.total, j.state], [sweepId, 9, 'completed']);
 });
 
+test.serial('watch on a finished sweep prints its final line once', async (t) => {
+  const r = await cli(['watch', sweepId, '--coordinator', address]);
+  t.is(r.code, 4, r.stderr);
+  t.regex(r.stdout, new RegExp(`^${sweepId} completed: 9/9 done [^\\n]*\\n$`));
+});
+
 test.serial('watch --replay --json streams every result once, then the final progress; -q prints one line', async (t) => {
   const r = await cli(['watch', sweepId, '--coordinator', address, '--replay', '--json']);
-  t.is(r.code, 0, r.stderr);
+  t.is(r.code, 4, r.stderr);
   const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { result?: { trial_id: string }; progress?: { state: string } });
   const ids = events.flatMap((e) => (e.result ? [e.result.trial_id] : []));
   t.is(ids.length, 9);
   t.is(new Set(ids).size, 9);
   t.is(events.at(-1)?.progress?.state, 'completed');
   const q = await cli(['watch', sweepId, '--coordinator', address, '-q']);
-  t.is(q.code, 0);
+  t.is(q.code, 4, 'the sweep has failed trials');
   t.regex(q.stdout, new RegExp(`^${sweepId} completed: 9/9 done \\(ok \\d, failed \\d, running 0\\), frontier \\d+( hypervolume \\S+)?\\n$`));
 });
 
@@ -208,17 +243,20 @@ test('errors say how to fix them', async (t) => {
 
 test('run shows live progress lines (done/total, running, failed, throughput, ETA, frontier); -q --json prints only JSON', async (t) => {
   const lines = await cli(['run', await spec(SWEEP(uniqueName('lines')).replace('duration_ms: 30', 'duration_ms: 400')), '--workers', '1', '--progress', 'lines', '--out', join(dir, 'lines')]);
-  t.is(lines.code, 0, lines.stderr);
+  t.is(lines.code, 4, `some trials fail: ${lines.stderr}`);
+  t.regex(lines.stdout, /^\d of 9 trials failed( \(first 2 distinct errors\))?:\n {2}t[0-9a-f]{24}.*: injected failure/m);
   const progress = lines.stderr.split('\n').filter((l) => / done \| /.test(l));
   t.true(progress.length >= 2, lines.stderr);
   for (const l of progress) t.regex(l, /^\d+\/9 done \| ok \d+ failed \d+ running \d+ \| \d+(\.\d+)?\/s \| ETA (\?|\d+s|\d+m\d\ds) \| frontier \d+$/);
   t.regex(progress.at(-1)!, /^9\/9 done .* ETA 0s /);
   t.regex(lines.stdout, /wrote .*results\.jsonl, frontier\.json, summary\.txt, report\.html/);
   const quiet = await cli(['run', await spec(SWEEP(uniqueName('quiet'))), '--workers', '1', '-q', '--json', '--out', join(dir, 'quiet')]);
-  t.is(quiet.code, 0, quiet.stderr);
+  t.is(quiet.code, 4, quiet.stderr);
   t.is(quiet.stderr, '');
-  const doc = JSON.parse(quiet.stdout) as { state: string; total: number; report: string };
+  const doc = JSON.parse(quiet.stdout) as { state: string; total: number; report: string; failed: number; failures: { trial_ids: string[]; count: number }[]; exit_code: number };
   t.is(doc.state, 'completed');
+  t.is(doc.exit_code, 4);
+  t.is(doc.failures.reduce((n, f) => n + f.count, 0), doc.failed);
   t.is(doc.total, 9);
   t.is(doc.report, join(dir, 'quiet', 'report.html'));
 });

@@ -1,16 +1,25 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { buildProgram, describeError } from '../cli/main.js';
+import { CliError } from '../cli/cli-error.js';
+import { connectionDetails } from '../cli/client.js';
+import { EXIT_CODE_LINES, ExitCode, sweepExitCode } from '../cli/exit-codes.js';
+import { failureGroups, formatFailures } from '../cli/failure-digest.js';
+import { formatSummary } from '../cli/summary.js';
+import { methodNames } from '../catalog/index.js';
+import { Progress, SweepState } from '../proto/index.js';
 import { CLI } from './helpers/cluster.js';
+import { repoPath } from './helpers/repo-files.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const run = promisify(execFile);
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: 60_000, env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -18,9 +27,8 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   }
 }
 
-async function tmp(name: string, text: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'fairsweep-cli-'));
-  const p = join(dir, name);
+async function tmp(t: ExecutionContext, name: string, text: string): Promise<string> {
+  const p = join(await tempDir(t, 'cli'), name);
   await writeFile(p, text);
   return p;
 }
@@ -29,7 +37,7 @@ test('fairsweep metrics matches a hand-computed case', async (t) => {
   // group a: y_true 1 1 0 0, y_pred 1 0 1 0 -> acc .5, SR .5, TPR .5, FPR .5
   // group b: y_true 1 0 0 0, y_pred 1 0 0 0 -> acc 1, SR .25, TPR 1, FPR 0
   const csv = 'y_true,y_pred,group,y_score\n1,1,a,0.9\n1,0,a,0.4\n0,1,a,0.6\n0,0,a,0.2\n1,1,b,0.8\n0,0,b,0.3\n0,0,b,0.1\n0,0,b,0.45\n';
-  const r = await cli(['metrics', await tmp('p.csv', csv)]);
+  const r = await cli(['metrics', await tmp(t, 'p.csv', csv)]);
   t.is(r.code, 0, r.stderr);
   const m = JSON.parse(r.stdout) as Record<string, number> & { per_group: Record<string, Record<string, number>> };
   t.is(m.n, 8);
@@ -50,7 +58,7 @@ test('fairsweep frontier agrees with a brute-force frontier and hypervolume', as
   const points: [number, number][] = [[0.9, 0.3], [0.8, 0.1], [0.7, 0.05], [0.85, 0.3], [0.6, 0.2], [0.8, 0.1]];
   const lines = points.map(([a, d], i) => JSON.stringify({ trial_id: `t${i}`, status: 'ok', params: { i }, seed: 0, metrics: { acc: a, dp: d } }));
   lines.push(JSON.stringify({ trial_id: 'failed', status: 'failed', metrics: {} }));
-  const path = await tmp('results.jsonl', `${lines.join('\n')}\n`);
+  const path = await tmp(t, 'results.jsonl', `${lines.join('\n')}\n`);
   const r = await cli(['frontier', path, '--objective', 'acc:max', '--objective', 'dp:min', '--reference', '0,1']);
   t.is(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout) as { frontier: { trial_id: string }[]; hypervolume: number };
@@ -65,22 +73,158 @@ test('fairsweep frontier agrees with a brute-force frontier and hypervolume', as
   t.true(Math.abs(doc.hypervolume - hv) < 1e-12, `${doc.hypervolume} vs ${hv}`);
 });
 
-test('bad input exits non-zero with one clear line and no stack trace', async (t) => {
-  const cases: [string[], RegExp][] = [
-    [['metrics', '/nonexistent.csv'], /nonexistent\.csv: cannot read/],
-    [['metrics', await tmp('bad.csv', 'y_true,y_pred\n1,1\n')], /group/],
-    [['frontier', await tmp('r.jsonl', '{"metrics":{}}\nnot json\n'), '--objective', 'a:max'], /line 2: not valid JSON/],
-    [['frontier', await tmp('r2.jsonl', '{}\n'), '--objective', 'a:up'], /--objective: expected METRIC:max or METRIC:min/],
-    [['run', await tmp('bad.yaml', 'name: x\nmethod: sleep\ngrid: {a: [1, "b", ]}\nobjectives: [{metric: s, goal: best}]\n')], /invalid spec: .*objectives\[0\]\.goal/],
-    [['run', '/nonexistent.yaml'], /cannot read the spec/],
-    [['status', 'abc', '--coordinator', '127.0.0.1:1'], /cannot reach the coordinator at 127\.0\.0\.1:1/],
-    [['run', 'x.yaml', '--workers', 'many'], /--workers/],
-    [['frobnicate'], /unknown command/],
+test('bad input exits 1 (2 for usage) with one clear line and no stack trace', async (t) => {
+  const cases: [string[], RegExp, number][] = [
+    [['metrics', '/nonexistent.csv'], /nonexistent\.csv: cannot read/, 1],
+    [['metrics', await tmp(t, 'bad.csv', 'y_true,y_pred\n1,1\n')], /group/, 1],
+    [['frontier', await tmp(t, 'r.jsonl', '{"metrics":{}}\nnot json\n'), '--objective', 'a:max'], /line 2: not valid JSON/, 1],
+    [['frontier', await tmp(t, 'r2.jsonl', '{}\n'), '--objective', 'a:up'], /--objective: expected METRIC:max or METRIC:min/, 1],
+    [['run', await tmp(t, 'bad.yaml', 'name: x\nmethod: sleep\ngrid: {a: [1, "b", ]}\nobjectives: [{metric: s, goal: best}]\n')], /invalid spec: .*objectives\[0\]\.goal/, 1],
+    [['run', '/nonexistent.yaml'], /cannot read the spec/, 1],
+    [['status', 'abc', '--coordinator', '127.0.0.1:1'], /cannot reach the coordinator at 127\.0\.0\.1:1/, 1],
+    [['coordinator', '--nats', 'nats://127.0.0.1:1', '--grpc', 'nohost'], /--grpc: expected HOST:PORT/, 1],
+    [['run', 'x.yaml', '--workers', 'many'], /--workers/, 2],
+    [['frobnicate'], /unknown command/, 2],
   ];
-  for (const [args, re] of cases) {
+  for (const [args, re, code] of cases) {
     const r = await cli(args);
-    t.not(r.code, 0, args.join(' '));
+    t.is(r.code, code, args.join(' '));
     t.regex(r.stderr, re, args.join(' '));
     t.notRegex(r.stderr, /\n\s+at /, `no stack trace for ${args.join(' ')}`);
   }
+});
+
+test('an unexpected error is a bug: exit 70 with its stack trace; a known one is one line, exit 1', (t) => {
+  const bug = describeError(new TypeError("Cannot read properties of undefined (reading 'x')"), false);
+  t.is(bug.code, ExitCode.Internal);
+  t.regex(bug.text, /^fairsweep: internal error .*\nTypeError: Cannot read properties[^\n]*\n\s+at /);
+  const known = describeError(new CliError('--format: expected jsonl'), false);
+  t.deepEqual(known, { code: ExitCode.Error, text: 'fairsweep: error: --format: expected jsonl\n' });
+  t.regex(describeError(new CliError('x'), true).text, /\n\s+at /, 'FAIRSWEEP_DEBUG=1 adds the stack of a known error');
+  // Any typed error (its own name) is known, without a list to keep up to date; a bare Error is not.
+  class ResultsFileError extends Error {
+    override name = 'ResultsFileError';
+  }
+  t.deepEqual(describeError(new ResultsFileError('r.jsonl line 2: not valid JSON'), false), { code: ExitCode.Error, text: 'fairsweep: error: r.jsonl line 2: not valid JSON\n' });
+  t.is(describeError(new Error('something unexpected'), false).code, ExitCode.Internal);
+  t.is(describeError(new RangeError('Invalid array length'), false).code, ExitCode.Internal);
+  t.is(describeError('a string', false).code, ExitCode.Internal);
+  const eacces = Object.assign(new Error("EACCES: permission denied, open '/root/report.html'"), { code: 'EACCES', syscall: 'open' });
+  t.is(describeError(eacces, false).code, ExitCode.Error, 'a failed system call is the environment, not a bug');
+  t.not(ExitCode.Internal, ExitCode.Error);
+});
+
+test('the exit codes are listed by --help and in docs/cli-exit-codes.md, each distinct', async (t) => {
+  const help = await cli(['--help']);
+  t.is(help.code, 0);
+  const doc = await readFile(repoPath('docs', 'cli-exit-codes.md'), 'utf8');
+  t.is(new Set(EXIT_CODE_LINES.map(([c]) => c)).size, EXIT_CODE_LINES.length);
+  for (const [code, text] of EXIT_CODE_LINES) {
+    t.true(help.stdout.includes(`${String(code).padStart(3)}  ${text}`), `--help lists ${code}`);
+    t.regex(doc, new RegExp(`^\\| ${code} \\|`, 'm'), `docs/cli-exit-codes.md has a row for ${code}`);
+  }
+});
+
+const progress = (p: Partial<Progress>): Progress => Progress.fromPartial({ sweepId: 's', state: SweepState.SWEEP_STATE_COMPLETED, total: 9, ok: 9, failed: 0, frontierSize: 1, ...p });
+
+test('a waited-for sweep exits by its counts: 0 all ok, 4 any failed, 3 cancelled', (t) => {
+  t.is(sweepExitCode(progress({})), ExitCode.Ok);
+  t.is(sweepExitCode(progress({ ok: 0, failed: 9 })), ExitCode.TrialsFailed, 'every trial failed');
+  t.is(sweepExitCode(progress({ ok: 8, failed: 1 })), ExitCode.TrialsFailed, 'one failed');
+  t.is(sweepExitCode(progress({ state: SweepState.SWEEP_STATE_CANCELLED, ok: 2, failed: 1 })), ExitCode.Cancelled);
+});
+
+test('failures are summed up as the first 3 distinct errors with their trial ids', (t) => {
+  const rows = [
+    ...Array.from({ length: 5 }, (_, i) => ({ trial_id: `a${i}`, status: 'failed', error: 'dataset "x": no such file\n  at load (x.js:1)' })),
+    { trial_id: 'ok1', status: 'ok' },
+    { trial_id: 'b0', status: 'failed', error: 'diverged: loss is NaN' },
+    { trial_id: 'c0', status: 'failed', error: 'no result after 3 delivery attempts' },
+    { trial_id: 'd0', status: 'failed', error: 'out of memory' },
+  ];
+  const groups = failureGroups(rows);
+  t.deepEqual(groups.map((g) => [g.error, g.trial_ids, g.count]), [
+    ['dataset "x": no such file', ['a0', 'a1', 'a2'], 5],
+    ['diverged: loss is NaN', ['b0'], 1],
+    ['no result after 3 delivery attempts', ['c0'], 1],
+  ]);
+  t.deepEqual(formatFailures(groups, 8, 9), [
+    '8 of 9 trials failed (first 3 distinct errors):',
+    '  a0, a1, a2 and 2 more: dataset "x": no such file',
+    '  b0: diverged: loss is NaN',
+    '  c0: no result after 3 delivery attempts',
+    '  ... and 1 more failed trials with other errors',
+  ]);
+});
+
+test('the summary of a sweep whose every trial failed says the frontier is empty and why', (t) => {
+  const rows = Array.from({ length: 9 }, (_, i) => ({
+    trial_id: `t${i}`, sweep_id: 's', index: i, params: { x: i }, seed: 0, status: 'failed' as const, metrics: {}, group_metrics: [], attempts: 1, worker: 'w', backend: 'cpu', started_at: null, finished_at: null, error: 'boom',
+  }));
+  const text = formatSummary('s', 'completed', rows, { objectives: [{ metric: 'score', goal: 'max' }], frontier: [], hypervolume: null, reference: null }, 1);
+  t.regex(text, /^frontier: empty — 0 of 9 trials succeeded$/m);
+  t.notRegex(text, /0 of 0 trials/);
+  t.regex(text, /^9 of 9 trials failed:\n {2}t0, t1, t2 and 6 more: boom$/m);
+});
+
+test('validate checks a spec offline: counts, shards and method, or every error with its path (exit 1)', async (t) => {
+  const offline = { PATH: '/nonexistent', FAIRSWEEP_NATS_URL: '', FAIRSWEEP_COORDINATOR: '' };
+  const ok = await cli(['validate', repoPath('examples', 'quickstart.yaml')], offline);
+  t.is(ok.code, 0, ok.stderr);
+  t.regex(ok.stdout, /quickstart\.yaml: valid: 12 trials in 12 shards \(shard size 1\), method irm on dataset spurious\n$/);
+  const json = await cli(['validate', repoPath('examples', 'quickstart.yaml'), '--json'], offline);
+  t.like(JSON.parse(json.stdout) as Record<string, unknown>, { valid: true, trials: 12, shards: 12, method: 'irm' });
+  const bad = await tmp(t, 'bad.yaml', 'name: x\nmethod: irm\ndataset: {name: spurious}\nparams: {lrr: 1}\ngrid: {penalty_weigth: [1, 2, 3]}\nobjectives: [{metric: a, goal: max}]\n');
+  const r = await cli(['validate', bad], offline);
+  t.is(r.code, 1);
+  t.is(r.stdout, '');
+  t.is(r.stderr, `fairsweep: ${bad}: invalid spec, 2 errors:\n  params.lrr: unknown parameter of method "irm"; did you mean "lr"?\n  grid.penalty_weigth: unknown parameter of method "irm"; did you mean "penalty_weight"?\n`);
+  const rj = await cli(['validate', bad, '--json'], offline);
+  t.is(rj.code, 1);
+  t.deepEqual((JSON.parse(rj.stdout) as { errors: { path: string }[] }).errors.map((e) => e.path), ['params.lrr', 'grid.penalty_weigth']);
+  const big = await tmp(t, 'big.yaml', 'name: big\nmethod: sleep\ngrid: {x: {linspace: [0, 1, 50]}}\nobjectives: [{metric: score, goal: max}]\n');
+  t.regex((await cli(['validate', big, '--max-trials', '10'], offline)).stderr, /grid: 50 trials .* exceeds this coordinator's limit of 10/);
+});
+
+test('submit refuses an invalid spec before contacting the coordinator', async (t) => {
+  const bad = await tmp(t, 'bad.yaml', 'name: x\nmethod: sleep\nseed: [1]\nobjectives: [{metric: score, goal: max}]\n');
+  const r = await cli(['submit', bad, '--coordinator', '127.0.0.1:1']);
+  t.is(r.code, 1);
+  t.is(r.stderr, `fairsweep: error: ${bad}: invalid spec: seed: unknown key; did you mean "seeds"?\n`);
+  // --no-validate leaves the check to the coordinator (here: none is running).
+  t.regex((await cli(['submit', bad, '--coordinator', '127.0.0.1:1', '--no-validate'])).stderr, /cannot reach the coordinator/);
+});
+
+test('frontier given a sweep id or --coordinator says to run frontier-of', async (t) => {
+  const remote = await cli(['frontier', 'sweep-abc', '--coordinator', '127.0.0.1:50051']);
+  t.is(remote.code, 1);
+  t.regex(remote.stderr, /run `fairsweep frontier-of sweep-abc --coordinator 127\.0\.0\.1:50051`/);
+  const noFile = await cli(['frontier', 'sweep-abc', '--objective', 'score:max']);
+  t.is(noFile.code, 1);
+  t.regex(noFile.stderr, /sweep-abc: no such file; .*`fairsweep frontier-of sweep-abc --coordinator HOST:PORT`/);
+  t.regex((await cli(['frontier', await tmp(t, 'r.jsonl', '{}\n')])).stderr, /--objective METRIC:max\|min is required/);
+});
+
+test('an unreachable coordinator is described without grpc-js\'s empty "Resolution note"', async (t) => {
+  t.is(connectionDetails('No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: '), 'connect ECONNREFUSED 127.0.0.1:1');
+  t.is(connectionDetails('No connection established. Last error: Error: connect ECONNREFUSED 10.0.0.1:1. Resolution note: no addresses'), 'connect ECONNREFUSED 10.0.0.1:1; no addresses');
+  const r = await cli(['status', 'abc', '--coordinator', '127.0.0.1:1']);
+  t.notRegex(r.stderr, /Resolution note/);
+  t.regex(r.stderr, /\(connect ECONNREFUSED 127\.0\.0\.1:1\)/);
+});
+
+test('--help: client commands list only client TLS flags, servers only server ones; run lists the methods', async (t) => {
+  const flags = (name: string): string[] => buildProgram().commands.find((c) => c.name() === name)?.options.flatMap((o) => (o.long ? [o.long] : [])) ?? [];
+  for (const client of ['submit', 'status', 'watch', 'cancel', 'results', 'workers', 'frontier-of', 'report']) {
+    t.false(flags(client).includes('--tls-client-ca'), `${client} has no server-only --tls-client-ca`);
+    t.true(flags(client).includes('--tls-ca'), `${client} has --tls-ca`);
+  }
+  for (const server of ['coordinator', 'worker']) {
+    t.true(flags(server).includes('--tls-client-ca'), server);
+    t.false(flags(server).includes('--tls-ca'), `${server} has no client-only --tls-ca`);
+  }
+  const help = await cli(['run', '--help']);
+  t.is(help.code, 0);
+  for (const m of methodNames()) t.regex(help.stdout, new RegExp(`^  ${m} +\\S`, 'm'), `run --help lists ${m}`);
+  t.regex((await cli(['coordinator', '--nats', 'nats://127.0.0.1:1', '--grpc', '127.0.0.1:0', '--metrics', 'none', '--tls-client-ca', '/x.pem'])).stderr, /needs both --tls-cert and --tls-key/);
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataRoot, loadDataset } from '../worker/datasets/index.js';
@@ -12,6 +12,7 @@ import { loadBackend } from '../worker/backend.js';
 const dir = mkdtempSync(join(tmpdir(), 'fairsweep-csv-'));
 /** The worker's data directory: paths in options are relative to it. */
 const root = new DataRoot(dir, DEFAULT_MAX_DATA_BYTES);
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, text: string): string => {
   writeFileSync(join(dir, name), text);
   return name;

@@ -25,6 +25,7 @@ test.after.always(async () => {
   await worker?.close();
   await server?.close();
   await nats?.stop();
+  certs?.remove();
 });
 
 function listWorkers(client: SweepServiceClient): Promise<ListWorkersResponse> {

@@ -1,18 +1,18 @@
 import test from 'ava';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readResultsFile } from '../coordinator/results/index.js';
 import { CLI, eventually } from './helpers/cluster.js';
 import { reportFault } from './helpers/reliability.js';
 import { REPO_ROOT } from './helpers/repo-files.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const run = promisify(execFile);
 
 test('fairsweep run: a poison trial that kills its worker is retried up to max_attempts, then recorded failed; the rest completes', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'fairsweep-run-'));
+  const dir = await tempDir(t, 'run');
   const spec = join(dir, 'poison.yaml');
   await writeFile(
     spec,
@@ -29,8 +29,14 @@ objectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]
   const out = join(dir, 'out');
   // One slot per worker: a poison trial kills its process, and with it the attempt of any trial
   // running beside it (JetStream counts that delivery); innocents must not run out of attempts.
-  const { stdout } = await run(process.execPath, [CLI, 'run', spec, '--workers', '2', '--slots', '1', '--max-restarts', '30', '--out', out, '--ack-wait', '1500', '--json', '-q'], { timeout: 120_000 });
-  const summary = JSON.parse(stdout.trim().split('\n').pop()!) as { state: string; ok: number; failed: number; total: number };
+  // A run with failed trials exits 4 (execFile rejects with the code and the output).
+  const failedRun = await run(process.execPath, [CLI, 'run', spec, '--workers', '2', '--slots', '1', '--max-restarts', '30', '--out', out, '--ack-wait', '1500', '--json', '-q'], { timeout: 120_000 }).then(
+    () => ({ code: 0, stdout: '' }),
+    (err: { code?: number; stdout?: string }) => ({ code: err.code, stdout: err.stdout ?? '' }),
+  );
+  t.is(failedRun.code, 4, failedRun.stdout);
+  const stdout = failedRun.stdout;
+  const summary = JSON.parse(stdout.trim().split('\n').pop()!) as { state: string; ok: number; failed: number; total: number; failures: { error: string; count: number }[] };
   t.is(summary.state, 'completed');
   t.is(summary.total, 6);
   const rows = await readResultsFile(join(out, 'results.jsonl'));
@@ -38,6 +44,9 @@ objectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]
   t.deepEqual(innocentFailures, [], 'trials that do not crash complete');
   t.is(summary.ok, 3);
   t.is(summary.failed, 3);
+  // Each error names its shard, so the three poison trials give three distinct errors.
+  t.is(summary.failures.reduce((n, f) => n + f.count, 0), 3);
+  for (const f of summary.failures) t.regex(f.error, /no result after 3 delivery attempt/);
   t.is(rows.length, 6);
   t.is(new Set(rows.map((r) => r.trial_id)).size, 6);
   reportFault('poison trial killing its worker (3 of 6 trials; max_attempts 3)', 6, rows.length, new Set(rows.map((r) => r.trial_id)).size);
@@ -74,7 +83,7 @@ const alive = async (pid: number): Promise<boolean> => {
 };
 
 test('fairsweep run: SIGTERM cancels the sweep, keeps the results so far and ends the workers and nats-server it started', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'fairsweep-run-'));
+  const dir = await tempDir(t, 'run');
   const spec = join(dir, 'long.yaml');
   await writeFile(spec, `name: long\nmethod: sleep\nparams: { duration_ms: 60000 }\ngrid: { x: { linspace: [0, 1, 8] } }\nobjectives: [{ metric: score, goal: max }]\n`);
   const out = join(dir, 'out');
@@ -98,7 +107,7 @@ test('fairsweep run: SIGTERM cancels the sweep, keeps the results so far and end
 });
 
 test('fairsweep run: csv paths are relative to the directory it runs in, or to its --data-dir', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'fairsweep-run-'));
+  const dir = await tempDir(t, 'run-data');
   const spec = join(REPO_ROOT, 'examples', 'csv.yaml'); // path: examples/data/loans.csv
   const summaryOf = (stdout: string): { state: string; ok: number; failed: number; total: number } => JSON.parse(stdout.trim().split('\n').pop()!);
   // From the repository root, as examples/csv.yaml says to run it.
@@ -108,8 +117,13 @@ test('fairsweep run: csv paths are relative to the directory it runs in, or to i
   const elsewhere = await run(process.execPath, [CLI, 'run', spec, '--workers', '2', '--out', join(dir, 'elsewhere'), '--data-dir', REPO_ROOT, '--json', '-q'], { cwd: dir, timeout: 120_000 });
   t.like(summaryOf(elsewhere.stdout), { state: 'completed', ok: 9, failed: 0 });
   // From elsewhere without it, the path is looked up (and not found) under that directory.
-  const lost = await run(process.execPath, [CLI, 'run', spec, '--workers', '1', '--out', join(dir, 'lost'), '--json', '-q'], { cwd: dir, timeout: 120_000 });
-  t.like(summaryOf(lost.stdout), { state: 'completed', ok: 0, failed: 9 });
+  // Every trial fails, so the run exits 4 (docs/cli-exit-codes.md) and execFile rejects with its output.
+  const lost = await run(process.execPath, [CLI, 'run', spec, '--workers', '1', '--out', join(dir, 'lost'), '--json', '-q'], { cwd: dir, timeout: 120_000 }).then(
+    () => t.fail('a run whose every trial failed exited 0'),
+    (err: { code?: number; stdout?: string }) => err,
+  );
+  t.is(lost?.code, 4);
+  t.like(summaryOf(lost?.stdout ?? ''), { state: 'failed', ok: 0, failed: 9 });
   const [row] = await readResultsFile(join(dir, 'lost', 'results.jsonl'));
   t.regex(row?.error ?? '', /^dataset\.path: "examples\/data\/loans\.csv" is not a file in the worker's data directory \(ENOENT\)$/);
 });

@@ -3,7 +3,7 @@
  * reliability table (fault injected, trials submitted, recorded, lost, duplicated).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,4 +22,5 @@ if (existsSync(loadOut)) {
   console.log('\nLoad figures:');
   for (const line of readFileSync(loadOut, 'utf8').trim().split('\n').filter(Boolean)) console.log(`  ${line}`);
 }
+rmSync(dir, { recursive: true, force: true });
 process.exitCode = run.status ?? 1;

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { parseSpecText, validateSpec, planTrials, planShards, trialId, expandGrid, defaultShardSize, SpecError, type Axis } from '../coordinator/index.js';
 import { canonicalJson, type Param } from '../proto/index.js';
+import { closestMatch } from '../coordinator/spec/suggest.js';
 
 const base = `
 name: irm-spurious
@@ -48,6 +49,37 @@ test('unknown top-level keys, wrong types and empty lists are rejected with path
   t.regex(specError(t, base.replace('goal: max', 'goal: up')).message, /objectives\[0\]\.goal: expected one of "max", "min", got "up"/);
   t.regex(specError(t, base.replace('seeds: [0, 1]', 'seeds: [0, 1.5]')).message, /seeds\[1\]/);
   t.regex(specError(t, base.replace('shard_size', 'x').concat('shard_size: 0\n')).message, /shard_size/);
+});
+
+test('a misspelt key gets "did you mean" at every level: top level, objective, method params, dataset options, grid and search keys', (t) => {
+  const cases: [string, RegExp][] = [
+    [base.replace('seeds:', 'seed:'), /^seed: unknown key; did you mean "seeds"\?/],
+    [base.replace('objectives:', 'objective:'), /^objective: unknown key; did you mean "objectives"\?/],
+    [base.replace('{ metric: test/accuracy', '{ metirc: test/accuracy'), /^objectives\[0\]\.metirc: unknown key; did you mean "metric"\?/],
+    [base.replace('lr: 0.001', 'lrr: 0.001'), /^params\.lrr: unknown parameter of method "irm"; did you mean "lr"\?/],
+    [base.replace('n: 400', 'sigma_cc: 1'), /^dataset\.sigma_cc: unknown option of dataset "spurious"; did you mean "sigma_c"\?/],
+    [base.replace('name: spurious', 'name: spurios'), /^dataset\.name: method "irm" does not support dataset "spurios"; did you mean "spurious"\?/],
+    [base.replace('method: irm', 'method: irn'), /^method: unknown method "irn"; did you mean "irm"\? registered methods: /],
+    [base.replace('grid:\n  penalty_weight', 'grid:\n  penalty_weigth'), /^grid\.penalty_weigth: unknown parameter of method "irm"; did you mean "penalty_weight"\?$/],
+    [base.replace('grid:\n  penalty_weight: [0, 1, 10]', 'search: { samples: 2, space: { penalty_wieght: { uniform: [0, 10] } } }'), /^search\.space\.penalty_wieght: unknown parameter of method "irm"; did you mean "penalty_weight"\?$/],
+  ];
+  for (const [text, re] of cases) t.regex(specError(t, text).message, re);
+  // Nothing close: the accepted names are listed instead of a guess.
+  t.regex(specError(t, base.replace('lr: 0.001', 'warp: 9')).message, /^params\.warp: unknown parameter of method "irm" \(expected one of: steps, lr, l2, hidden, penalty_weight, penalty_anneal_iters\)$/);
+  t.regex(specError(t, `${base}zzz: 1\n`).message, /^zzz: unknown key \(expected one of: name, method, dataset, params, grid/);
+});
+
+test('a misspelt grid key is reported once, not once per value', (t) => {
+  const err = specError(t, base.replace('grid:\n  penalty_weight: [0, 1, 10]', 'grid:\n  penalty_weigth: [0, 1, 10, 100]\n  lr: [0.1, 0.2]').replace('lr: 0.001', 'l2: 0'));
+  t.deepEqual(err.issues.map((i) => i.path), ['grid.penalty_weigth']);
+});
+
+test('closestMatch suggests only plausible misspellings', (t) => {
+  t.is(closestMatch('nmae', ['name', 'method']), 'name', 'a swapped pair');
+  t.is(closestMatch('Seeds', ['seeds']), 'seeds', 'case');
+  t.is(closestMatch('x', ['lr', 'd']), undefined, 'one letter is no evidence');
+  t.is(closestMatch('batch_size', ['steps', 'lr', 'hidden']), undefined);
+  t.is(closestMatch('shard-size', ['shard_size', 'max_attempts']), 'shard_size');
 });
 
 test('missing required keys are named', (t) => {

@@ -6,7 +6,8 @@ import { SpecError } from '../errors.js';
 import { axisValues, gridPoints, type Axis } from './grid.js';
 import { DEFAULT_MAX_TRIALS, specSchema, type Search } from './schema.js';
 import { distributionIssues, drawSamples } from './search.js';
-import { issueMessages, describeValue } from './zod-issues.js';
+import { issueMessages, describeValue, objectKeysAt } from './zod-issues.js';
+import { closestMatch, unknownNameMessage } from './suggest.js';
 import { canonicalJson } from '../../proto/index.js';
 
 export interface Objective {
@@ -63,11 +64,14 @@ export function parseSpecText(text: string, limits: SpecLimits = {}): ValidatedS
 /** Validates an already-parsed spec object against the schema and the method registry. */
 export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedSpec {
   const parsed = specSchema.safeParse(data, { reportInput: true });
-  if (!parsed.success) throw new SpecError(issueMessages(parsed.error));
+  if (!parsed.success) throw new SpecError(issueMessages(parsed.error, { schema: specSchema }));
   const s = parsed.data;
 
   const method = getMethod(s.method);
-  if (!method) throw SpecError.at('method', `unknown method "${s.method}"; registered methods: ${methodNames().join(', ')}`);
+  if (!method) {
+    const match = closestMatch(s.method, methodNames());
+    throw SpecError.at('method', `unknown method "${s.method}"; ${match ? `did you mean "${match}"? ` : ''}registered methods: ${methodNames().join(', ')}`);
+  }
 
   let dataset: ValidatedSpec['dataset'];
   if (method.datasets.length === 0) {
@@ -76,12 +80,13 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
     if (!s.dataset) throw SpecError.at('dataset', `required by method "${method.name}" (one of: ${method.datasets.join(', ')})`);
     const { name, ...options } = s.dataset;
     if (!method.datasets.includes(name)) {
-      throw SpecError.at('dataset.name', `method "${method.name}" does not support dataset "${name}" (supported: ${method.datasets.join(', ')})`);
+      const match = closestMatch(name, method.datasets);
+      throw SpecError.at('dataset.name', `method "${method.name}" does not support dataset "${name}"${match ? `; did you mean "${match}"?` : ''} (supported: ${method.datasets.join(', ')})`);
     }
     const schema = datasetOptionsSchema(name);
     if (schema) {
       const r = schema.safeParse(options, { reportInput: true });
-      if (!r.success) throw new SpecError(issueMessages(r.error).map((i) => ({ path: i.path ? `dataset.${i.path}` : 'dataset', message: i.message })));
+      if (!r.success) throw new SpecError(issueMessages(r.error, { prefix: 'dataset', schema, extraKeys: ['name'], keyNoun: `option of dataset "${name}"` }));
     }
     dataset = { name, options: options as Params };
   }
@@ -121,7 +126,7 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
   }
 
   const samples = s.search ? drawSamples(s.search) : [];
-  validateMethodParams(method.params, s.params, grid, samples);
+  validateMethodParams(method.name, method.params, s.params, grid, samples);
 
   return {
     name: s.name,
@@ -142,23 +147,31 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
 /**
  * Checks every value a trial can get against the method's param schema, without expanding the grid:
  * the fixed params once, then each grid value with the other axes at their first value. Errors name
- * `params.KEY` or `grid.KEY[i]`.
+ * `params.KEY` or `grid.KEY[i]`; a key the method does not take is named once (`grid.KEY`), with
+ * the nearest parameter it does take.
  */
-function validateMethodParams(schema: z.ZodType<Params>, fixed: Params, grid: readonly Axis[], samples: readonly Params[]): void {
+function validateMethodParams(methodName: string, schema: z.ZodType<Params>, fixed: Params, grid: readonly Axis[], samples: readonly Params[]): void {
   const base: Params = { ...fixed, ...samples[0] };
   for (const [k, values] of grid) base[k] = values[0] as Param;
   const gridKeys = new Set(grid.map(([k]) => k));
+  const known = objectKeysAt(schema);
   const issues = new Map<string, string>();
+  const sampled = new Set(Object.keys(samples[0] ?? {}));
+  const keyPath = (key: string): string => (gridKeys.has(key) ? `grid.${key}` : sampled.has(key) ? `search.space.${key}` : `params.${key}`);
   const check = (params: Params, where: (key: string) => string): void => {
     const r = schema.safeParse(params, { reportInput: true });
     if (r.success) return;
     for (const issue of issueMessages(r.error)) {
+      if (issue.unknownKey !== undefined) {
+        const path = keyPath(issue.unknownKey);
+        if (!issues.has(path)) issues.set(path, unknownNameMessage(issue.unknownKey, known, `parameter of method "${methodName}"`));
+        continue;
+      }
       const [key, ...rest] = issue.path.split(/(?=[.[])/);
       const path = key ? where(key) + rest.join('') : 'params';
-      if (!issues.has(path)) issues.set(path, issue.message === 'unknown key' ? `unknown parameter for method (${issue.message})` : issue.message);
+      if (!issues.has(path)) issues.set(path, issue.message);
     }
   };
-  const sampled = new Set(Object.keys(samples[0] ?? {}));
   const origin = (key: string, sample = 0): string => (gridKeys.has(key) ? `grid.${key}[0]` : sampled.has(key) ? `search.space.${key} (sample ${sample}: ${JSON.stringify(samples[sample]?.[key])})` : `params.${key}`);
   check(base, (key) => origin(key));
   // Every drawn point, the grid at its first values: a distribution reaching outside the method's range is named.

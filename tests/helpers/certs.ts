@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,6 +10,8 @@ export interface TestCerts {
   serverKey: string;
   clientCert: string;
   clientKey: string;
+  /** Removes the directory (call it from `test.after.always`). */
+  remove(): void;
 }
 
 /** A throwaway CA with a server certificate for 127.0.0.1/localhost and a client certificate (openssl). */
@@ -17,7 +19,12 @@ export function makeCerts(): TestCerts {
   const dir = mkdtempSync(join(tmpdir(), 'fairsweep-certs-'));
   const p = (f: string): string => join(dir, f);
   const ssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { stdio: 'ignore' });
+    try {
+      execFileSync('openssl', args, { stdio: 'ignore' });
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
   };
   ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=fairsweep-test-ca', '-keyout', p('ca.key'), '-out', p('ca.crt'));
   writeFileSync(p('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
@@ -26,5 +33,5 @@ export function makeCerts(): TestCerts {
     ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=fairsweep-${who}`, '-keyout', p(`${who}.key`), '-out', p(`${who}.csr`));
     ssl('x509', '-req', '-in', p(`${who}.csr`), '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', p(`${who}.ext`), '-out', p(`${who}.crt`));
   }
-  return { dir, ca: p('ca.crt'), serverCert: p('server.crt'), serverKey: p('server.key'), clientCert: p('client.crt'), clientKey: p('client.key') };
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }), ca: p('ca.crt'), serverCert: p('server.crt'), serverKey: p('server.key'), clientCert: p('client.crt'), clientKey: p('client.key') };
 }
