@@ -14,7 +14,7 @@ import { SweepLifecycle } from './sweeps/sweep-lifecycle.js';
 import { SweepStore } from './sweeps/sweep-store.js';
 import { toSweepSpecMessage } from './sweeps/spec-message.js';
 import { parseSpecText, type PlannedShard } from './spec/index.js';
-import { planSweep, replanShards } from './sweeps/sweep-plan.js';
+import { planSweep, replanShards } from './spec/index.js';
 import { WorkerRegistry } from './workers/worker-registry.js';
 
 export type { CoordinatorOptions } from './coordinator-options.js';

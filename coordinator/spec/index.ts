@@ -4,4 +4,4 @@ export { planTrials, planShards, planPrefixShards, trialId, defaultShardSize, de
 export { DEFAULT_MAX_TRIALS, DEFAULT_MAX_ATTEMPTS, DEFAULT_SEEDS } from './schema.js';
 export { drawSamples, drawValue } from './search.js';
 export type { Distribution, Search } from './schema.js';
-export { planSweep, type SweepPlan } from './plan.js';
+export { planSweep, replanShards, type SweepPlan } from './plan.js';
