@@ -12,6 +12,7 @@ import { addNatsFlags, addTlsFlags, natsOptionsFrom, tlsOptionsFrom, type NatsFl
 import type { DisplayMode } from './progress-display.js';
 import { runLocal } from './run-local.js';
 import { addRemoteCommands } from './remote-commands.js';
+import { addCredentialsCommand } from './credentials-command.js';
 import { withNatsHint } from './hints.js';
 import { ReportError } from '../coordinator/report/index.js';
 
@@ -152,6 +153,7 @@ export function buildProgram(): Command {
   });
 
   addRemoteCommands(program);
+  addCredentialsCommand(program);
 
   program
     .command('frontier')
