@@ -134,15 +134,16 @@ const CLIENT: RolePermissions = {
   ],
 };
 
+/** The grants of `roles` together, each subject once. */
 function union(...roles: RolePermissions[]): RolePermissions {
   const merge = (grants: readonly Grant[]): Grant[] => [...new Map(grants.map((g) => [g.subject, g])).values()];
   return { publish: merge(roles.flatMap((r) => r.publish)), subscribe: merge(roles.flatMap((r) => r.subscribe)) };
 }
 
 export const ROLE_PERMISSIONS: Readonly<Record<NatsRole, RolePermissions>> = {
-  coordinator: COORDINATOR,
-  worker: WORKER,
-  client: CLIENT,
+  coordinator: union(COORDINATOR),
+  worker: union(WORKER),
+  client: union(CLIENT),
   local: union(COORDINATOR, WORKER),
 };
 
