@@ -2,7 +2,7 @@ import { chmod, lstat, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from './cli-error.js';
-import { generateGrpcCertificates, CertificateHostError, DEFAULT_CERT_DAYS } from './grpc-certificates.js';
+import { generateGrpcCertificates, CertificateHostError, DEFAULT_CERT_DAYS, type GrpcCertificates } from './grpc-certificates.js';
 import { generateNatsUsers, natsAuthConfig, natsEnvFile } from './nats-auth-config.js';
 import { NATS_ROLES, isNatsRole, type NatsRole } from './nats-permissions.js';
 import { CREDENTIAL_PATHS, KUBERNETES_SECRETS, kubectlCreateSecret } from './credential-layout.js';
@@ -39,7 +39,7 @@ export function credentialFiles(options: Omit<CredentialsOptions, 'dir' | 'force
   const files: (WrittenFile & { text: string })[] = [{ path: CREDENTIAL_PATHS.natsAuth, secret: true, text: natsAuthConfig(users) }];
   for (const u of users) files.push({ path: CREDENTIAL_PATHS.natsEnv(u.role), secret: true, text: natsEnvFile(u) });
   if (options.tls ?? true) {
-    let certs;
+    let certs: GrpcCertificates;
     try {
       certs = generateGrpcCertificates({ ...(options.hosts ? { hosts: options.hosts } : {}), ...(options.days !== undefined ? { days: options.days } : {}) });
     } catch (err) {

@@ -18,6 +18,15 @@ import { eventually, spawnCli, startNats, uniqueName, type CliProcess } from './
 let nats: NatsServer;
 let server: CoordinatorServer;
 let users: Record<NatsRole, NatsUserCredentials>;
+
+function usersByRole(list: readonly NatsUserCredentials[]): Record<NatsRole, NatsUserCredentials> {
+  const of = (role: NatsRole): NatsUserCredentials => {
+    const u = list.find((x) => x.role === role);
+    if (!u) throw new Error(`no user for role ${role}`);
+    return u;
+  };
+  return { coordinator: of('coordinator'), worker: of('worker'), client: of('client'), local: of('local') };
+}
 let dir: string;
 let logFile: string;
 const workers: CliProcess[] = [];
@@ -70,7 +79,7 @@ async function violationsByFairsweep(): Promise<string[]> {
 }
 
 test.before(async () => {
-  users = Object.fromEntries(generateNatsUsers(NATS_ROLES).map((u) => [u.role, u])) as Record<NatsRole, NatsUserCredentials>;
+  users = usersByRole(generateNatsUsers(NATS_ROLES));
   dir = await mkdtemp(join(tmpdir(), 'fairsweep-roles-'));
   logFile = join(dir, 'nats.log');
   nats = await startNats(`${natsAuthConfig(Object.values(users))}\nlog_file: ${JSON.stringify(logFile)}\n`);
