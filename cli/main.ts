@@ -19,6 +19,7 @@ import { addRemoteCommands } from './remote-commands.js';
 import { addValidateCommand } from './validate-command.js';
 import { listenHint, withNatsHint } from './hints.js';
 import { checkListenable } from './listen-check.js';
+import { addCredentialsCommand } from './credentials-command.js';
 import { ReportError } from '../coordinator/report/index.js';
 
 const VERSION = '0.1.0';
@@ -177,6 +178,7 @@ export function buildProgram(): Command {
 
   addRemoteCommands(program);
   addValidateCommand(program);
+  addCredentialsCommand(program);
 
   program
     .command('frontier')

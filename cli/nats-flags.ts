@@ -63,11 +63,13 @@ export interface TlsFlagValues {
   tlsClientCa?: string;
 }
 
-/** A server's TLS options (coordinator, worker); a certificate without its key (or a client CA without a certificate) is an error, not plaintext. */
+/**
+ * A server's TLS options (coordinator, worker), as given. The servers check them (common/grpc.ts
+ * checkServerTls): a certificate without its key, or a client CA without both, is an error, not plaintext.
+ */
 export function tlsOptionsFrom(v: TlsFlagValues): GrpcTlsOptions | undefined {
   if (!v.tlsCert && !v.tlsKey && !v.tlsClientCa) return undefined;
-  if (!v.tlsCert || !v.tlsKey) throw new CliError('gRPC TLS needs both --tls-cert and --tls-key (and --tls-client-ca only with them)');
-  return { certFile: v.tlsCert, keyFile: v.tlsKey, ...(v.tlsClientCa ? { clientCaFile: v.tlsClientCa } : {}) };
+  return { ...(v.tlsCert ? { certFile: v.tlsCert } : {}), ...(v.tlsKey ? { keyFile: v.tlsKey } : {}), ...(v.tlsClientCa ? { clientCaFile: v.tlsClientCa } : {}) };
 }
 
 /** A client's TLS options; a client certificate without its key, or the reverse, is an error. */

@@ -31,18 +31,52 @@ export interface RunningGrpcServer {
   close(): Promise<void>;
 }
 
+/** TLS options that would leave a server serving something other than what was asked for. */
+export class GrpcTlsOptionsError extends Error {
+  override name = 'GrpcTlsOptionsError';
+}
+
+function readTlsFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new GrpcTlsOptionsError(`${what}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+  }
+}
+
+/**
+ * Checks a server's TLS options: plaintext when none is given; otherwise the certificate and key
+ * are both required, since a client CA (mutual TLS) or a CA without a certificate to serve would
+ * otherwise fall back, silently, to plaintext. Throws GrpcTlsOptionsError.
+ */
+export function checkServerTls(tls?: GrpcTlsOptions): void {
+  if (!tls || (!tls.certFile && !tls.keyFile && !tls.clientCaFile && !tls.caFile)) return;
+  if (tls.clientCaFile && (!tls.certFile || !tls.keyFile)) {
+    throw new GrpcTlsOptionsError('gRPC server: a client CA (--tls-client-ca) requires the server certificate and key (--tls-cert and --tls-key); without them the server would serve plaintext and check no client');
+  }
+  if (!tls.certFile || !tls.keyFile) {
+    const given = tls.certFile ? '--tls-cert without --tls-key' : tls.keyFile ? '--tls-key without --tls-cert' : '--tls-ca without --tls-cert and --tls-key';
+    throw new GrpcTlsOptionsError(`gRPC server: ${given}; serving TLS takes both a certificate and its key`);
+  }
+}
+
+/** Plaintext without TLS options; TLS with a certificate and key; mutual TLS when a client CA is given as well. */
 export function serverCredentials(tls?: GrpcTlsOptions): ServerCredentials {
+  checkServerTls(tls);
   if (!tls?.certFile || !tls.keyFile) return ServerCredentials.createInsecure();
-  const rootCa = tls.clientCaFile ? readFileSync(tls.clientCaFile) : null;
-  return ServerCredentials.createSsl(rootCa, [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }], rootCa !== null);
+  const rootCa = tls.clientCaFile ? readTlsFile(tls.clientCaFile, '--tls-client-ca') : null;
+  return ServerCredentials.createSsl(rootCa, [{ cert_chain: readTlsFile(tls.certFile, '--tls-cert'), private_key: readTlsFile(tls.keyFile, '--tls-key') }], rootCa !== null);
 }
 
 export function channelCredentials(tls?: GrpcTlsOptions): ChannelCredentials {
-  if (!tls?.caFile && !tls?.certFile) return ChannelCredentials.createInsecure();
+  if (!tls?.caFile && !tls?.certFile && !tls?.keyFile) return ChannelCredentials.createInsecure();
+  if (Boolean(tls.certFile) !== Boolean(tls.keyFile)) {
+    throw new GrpcTlsOptionsError(`gRPC client: ${tls.certFile ? '--tls-cert without --tls-key' : '--tls-key without --tls-cert'}; a client certificate needs its key`);
+  }
   return ChannelCredentials.createSsl(
-    tls.caFile ? readFileSync(tls.caFile) : null,
-    tls.keyFile ? readFileSync(tls.keyFile) : null,
-    tls.certFile ? readFileSync(tls.certFile) : null,
+    tls.caFile ? readTlsFile(tls.caFile, '--tls-ca') : null,
+    tls.keyFile ? readTlsFile(tls.keyFile, '--tls-key') : null,
+    tls.certFile ? readTlsFile(tls.certFile, '--tls-cert') : null,
   );
 }
 

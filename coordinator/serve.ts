@@ -1,6 +1,5 @@
 import { SweepServiceService } from '../proto/index.js';
-import { startGrpcServer, parseHostPort, type GrpcTlsOptions, type RunningGrpcServer } from '../common/index.js';
-import { startMetricsServer, type MetricsServer } from '../common/index.js';
+import { checkServerTls, startGrpcServer, parseHostPort, startMetricsServer, type GrpcTlsOptions, type MetricsServer, type RunningGrpcServer } from '../common/index.js';
 import { sweepService } from './api/sweep-service.js';
 import { Coordinator } from './coordinator.js';
 import { compileCoordinatorOptions, type CompiledCoordinatorOptions, type CoordinatorOptions } from './coordinator-options.js';
@@ -52,11 +51,9 @@ function hostPortOption(name: string, value: string): HostPort {
   }
 }
 
-/** TLS files given in a combination that serves plaintext would be a silent downgrade: refused. */
+/** TLS files given in a combination that would serve plaintext are refused (common/grpc.ts checkServerTls), before NATS is touched. */
 function tlsOption(tls: GrpcTlsOptions | undefined): GrpcTlsOptions | undefined {
-  if (!tls) return undefined;
-  if (Boolean(tls.certFile) !== Boolean(tls.keyFile)) throw new InvalidOptionError(tls.certFile ? 'tls.keyFile' : 'tls.certFile', 'a TLS server needs both certFile and keyFile');
-  if (tls.clientCaFile && !tls.certFile) throw new InvalidOptionError('tls.clientCaFile', 'mutual TLS needs certFile and keyFile as well');
+  checkServerTls(tls);
   return tls;
 }
 

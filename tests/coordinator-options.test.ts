@@ -5,6 +5,7 @@ import {
   compileCoordinatorOptions, compileCoordinatorServerOptions, type CoordinatorServerOptions,
 } from '../coordinator/index.js';
 
+import { GrpcTlsOptionsError } from '../common/index.js';
 const nats = { servers: 'nats://127.0.0.1:4222' };
 
 test('every coordinator option has its documented default', (t) => {
@@ -50,13 +51,14 @@ test('server options: gRPC and metrics addresses and TLS files are checked once,
     [{ nats, grpc: 'localhost' }, 'grpc'],
     [{ nats, grpc: '127.0.0.1:70000' }, 'grpc'],
     [{ nats, metrics: 'x:y' }, 'metrics'],
-    [{ nats, tls: { certFile: 'server.pem' } }, 'tls.keyFile'],
-    [{ nats, tls: { keyFile: 'server.key' } }, 'tls.certFile'],
-    [{ nats, tls: { clientCaFile: 'ca.pem' } }, 'tls.clientCaFile'],
     [{ nats, grpc: '127.0.0.1:0', ackWaitMs: 5 }, 'ackWaitMs'],
   ];
   for (const [options, option] of cases) {
     t.is(t.throws(() => compileCoordinatorServerOptions(options), { instanceOf: InvalidOptionError }, option)?.option, option);
+  }
+  // TLS files that would serve plaintext: the one server-side check of common/grpc.ts, before any connection.
+  for (const tls of [{ certFile: 'server.pem' }, { keyFile: 'server.key' }, { clientCaFile: 'ca.pem' }]) {
+    t.throws(() => compileCoordinatorServerOptions({ nats, tls }), { instanceOf: GrpcTlsOptionsError, message: /--tls-/ }, JSON.stringify(tls));
   }
   // Refused before any connection is tried: no NATS server runs at this address.
   await t.throwsAsync(CoordinatorServer.start({ nats: { servers: 'nats://127.0.0.1:1' }, grpc: '127.0.0.1:0', replicas: 9 }), { instanceOf: InvalidOptionError, message: /^replicas:/ });

@@ -1,13 +1,15 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { find, kustomize, validateObject, ManifestError, type K8sObject } from './helpers/k8s-manifests.js';
 import { unknownCliFlags } from './helpers/cli-flags.js';
 import { isRecord, readRepoText, readRepoYaml, repoPath } from './helpers/repo-files.js';
+import { writeCredentials } from '../cli/credentials-command.js';
+import { CREDENTIAL_PATHS, KUBERNETES_SECRETS, kubectlCreateSecret } from '../cli/credential-layout.js';
 
 const exec = promisify(execFile);
 const OVERLAYS = ['cpu', 'gpu'] as const;
@@ -23,6 +25,7 @@ interface Container {
   startupProbe?: Probe;
   readinessProbe?: Probe;
   livenessProbe?: Probe;
+  volumeMounts?: { name: string; mountPath: string }[];
 }
 interface Probe {
   grpc?: { port: number; service?: string };
@@ -31,6 +34,8 @@ interface Probe {
 interface PodSpec {
   containers: Container[];
   tolerations?: { key?: string }[];
+  volumes?: { name: string; secret?: { secretName: string; defaultMode?: number }; configMap?: { name: string } }[];
+  securityContext?: { runAsUser?: number; fsGroup?: number };
 }
 
 const podSpec = (o: K8sObject): PodSpec => (o.spec as { template: { spec: PodSpec } }).template.spec;
@@ -39,6 +44,26 @@ const container = (o: K8sObject): Container => {
   if (!c) throw new Error(`${o.kind}/${o.metadata.name} has no container`);
   return c;
 };
+/** The Secret mounted at the directory holding `path` in container `c`, and the path of each of its keys there. */
+function secretAt(o: K8sObject, c: Container, path: string | undefined): { name: string; file: (key: string) => string; readable: boolean } {
+  for (const m of c.volumeMounts ?? []) {
+    if (!path?.startsWith(`${m.mountPath}/`)) continue;
+    const v = podSpec(o).volumes?.find((x) => x.name === m.name);
+    if (!v?.secret) continue;
+    const mode = v.secret.defaultMode ?? 0o644;
+    // Secret files belong to root and the pod's fsGroup: the container's user reads them through the group.
+    const readable = (mode & 0o004) !== 0 || ((mode & 0o040) !== 0 && podSpec(o).securityContext?.fsGroup !== undefined);
+    return { name: v.secret.secretName, file: (key) => `${m.mountPath}/${key}`, readable };
+  }
+  throw new Error(`${o.metadata.name}: no Secret is mounted over ${path ?? '(no path)'}`);
+}
+
+/** The certificate Secret a fairsweep server reads its --tls-cert from. */
+function tlsSecretFiles(o: K8sObject, c: Container): { name: string; file: (key: string) => string; readable: boolean } {
+  const args = c.args ?? [];
+  return secretAt(o, c, args[args.indexOf('--tls-cert') + 1]);
+}
+
 const rendered = new Map<string, K8sObject[]>();
 async function overlay(name: string): Promise<K8sObject[]> {
   let objects = rendered.get(name);
@@ -62,17 +87,20 @@ for (const name of OVERLAYS) {
     }
   });
 
-  test(`overlay ${name}: pods get settings from the ConfigMap, NATS credentials from the Secret, and flags the CLI knows`, async (t) => {
+  test(`overlay ${name}: pods get settings from the ConfigMap, each role its own NATS user from its Secret, and flags the CLI knows`, async (t) => {
     const objects = await overlay(name);
     const configMaps = new Map(objects.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata.name, o.data ?? {}]));
-    for (const d of ['fairsweep-coordinator', 'fairsweep-worker']) {
+    for (const [d, role] of [['fairsweep-coordinator', 'coordinator'], ['fairsweep-worker', 'worker']] as const) {
       const c = container(find(objects, 'Deployment', d));
       const from = c.envFrom?.map((e) => e.configMapRef?.name) ?? [];
       t.is(from.length, 1);
       const config = configMaps.get(from[0] ?? '');
       t.truthy(config, `${d} reads a ConfigMap that is rendered (${from[0]})`);
       const secretEnv = Object.fromEntries((c.env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
-      t.deepEqual(secretEnv, { FAIRSWEEP_NATS_USER: { name: 'fairsweep-nats', key: 'user' }, FAIRSWEEP_NATS_PASSWORD: { name: 'fairsweep-nats', key: 'password' } });
+      t.deepEqual(secretEnv, {
+        FAIRSWEEP_NATS_USER: { name: `fairsweep-nats-${role}`, key: 'FAIRSWEEP_NATS_USER' },
+        FAIRSWEEP_NATS_PASSWORD: { name: `fairsweep-nats-${role}`, key: 'FAIRSWEEP_NATS_PASSWORD' },
+      });
       t.is(config?.FAIRSWEEP_NATS_URL, 'nats://nats:4222');
       // $(VAR) in args must be defined, or Kubernetes passes the text through unchanged.
       const defined = new Set([...Object.keys(config ?? {}), ...(c.env ?? []).map((e) => e.name)]);
@@ -80,22 +108,26 @@ for (const name of OVERLAYS) {
       t.deepEqual(unknownCliFlags(c.args ?? []), [], `${d} args: ${(c.args ?? []).join(' ')}`);
     }
     const nats = container(find(objects, 'StatefulSet', 'nats'));
-    t.deepEqual(nats.env?.filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom?.secretKeyRef?.name, e.valueFrom?.secretKeyRef?.key]), [
-      ['NATS_USER', 'fairsweep-nats', 'user'],
-      ['NATS_PASSWORD', 'fairsweep-nats', 'password'],
-    ]);
+    t.deepEqual(nats.env?.filter((e) => e.valueFrom?.secretKeyRef) ?? [], [], 'the NATS servers read their users from the mounted file, not the environment');
     t.false(objects.some((o) => o.kind === 'Secret'), 'no credentials are kept in the manifests');
   });
 
-  test(`overlay ${name}: native gRPC probes on the serving ports, resources on every container`, async (t) => {
+  test(`overlay ${name}: gRPC requires mutual TLS with the role's certificate Secret; probes ask /healthz on the metrics port; resources on every container`, async (t) => {
     const objects = await overlay(name);
-    for (const [d, port] of [['fairsweep-coordinator', 50051], ['fairsweep-worker', 50061]] as const) {
-      const c = container(find(objects, 'Deployment', d));
-      const grpcArg = (c.args ?? [])[(c.args ?? []).indexOf('--grpc') + 1];
-      t.is(grpcArg, `0.0.0.0:${port}`, `${d} serves gRPC on ${port}`);
+    for (const [d, role, port] of [['fairsweep-coordinator', 'coordinator', 50051], ['fairsweep-worker', 'worker', 50061]] as const) {
+      const o = find(objects, 'Deployment', d);
+      const c = container(o);
+      const arg = (flag: string): string | undefined => (c.args ?? [])[(c.args ?? []).indexOf(flag) + 1];
+      t.is(arg('--grpc'), `0.0.0.0:${port}`, `${d} serves gRPC on ${port}`);
       t.true(c.ports?.some((p) => p.name === 'grpc' && p.containerPort === port));
-      for (const probe of [c.startupProbe, c.readinessProbe, c.livenessProbe]) t.is(probe?.grpc?.port, port, `${d} probes gRPC health on ${port}`);
-      t.regex(c.readinessProbe?.grpc?.service ?? '', /^fairsweep\.v1\.(Sweep|Worker)Service$/);
+      const secret = tlsSecretFiles(o, c);
+      t.is(secret.name, `fairsweep-grpc-${role}`, `${d} mounts its own certificate Secret`);
+      t.true(secret.readable, `${d}: the Secret's files are readable by the container's user`);
+      t.deepEqual([arg('--tls-cert'), arg('--tls-key'), arg('--tls-client-ca')], [secret.file('tls.crt'), secret.file('tls.key'), secret.file('ca.crt')], `${d}: certificate, key and client CA (mutual TLS) from the Secret`);
+      for (const probe of [c.startupProbe, c.readinessProbe, c.livenessProbe]) {
+        t.deepEqual(probe?.httpGet, { path: '/healthz', port: 'metrics' }, `${d}: a gRPC probe cannot present a client certificate`);
+        t.is(probe?.grpc, undefined);
+      }
     }
     for (const o of objects.filter((x) => x.kind === 'Deployment' || x.kind === 'StatefulSet')) {
       for (const c of podSpec(o).containers) {
@@ -125,7 +157,7 @@ for (const name of OVERLAYS) {
   });
 }
 
-test('NATS: a 3-server JetStream cluster with routes to every server, a PVC each, and a config nats-server accepts', async (t) => {
+test('NATS: a 3-server JetStream cluster with routes to every server, a PVC each, and a config that nats-server accepts only with the users of `fairsweep credentials`', async (t) => {
   const objects = await overlay('gpu');
   const sts = find(objects, 'StatefulSet', 'nats');
   const spec = sts.spec as { replicas: number; serviceName: string; volumeClaimTemplates: { metadata: { name: string }; spec: { resources: { requests: { storage: string } } } }[] };
@@ -138,17 +170,79 @@ test('NATS: a 3-server JetStream cluster with routes to every server, a PVC each
   const routes = [...conf.matchAll(/nats:\/\/(nats-\d+)\.nats-headless:6222/g)].map((m) => m[1]);
   t.deepEqual(routes, ['nats-0', 'nats-1', 'nats-2'], 'one route per StatefulSet pod');
   t.regex(conf, /jetstream\s*\{[^}]*store_dir:\s*\/data/);
-  t.regex(conf, /authorization\s*\{[^}]*user:\s*\$NATS_USER[^}]*password:\s*\$NATS_PASSWORD/);
   const probes = container(sts);
   t.is(probes.livenessProbe?.httpGet?.path, '/healthz?js-enabled-only=true');
+  // The users come from the Secret fairsweep-nats-auth, mounted where nats.conf includes them from.
+  const include = /^include\s+"([^"]+)"/m.exec(conf)?.[1] ?? '';
+  t.false(/^\s*(authorization|no_auth_user|accounts)\b/m.test(conf), 'the one authorization is the included file');
+  const configMount = probes.volumeMounts?.find((m) => m.name === podSpec(sts).volumes?.find((v) => v.configMap?.name.startsWith('nats-config'))?.name);
+  const args = probes.args ?? [];
+  t.is(args[args.indexOf('--config') + 1], `${configMount?.mountPath ?? '?'}/nats.conf`);
+  const auth = secretAt(sts, probes, posix.join(configMount?.mountPath ?? '/', include));
+  t.is(auth.name, 'fairsweep-nats-auth');
+  t.true(auth.readable, 'the NATS user reads the mounted users file');
   const dir = await mkdtemp(join(tmpdir(), 'fairsweep-natsconf-'));
   try {
-    await writeFile(join(dir, 'nats.conf'), conf);
-    const env = { ...process.env, SERVER_NAME: 'nats-0', NATS_USER: 'u', NATS_PASSWORD: 'p' };
-    const { stdout, stderr } = await exec('nats-server', ['-t', '-c', join(dir, 'nats.conf')], { env, timeout: 30_000 });
+    // The pod's layout: the ConfigMap and the Secret side by side, filled from a generated set.
+    const creds = join(dir, 'credentials');
+    await writeCredentials({ dir: creds, tls: false });
+    const confPath = join(dir, 'etc', configMount?.mountPath ?? '', 'nats.conf');
+    await mkdir(dirname(confPath), { recursive: true });
+    await writeFile(confPath, conf);
+    const env = { ...process.env, SERVER_NAME: 'nats-0' };
+    const check = (): Promise<{ stdout: string; stderr: string }> => exec('nats-server', ['-t', '-c', confPath], { env, timeout: 30_000 });
+    await t.throwsAsync(check(), undefined, 'without the users file, nats-server does not start (it never runs open)');
+    const authPath = join(dir, 'etc', auth.file('nats-auth.conf'));
+    await mkdir(dirname(authPath), { recursive: true });
+    await writeFile(authPath, await readFile(join(creds, CREDENTIAL_PATHS.natsAuth)));
+    const { stdout, stderr } = await check();
     t.regex(stdout + stderr, /is valid/);
-    await writeFile(join(dir, 'broken.conf'), conf.replace('jetstream {', 'jetstream {\n  store_dir: [broken'));
-    await t.throwsAsync(exec('nats-server', ['-t', '-c', join(dir, 'broken.conf')], { env, timeout: 30_000 }), undefined, 'nats-server rejects a broken config');
+    await writeFile(confPath, conf.replace('jetstream {', 'jetstream {\n  store_dir: [broken'));
+    await t.throwsAsync(check(), undefined, 'nats-server rejects a broken config');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('kubectl makes every Secret the manifests read from the output of `fairsweep credentials`, with the keys they read', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'fairsweep-secrets-'));
+  try {
+    await writeCredentials({ dir });
+    const made = new Map<string, string[]>();
+    for (const secret of KUBERNETES_SECRETS) {
+      const { stdout } = await exec('kubectl', [...kubectlCreateSecret(secret, dir), '--dry-run=client', '-o', 'json'], { timeout: 30_000 });
+      const obj = JSON.parse(stdout) as { kind: string; metadata: { name: string }; data?: Record<string, string> };
+      t.is(obj.kind, 'Secret');
+      made.set(obj.metadata.name, Object.keys(obj.data ?? {}).sort());
+    }
+    for (const name of OVERLAYS) {
+      const objects = await overlay(name);
+      const wanted: [string, string][] = [];
+      for (const o of objects.filter((x) => x.kind === 'Deployment' || x.kind === 'StatefulSet')) {
+        for (const c of podSpec(o).containers) {
+          for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef) wanted.push([e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key]);
+          for (const e of c.envFrom ?? []) if (e.secretRef) wanted.push([e.secretRef.name, '*']);
+          for (const m of c.volumeMounts ?? []) {
+            const secret = podSpec(o).volumes?.find((v) => v.name === m.name)?.secret?.secretName;
+            if (!secret) continue;
+            const used = (c.args ?? []).flatMap((a) => (a.startsWith(`${m.mountPath}/`) ? [a.slice(m.mountPath.length + 1)] : []));
+            wanted.push(...used.map((k): [string, string] => [secret, k]));
+            if (used.length === 0) wanted.push([secret, '*']);
+          }
+        }
+      }
+      t.true(wanted.length >= 9, `${name}: the NATS servers, coordinator and workers read their Secrets`);
+      for (const [secret, key] of wanted) {
+        const keys = made.get(secret);
+        t.truthy(keys, `${name}: Secret ${secret} is made by a documented command`);
+        if (key !== '*') t.true(keys?.includes(key), `${name}: Secret ${secret} has key ${key} (it has ${keys?.join(', ')})`);
+      }
+    }
+    const docs = await readRepoText('docs', 'deployment.md');
+    for (const secret of KUBERNETES_SECRETS) {
+      const line = `kubectl ${kubectlCreateSecret(secret, '$CREDS').join(' ')}`;
+      t.true(docs.includes(line), `docs/deployment.md shows: ${line}`);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -196,8 +290,26 @@ test('docker compose file passes the Compose Specification schema; a broken one 
   t.true(validate({ ...broken, servics: {} }).length > 0, 'unknown top-level key');
 });
 
+interface ComposeService {
+  build?: { context: string; dockerfile: string };
+  command?: string[] | string;
+  volumes?: string[];
+  user?: string;
+  environment?: Record<string, string>;
+  env_file?: string[];
+  secrets?: { source: string; target: string }[];
+  deploy?: { replicas?: unknown; resources?: { reservations?: { devices?: { capabilities: string[]; count: number }[] } } };
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+  secrets?: Record<string, { file: string }>;
+}
+
+/** Where compose reads the output of `fairsweep credentials deploy/compose/credentials`. */
+const COMPOSE_CREDENTIALS = './credentials';
+
 test('docker compose: images build from deploy/docker, commands use known CLI flags, mounted files exist, JetStream is on', async (t) => {
-  const compose = (await readRepoYaml('deploy', 'compose', 'docker-compose.yml')) as { services: Record<string, { build?: { context: string; dockerfile: string }; command?: string[] | string; volumes?: string[]; deploy?: { replicas?: unknown; resources?: { reservations?: { devices?: { capabilities: string[]; count: number }[] } } } }> };
+  const compose = (await readRepoYaml('deploy', 'compose', 'docker-compose.yml')) as ComposeFile;
   const composeDir = repoPath('deploy', 'compose');
   for (const [name, s] of Object.entries(compose.services)) {
     if (s.build) t.true(existsSync(join(composeDir, s.build.context, s.build.dockerfile)), `${name}: ${s.build.dockerfile}`);
@@ -210,16 +322,63 @@ test('docker compose: images build from deploy/docker, commands use known CLI fl
       t.deepEqual(unknownCliFlags(s.command as string[]), [], `${name} command`);
     }
   }
-  t.true((compose.services.nats?.command as string[]).includes('--jetstream'));
+  t.regex(await readRepoText('deploy', 'compose', 'nats.conf'), /^jetstream\s*\{[^}]*store_dir:\s*\/data/m);
   t.deepEqual(compose.services['worker-gpu']?.deploy?.resources?.reservations?.devices?.[0], { driver: 'nvidia', count: 1, capabilities: ['gpu'] });
   t.true((compose.services['worker-gpu']?.command as string[]).join(' ').includes('--gpu 0'));
+});
+
+test('docker compose: NATS admits only the users of `fairsweep credentials`, each service its own role; gRPC requires mutual TLS', async (t) => {
+  const compose = (await readRepoYaml('deploy', 'compose', 'docker-compose.yml')) as ComposeFile;
+  const secretFile = (service: ComposeService, target: string | undefined): string | undefined => {
+    const source = service.secrets?.find((x) => x.target === target)?.source;
+    return source === undefined ? undefined : compose.secrets?.[source]?.file;
+  };
+  const inCredentials = (p: string): string => `${COMPOSE_CREDENTIALS}/${p}`;
+  // NATS: its configuration includes nats-auth.conf from its own folder, where the secret is mounted.
+  const nats = compose.services.nats;
+  if (!nats) return t.fail('no nats service');
+  const confTarget = (nats.volumes ?? []).find((v) => v.startsWith('./nats.conf:'))?.split(':')[1];
+  t.deepEqual(nats.command, ['--config', confTarget]);
+  const conf = await readRepoText('deploy', 'compose', 'nats.conf');
+  const include = /^include\s+"([^"]+)"/m.exec(conf)?.[1] ?? '';
+  t.false(/^\s*(authorization|no_auth_user|accounts)\b/m.test(conf), 'the one authorization is the included file');
+  t.is(secretFile(nats, posix.join(posix.dirname(confTarget ?? '/'), include)), inCredentials(CREDENTIAL_PATHS.natsAuth));
+  for (const [name, role] of [['coordinator', 'coordinator'], ['worker', 'worker'], ['worker-gpu', 'worker']] as const) {
+    const s = compose.services[name];
+    if (!s) return t.fail(`no ${name} service`);
+    t.deepEqual(s.env_file, [inCredentials(CREDENTIAL_PATHS.natsEnv(role))], `${name} connects as the ${role} role`);
+    t.false(Object.keys(s.environment ?? {}).some((k) => /USER|PASSWORD|TOKEN/.test(k)), `${name}: no shared NATS credential in the environment`);
+    const cmd = Array.isArray(s.command) ? s.command : [];
+    const arg = (flag: string): string | undefined => cmd[cmd.indexOf(flag) + 1];
+    t.true(cmd.includes('--tls-client-ca'), `${name}: gRPC requires client certificates`);
+    t.deepEqual(
+      [secretFile(s, arg('--tls-cert')), secretFile(s, arg('--tls-key')), secretFile(s, arg('--tls-client-ca'))],
+      [inCredentials(CREDENTIAL_PATHS.tls.cert(role)), inCredentials(CREDENTIAL_PATHS.tls.key(role)), inCredentials(CREDENTIAL_PATHS.tls.caCert)],
+      `${name}: its own certificate and key, and the CA of the client certificates`,
+    );
+    t.regex(s.user ?? '', /^\$\{FAIRSWEEP_UID:-1000\}:\$\{FAIRSWEEP_GID:-1000\}$/, `${name} runs as the owner of the 0600 key files`);
+  }
+  t.false(Object.values(compose.secrets ?? {}).some((x) => x.file.endsWith('ca.key')), 'the CA key is mounted nowhere');
+  // nats-server accepts the compose configuration with a generated users file beside it, and refuses it without.
+  const dir = await mkdtemp(join(tmpdir(), 'fairsweep-compose-nats-'));
+  try {
+    await writeFile(join(dir, 'nats.conf'), conf);
+    const check = (): Promise<{ stdout: string; stderr: string }> => exec('nats-server', ['-t', '-c', join(dir, 'nats.conf')], { timeout: 30_000 });
+    await t.throwsAsync(check(), undefined, 'no users file, no server');
+    await writeCredentials({ dir: join(dir, 'credentials'), tls: false });
+    await writeFile(join(dir, include), await readFile(join(dir, 'credentials', CREDENTIAL_PATHS.natsAuth)));
+    const { stdout, stderr } = await check();
+    t.regex(stdout + stderr, /is valid/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('Dockerfiles lint clean, use the required bases, COPY only what the build context holds, and run known CLI flags', async (t) => {
   const { lintDockerfile, dockerIgnored } = await import('./helpers/dockerfiles.js');
   const ignore = await readRepoText('.dockerignore');
   const ignored = dockerIgnored(ignore);
-  for (const local of ['node_modules', 'worker/node_modules', 'dist', 'proto/gen', '.git', 'out', 'deploy/compose/.env', 'certs/server.key']) t.true(ignored(local), `${local} stays out of the build context`);
+  for (const local of ['node_modules', 'worker/node_modules', 'dist', 'proto/gen', '.git', 'out', 'deploy/compose/.env', 'certs/server.key', 'deploy/compose/credentials/nats/worker.env', 'deploy/compose/credentials/tls/ca.key', 'creds/nats-auth.conf']) t.true(ignored(local), `${local} stays out of the build context`);
   for (const needed of ['package.json', 'package-lock.json', 'proto', 'coordinator', 'worker', 'examples', 'buf.gen.yaml']) t.false(ignored(needed), `${needed} is in the build context`);
   const coordinator = await lintDockerfile('coordinator.Dockerfile', ignore);
   t.deepEqual(coordinator.problems, []);
@@ -237,6 +396,10 @@ test('Dockerfiles lint clean, use the required bases, COPY only what the build c
   const pkg = JSON.parse(await readRepoText('package.json')) as { peerDependencies: Record<string, string> };
   t.is(pkg.peerDependencies['@tensorflow/tfjs-node-gpu'], `^${gpu.args.TFJS_NODE_GPU}`, 'the image installs the version package.json supports');
   t.deepEqual(gpu.cmd.slice(gpu.cmd.indexOf('--gpu'), gpu.cmd.indexOf('--gpu') + 2), ['--gpu', '0']);
+  for (const [image, cmd] of [['coordinator', coordinator.cmd], ['worker-cpu', cpu.cmd], ['worker-gpu', gpu.cmd]] as const) {
+    const arg = (flag: string): string | undefined => (cmd.includes(flag) ? cmd[cmd.indexOf(flag) + 1] : undefined);
+    t.deepEqual([arg('--tls-cert'), arg('--tls-key'), arg('--tls-client-ca')], ['/etc/fairsweep/tls/tls.crt', '/etc/fairsweep/tls/tls.key', '/etc/fairsweep/tls/ca.crt'], `${image}: by default the image serves gRPC with mutual TLS from the mounted certificates`);
+  }
   const broken = await lintDockerfile('coordinator.Dockerfile', ignore, (text) => text.replace('EXPOSE 50051 9464', 'EXPOSE grpc').replace('COPY proto ./proto', 'COPY protos ./proto').replace('"--grpc"', '"--grcp"'));
   t.true(broken.problems.some((p) => /containerPort|port/i.test(p)), broken.problems.join('\n'));
   t.true(broken.problems.some((p) => p.includes('protos')), broken.problems.join('\n'));

@@ -32,4 +32,6 @@ EXPOSE 50051 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9464/metrics').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["fairsweep"]
-CMD ["coordinator", "--nats", "nats://nats:4222", "--grpc", "0.0.0.0:50051", "--metrics", "0.0.0.0:9464"]
+# gRPC with mutual TLS by default: mount ca.crt, tls.crt and tls.key at /etc/fairsweep/tls
+# (`fairsweep credentials`); NATS credentials come from FAIRSWEEP_NATS_USER / FAIRSWEEP_NATS_PASSWORD.
+CMD ["coordinator", "--nats", "nats://nats:4222", "--grpc", "0.0.0.0:50051", "--metrics", "0.0.0.0:9464", "--tls-cert", "/etc/fairsweep/tls/tls.crt", "--tls-key", "/etc/fairsweep/tls/tls.key", "--tls-client-ca", "/etc/fairsweep/tls/ca.crt"]

@@ -52,4 +52,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["fairsweep"]
 # Each container sees the one GPU it was given as index 0.
-CMD ["worker", "--nats", "nats://nats:4222", "--gpu", "0", "--slots", "1", "--grpc", "0.0.0.0:50061", "--metrics", "0.0.0.0:9465"]
+# gRPC with mutual TLS by default: mount ca.crt, tls.crt and tls.key at /etc/fairsweep/tls
+# (`fairsweep credentials`); NATS credentials come from FAIRSWEEP_NATS_USER / FAIRSWEEP_NATS_PASSWORD.
+CMD ["worker", "--nats", "nats://nats:4222", "--gpu", "0", "--slots", "1", "--grpc", "0.0.0.0:50061", "--metrics", "0.0.0.0:9465", "--tls-cert", "/etc/fairsweep/tls/tls.crt", "--tls-key", "/etc/fairsweep/tls/tls.key", "--tls-client-ca", "/etc/fairsweep/tls/ca.crt"]
