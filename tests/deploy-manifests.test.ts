@@ -25,7 +25,7 @@ interface Container {
   startupProbe?: Probe;
   readinessProbe?: Probe;
   livenessProbe?: Probe;
-  volumeMounts?: { name: string; mountPath: string }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
 }
 interface Probe {
   grpc?: { port: number; service?: string };
@@ -124,6 +124,12 @@ for (const name of OVERLAYS) {
       t.is(secret.name, `fairsweep-grpc-${role}`, `${d} mounts its own certificate Secret`);
       t.true(secret.readable, `${d}: the Secret's files are readable by the container's user`);
       t.deepEqual([arg('--tls-cert'), arg('--tls-key'), arg('--tls-client-ca')], [secret.file('tls.crt'), secret.file('tls.key'), secret.file('ca.crt')], `${d}: certificate, key and client CA (mutual TLS) from the Secret`);
+      if (role === 'worker') {
+        // csv datasets are read only under --data-dir: it must be a mounted volume, read-only.
+        const mount = (c.volumeMounts ?? []).find((m) => m.mountPath === arg('--data-dir'));
+        t.truthy(mount, `${d}: --data-dir ${arg('--data-dir') ?? '(missing)'} is a mounted volume`);
+        t.true(mount?.readOnly, `${d}: the data directory is mounted read-only`);
+      }
       for (const probe of [c.startupProbe, c.readinessProbe, c.livenessProbe]) {
         t.deepEqual(probe?.httpGet, { path: '/healthz', port: 'metrics' }, `${d}: a gRPC probe cannot present a client certificate`);
         t.is(probe?.grpc, undefined);
@@ -357,6 +363,11 @@ test('docker compose: NATS admits only the users of `fairsweep credentials`, eac
       `${name}: its own certificate and key, and the CA of the client certificates`,
     );
     t.regex(s.user ?? '', /^\$\{FAIRSWEEP_UID:-1000\}:\$\{FAIRSWEEP_GID:-1000\}$/, `${name} runs as the owner of the 0600 key files`);
+    if (role === 'worker') {
+      const dataDir = arg('--data-dir');
+      t.truthy(dataDir, `${name}: csv datasets are read under --data-dir`);
+      t.true((s.volumes ?? []).some((v) => v.endsWith(`:${dataDir ?? ''}:ro`)), `${name}: --data-dir ${dataDir ?? ''} is a read-only mount`);
+    }
   }
   t.false(Object.values(compose.secrets ?? {}).some((x) => x.file.endsWith('ca.key')), 'the CA key is mounted nowhere');
   // nats-server accepts the compose configuration with a generated users file beside it, and refuses it without.
