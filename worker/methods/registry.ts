@@ -1,5 +1,6 @@
 import type { MethodImpl } from './types.js';
 import { sleepImpl } from './sleep.js';
+import { zdtImpl } from './zdt.js';
 
 type Loader = () => Promise<MethodImpl>;
 const mlp = () => import('./mlp-method.js');
@@ -12,6 +13,7 @@ const fairness = () => import('./fairness-method.js');
  */
 const IMPLEMENTATIONS: ReadonlyMap<string, Loader> = new Map<string, Loader>([
   ['sleep', () => Promise.resolve(sleepImpl)],
+  ['zdt', () => Promise.resolve(zdtImpl)],
   ['erm', async () => (await mlp()).ermImpl],
   ['irm', async () => (await mlp()).irmImpl],
   ['vrex', async () => (await mlp()).vrexImpl],

@@ -1,0 +1,122 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { AdaptiveSearch, UnitSpace, hypervolume, searchAlgorithm, type SearchAlgorithmName } from '../coordinator/search/index.js';
+import { zdtImpl } from '../worker/methods/zdt.js';
+import { zdtTrueFront } from '../worker/methods/zdt-problems.js';
+import type { ZdtProblem } from '../catalog/methods/zdt.js';
+import type { Params } from '../proto/index.js';
+import { isEntry, median } from './harness.js';
+
+const OPTUNA_SCRIPT = fileURLToPath(new URL('../../bench/optuna_search.py', import.meta.url));
+const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+const SEEDS = Number(process.env.BENCH_SEEDS ?? 5);
+const BUDGETS = [100, 250, 500] as const;
+const BATCH: Record<SearchAlgorithmName, number> = { random: 10, nsga2: 10, motpe: 4 };
+
+interface Problem {
+  problem: ZdtProblem;
+  n: number;
+  nObj: number;
+}
+
+/** ZDT1 and ZDT2 with 30 variables, DTLZ2 with 3 objectives and 12 variables (k = 10), as in their papers. */
+const PROBLEMS: readonly Problem[] = [
+  { problem: 'zdt1', n: 30, nObj: 2 },
+  { problem: 'zdt2', n: 30, nObj: 2 },
+  { problem: 'dtlz2', n: 12, nObj: 3 },
+];
+
+/** The standard reference points (as in BoTorch's test problems): 11 per objective for ZDT, 1.1 for DTLZ2. */
+export const reference = (p: Problem): number[] => new Array<number>(p.nObj).fill(p.problem === 'dtlz2' ? 1.1 : 11);
+
+/** Objective values of x through the worker's own `zdt` method. */
+async function evaluate(p: Problem, x: readonly number[]): Promise<number[]> {
+  const params: Params = { problem: p.problem, ...(p.problem === 'dtlz2' ? { n_obj: p.nObj } : {}) };
+  x.forEach((v, i) => (params[`x${i}`] = v));
+  const out = await zdtImpl.run(
+    { trialId: 't', sweepId: 'bench', params, seed: 0, dataset: { name: '', options: {} }, attempt: 1 },
+    { signal: new AbortController().signal, heartbeat: () => undefined, backend: () => Promise.reject(new Error('no backend')) },
+  );
+  return Array.from({ length: p.nObj }, (_, i) => out.metrics[`f${i + 1}`] as number);
+}
+
+/** Hypervolume after each budget of one fairsweep run: batches asked, the oldest evaluated, told, as a coordinator would. */
+async function runFairsweep(p: Problem, name: SearchAlgorithmName, seed: number): Promise<number[]> {
+  const space = new UnitSpace(Object.fromEntries(Array.from({ length: p.n }, (_, i) => [`x${i}`, { uniform: [0, 1] as [number, number], integer: false }])));
+  const last = BUDGETS[BUDGETS.length - 1] as number;
+  const search = new AdaptiveSearch({ algorithm: searchAlgorithm(name), seed, budget: last, batch: BATCH[name], dims: p.n });
+  const values: number[][] = [];
+  const queue = search.ask();
+  while (queue.length > 0) {
+    const batch = queue.splice(0, queue.filter((q) => q.batch === queue[0]?.batch).length);
+    for (const q of batch) {
+      const params = space.decode(q.u);
+      const v = await evaluate(p, Array.from({ length: p.n }, (_, i) => params[`x${i}`] as number));
+      values[q.index] = v;
+      search.tell(q.index, v);
+    }
+    queue.push(...search.ask());
+  }
+  return BUDGETS.map((b) => hypervolume(values.slice(0, b), reference(p)));
+}
+
+/** Hypervolume after each budget of one Optuna run, its trials evaluated here. */
+async function runOptuna(p: Problem, sampler: 'nsga2' | 'tpe', seed: number): Promise<number[]> {
+  const last = BUDGETS[BUDGETS.length - 1] as number;
+  const child = spawn(PYTHON, [OPTUNA_SCRIPT, sampler, String(p.n), String(p.nObj), String(last), String(seed)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const values: number[][] = [];
+  for await (const line of createInterface({ input: child.stdout })) {
+    const x: unknown = JSON.parse(line);
+    if (!Array.isArray(x) || !x.every((v): v is number => typeof v === 'number')) throw new Error(`optuna_search.py printed ${line.slice(0, 80)}, expected a list of numbers`);
+    const v = await evaluate(p, x);
+    values.push(v);
+    child.stdin.write(`${JSON.stringify(v)}\n`);
+  }
+  const code = await exited;
+  if (code !== 0 || values.length !== last) throw new Error(`optuna_search.py ${sampler} exited ${code} after ${values.length} of ${last} trials`);
+  return BUDGETS.map((b) => hypervolume(values.slice(0, b), reference(p)));
+}
+
+/** The hypervolume of the true front (dense sampling), the ceiling of every figure. */
+export function trueHypervolume(p: Problem): number {
+  return hypervolume(zdtTrueFront(p.problem, p.nObj === 3 ? 200 : 20_001, p.nObj), reference(p));
+}
+
+function optunaAvailable(): boolean {
+  return spawnSync(PYTHON, ['-c', 'import optuna'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Medians over SEEDS seeds of the hypervolume (reference 1.1 per objective) after 100, 250 and 500
+ * evaluations, for fairsweep's nsga2, motpe and random and, where Python has optuna, Optuna's
+ * NSGAIISampler and TPESampler on the same problems; the best fairsweep figure over the best Optuna one.
+ */
+export async function main(): Promise<void> {
+  const withOptuna = optunaAvailable();
+  if (!withOptuna) console.log(`search: ${PYTHON} cannot import optuna; Optuna's samplers are left out`);
+  for (const p of PROBLEMS) {
+    const rows: [string, number[]][] = [];
+    const t0 = performance.now();
+    const runs: [string, (seed: number) => Promise<number[]>][] = [
+      ...(['nsga2', 'motpe', 'random'] as const).map((a): [string, (seed: number) => Promise<number[]>] => [`fairsweep ${a} (batch ${BATCH[a]})`, (s) => runFairsweep(p, a, s)]),
+      ...(withOptuna ? (['nsga2', 'tpe'] as const).map((a): [string, (seed: number) => Promise<number[]>] => [`optuna ${a === 'nsga2' ? 'NSGAIISampler' : 'TPESampler'}`, (s) => runOptuna(p, a, s)]) : []),
+    ];
+    for (const [label, run] of runs) {
+      const perSeed: number[][] = [];
+      for (let s = 0; s < SEEDS; s++) perSeed.push(await run(s));
+      rows.push([label, BUDGETS.map((_, i) => median(perSeed.map((r) => r[i] as number)))]);
+    }
+    const best = (prefix: string): number[] => BUDGETS.map((_, i) => Math.max(...rows.filter(([l]) => l.startsWith(prefix)).map(([, m]) => m[i] as number)));
+    console.log(`search: ${p.problem} (${p.n} variables, ${p.nObj} objectives), hypervolume, reference ${reference(p).join(', ')}, true front ${trueHypervolume(p).toFixed(4)}; medians of ${SEEDS} seeds after ${BUDGETS.join(' / ')} evaluations (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    for (const [label, m] of rows) console.log(`  ${label.padEnd(32)} ${m.map((v) => v.toFixed(4)).join('  ')}`);
+    if (withOptuna) {
+      const f = best('fairsweep');
+      const o = best('optuna');
+      console.log(`  best fairsweep / best optuna      ${f.map((v, i) => `${(v / (o[i] as number)).toFixed(3)}x`).join('  ')} (${f.every((v, i) => v >= (o[i] as number)) ? 'PASS' : 'MISS'}: goal >= 1 at every budget)`);
+    }
+  }
+}
+
+if (isEntry(import.meta.url)) await main();

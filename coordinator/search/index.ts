@@ -1,0 +1,10 @@
+export type { AskRequest, Observation, SearchAlgorithm } from './algorithm.js';
+export { proposalRng } from './algorithm.js';
+export { AdaptiveSearch, type AdaptiveSearchOptions, type Proposal } from './adaptive-search.js';
+export { SEARCH_ALGORITHMS, searchAlgorithm, type SearchAlgorithmName } from './algorithms.js';
+export { hypervolume, hypervolumeContributions } from './hypervolume.js';
+export { crowdingDistance, dominatesMin, nonDominatedSort, rankAndCrowd, selectBest } from './nondominated.js';
+export { nsga2, sbx, polynomialMutation, DEFAULT_NSGA2, type Nsga2Options } from './nsga2.js';
+export { motpe, splitBelow, DEFAULT_MOTPE, type MotpeOptions } from './motpe.js';
+export { randomSearch } from './random-search.js';
+export { UnitSpace, clampUnit } from './space.js';
