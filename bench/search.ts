@@ -1,4 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AdaptiveSearch, UnitSpace, hypervolume, searchAlgorithm, type SearchAlgorithmName } from '../coordinator/search/index.js';
@@ -11,6 +13,14 @@ import { isEntry, median } from './harness.js';
 const OPTUNA_SCRIPT = fileURLToPath(new URL('../../bench/optuna_search.py', import.meta.url));
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const SEEDS = Number(process.env.BENCH_SEEDS ?? 5);
+/** Optuna runs at once (each is one Python process). */
+const JOBS = Number(process.env.BENCH_JOBS ?? 2);
+/**
+ * Where Optuna's runs are kept, when set: a seeded Optuna run given the same objective values
+ * proposes the same trials, so a run found there (same problem, sampler, budget, seed and optuna
+ * version) is read instead of run again (Optuna's multi-objective TPE takes minutes per run).
+ */
+const CACHE = process.env.BENCH_OPTUNA_CACHE;
 const BUDGETS = [100, 250, 500] as const;
 const BATCH: Record<SearchAlgorithmName, number> = { random: 10, nsga2: 10, motpe: 4 };
 
@@ -62,8 +72,30 @@ async function runFairsweep(p: Problem, name: SearchAlgorithmName, seed: number)
 }
 
 /** Hypervolume after each budget of one Optuna run, its trials evaluated here. */
-async function runOptuna(p: Problem, sampler: 'nsga2' | 'tpe', seed: number): Promise<number[]> {
+async function runOptuna(p: Problem, sampler: 'nsga2' | 'tpe', seed: number, version: string): Promise<number[]> {
   const last = BUDGETS[BUDGETS.length - 1] as number;
+  const cached = CACHE ? join(CACHE, `optuna-${version}-${sampler}-${p.problem}-${p.n}-${p.nObj}-${last}-${seed}.json`) : undefined;
+  let values = cached ? await readValues(cached) : undefined;
+  if (!values) {
+    values = await optunaValues(p, sampler, seed, last);
+    if (cached && CACHE) {
+      await mkdir(CACHE, { recursive: true });
+      await writeFile(cached, JSON.stringify(values));
+    }
+  }
+  return BUDGETS.map((b) => hypervolume((values ?? []).slice(0, b), reference(p)));
+}
+
+async function readValues(path: string): Promise<number[][] | undefined> {
+  try {
+    const v: unknown = JSON.parse(await readFile(path, 'utf8'));
+    return Array.isArray(v) && v.every((r): r is number[] => Array.isArray(r) && r.every((x) => typeof x === 'number')) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function optunaValues(p: Problem, sampler: 'nsga2' | 'tpe', seed: number, last: number): Promise<number[][]> {
   const child = spawn(PYTHON, [OPTUNA_SCRIPT, sampler, String(p.n), String(p.nObj), String(last), String(seed)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const values: number[][] = [];
@@ -76,7 +108,20 @@ async function runOptuna(p: Problem, sampler: 'nsga2' | 'tpe', seed: number): Pr
   }
   const code = await exited;
   if (code !== 0 || values.length !== last) throw new Error(`optuna_search.py ${sampler} exited ${code} after ${values.length} of ${last} trials`);
-  return BUDGETS.map((b) => hypervolume(values.slice(0, b), reference(p)));
+  return values;
+}
+
+/** Runs f(0) … f(n − 1), `jobs` at a time, results in order. */
+async function pool<T>(n: number, jobs: number, f: (i: number) => Promise<T>): Promise<T[]> {
+  const out = new Array<T>(n);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.max(1, jobs) }, async () => {
+    while (next < n) {
+      const i = next++;
+      out[i] = await f(i);
+    }
+  }));
+  return out;
 }
 
 /** The hypervolume of the true front (dense sampling), the ceiling of every figure. */
@@ -84,8 +129,10 @@ export function trueHypervolume(p: Problem): number {
   return hypervolume(zdtTrueFront(p.problem, p.nObj === 3 ? 200 : 20_001, p.nObj), reference(p));
 }
 
-function optunaAvailable(): boolean {
-  return spawnSync(PYTHON, ['-c', 'import optuna'], { stdio: 'ignore' }).status === 0;
+/** Optuna's version, or undefined when PYTHON cannot import it. */
+function optunaVersion(): string | undefined {
+  const r = spawnSync(PYTHON, ['-c', 'import optuna; print(optuna.__version__)'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
 /**
@@ -94,18 +141,18 @@ function optunaAvailable(): boolean {
  * NSGAIISampler and TPESampler on the same problems; the best fairsweep figure over the best Optuna one.
  */
 export async function main(): Promise<void> {
-  const withOptuna = optunaAvailable();
+  const version = optunaVersion();
+  const withOptuna = version !== undefined;
   if (!withOptuna) console.log(`search: ${PYTHON} cannot import optuna; Optuna's samplers are left out`);
   for (const p of PROBLEMS) {
     const rows: [string, number[]][] = [];
     const t0 = performance.now();
     const runs: [string, (seed: number) => Promise<number[]>][] = [
       ...(['nsga2', 'motpe', 'random'] as const).map((a): [string, (seed: number) => Promise<number[]>] => [`fairsweep ${a} (batch ${BATCH[a]})`, (s) => runFairsweep(p, a, s)]),
-      ...(withOptuna ? (['nsga2', 'tpe'] as const).map((a): [string, (seed: number) => Promise<number[]>] => [`optuna ${a === 'nsga2' ? 'NSGAIISampler' : 'TPESampler'}`, (s) => runOptuna(p, a, s)]) : []),
+      ...(withOptuna ? (['nsga2', 'tpe'] as const).map((a): [string, (seed: number) => Promise<number[]>] => [`optuna ${a === 'nsga2' ? 'NSGAIISampler' : 'TPESampler'}`, (s) => runOptuna(p, a, s, version ?? '')]) : []),
     ];
     for (const [label, run] of runs) {
-      const perSeed: number[][] = [];
-      for (let s = 0; s < SEEDS; s++) perSeed.push(await run(s));
+      const perSeed = await pool(SEEDS, label.startsWith('optuna') ? JOBS : 1, run);
       rows.push([label, BUDGETS.map((_, i) => median(perSeed.map((r) => r[i] as number)))]);
     }
     const best = (prefix: string): number[] => BUDGETS.map((_, i) => Math.max(...rows.filter(([l]) => l.startsWith(prefix)).map(([, m]) => m[i] as number)));

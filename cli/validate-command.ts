@@ -32,11 +32,11 @@ export function addValidateCommand(program: Command): void {
         return;
       }
       const plan = planSweep(spec.name, spec);
-      const info = { spec: path, valid: true, name: spec.name, method: spec.method, dataset: spec.dataset?.name ?? null, trials: spec.trials, shards: plan.shards.length, shard_size: plan.shardSize };
+      const info = { spec: path, valid: true, name: spec.name, method: spec.method, dataset: spec.dataset?.name ?? null, trials: spec.trials, shards: plan.totalShards, shard_size: plan.shardSize };
       process.stdout.write(
         o.json
           ? `${JSON.stringify(info)}\n`
-          : `${path}: valid: ${spec.trials} trials in ${plan.shards.length} shards (shard size ${plan.shardSize}), method ${spec.method}${spec.dataset ? ` on dataset ${spec.dataset.name}` : ''}\n`,
+          : `${path}: valid: ${spec.trials} trials in ${plan.totalShards} shards (shard size ${plan.shardSize}), method ${spec.method}${spec.dataset ? ` on dataset ${spec.dataset.name}` : ''}\n`,
       );
     });
 }

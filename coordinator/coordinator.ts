@@ -16,6 +16,7 @@ import { toSweepSpecMessage } from './sweeps/spec-message.js';
 import { parseSpecText, type PlannedShard } from './spec/index.js';
 import { planSweep, replanShards } from './spec/index.js';
 import { WorkerRegistry } from './workers/worker-registry.js';
+import { AdaptiveSweeps } from './search/index.js';
 
 export type { CoordinatorOptions } from './coordinator-options.js';
 
@@ -39,6 +40,8 @@ export class Coordinator {
   private readonly reader: ResultsReader;
   private readonly log: Logger;
   private readonly suspectedExhausted = new Map<string, Set<number>>();
+  /** Adaptive searches (search.algorithm): later batches are published as results arrive. */
+  private readonly adaptive: AdaptiveSweeps;
   /** Shard sequences being handled as exhausted now. */
   private readonly exhausting = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
@@ -53,6 +56,11 @@ export class Coordinator {
     this.log = options.log;
     this.js = jetstream(nc);
     this.dispatcher = new Dispatcher(this.js, jsm, options.ackWaitMs);
+    this.adaptive = new AdaptiveSweeps({
+      publish: (id, shards) => this.publishShards(id, shards),
+      storedShardIds: async (id) => new Set((await this.dispatcher.remaining(id)).map((m) => Shard.decode(m.data).id)),
+      warn: (message, fields) => this.log.warn(message, fields),
+    });
     this.workers = new WorkerRegistry((err) => this.dropMalformed('heartbeat', err));
     this.reader = new ResultsReader(this.js, {
       onResult: (r) => this.onResult(r),
@@ -89,6 +97,10 @@ export class Coordinator {
         this.log.error('unusable sweep record; skipped', { sweep: record.id, error: errorText(err) });
       }
     }
+    // Adaptive searches are rebuilt before the results replay, which tells them every result.
+    for (const sweep of this.sweeps.values()) {
+      if (!sweep.finished && sweep.spec.search?.algorithm) this.adaptive.add(sweep.id, parseSpecText(sweep.record.specYaml, { maxTrials: Number.MAX_SAFE_INTEGER }));
+    }
     this.workers.start(this.nc);
     this.subs.push(this.subscribe(EVENTS_SUBJECTS, 'events', decodeEvent, (ev) => this.onEvent(ev)));
     this.subs.push(this.subscribe(EXHAUSTED_ADVISORY, 'advisories', exhaustedShardSeq, (seq) => void this.onExhausted(seq)));
@@ -98,6 +110,7 @@ export class Coordinator {
       if (sweep.phase === 'dispatching') await this.dispatch(sweep);
       this.settle(sweep);
     }
+    await this.adaptive.resume();
     this.updateGauges();
     this.timer = setInterval(() => void this.reconcile().catch((err: unknown) => this.log.warn('reconcile failed', { error: errorText(err) })), this.options.reconcileIntervalMs);
     this.timer.unref();
@@ -110,20 +123,15 @@ export class Coordinator {
   async submit(specText: string): Promise<SubmitResponse> {
     const spec = parseSpecText(specText, { maxTrials: this.options.maxTrials });
     const id = `${spec.name}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`.slice(-63);
-    const { trials, shardSize, shards } = planSweep(id, spec);
-    const sweep = SweepLifecycle.create({
-      id,
-      spec: toSweepSpecMessage(spec, shardSize),
-      specYaml: specText,
-      totalTrials: trials.length,
-      totalShards: shards.length,
-      createdAtMs: Date.now(),
-    });
+    const { totalTrials, totalShards, shardSize, shards } = planSweep(id, spec);
+    const sweep = SweepLifecycle.create({ id, spec: toSweepSpecMessage(spec, shardSize), specYaml: specText, totalTrials, totalShards, createdAtMs: Date.now() });
     this.sweeps.set(id, sweep);
+    // An adaptive search: its first batches are the plan's shards.
+    this.adaptive.add(id, spec);
     await this.dispatch(sweep, shards);
-    this.log.info('sweep submitted', { sweep: id, trials: trials.length, shards: shards.length });
+    this.log.info('sweep submitted', { sweep: id, trials: totalTrials, shards: totalShards });
     this.updateGauges();
-    return { sweepId: id, totalTrials: trials.length, totalShards: shards.length };
+    return { sweepId: id, totalTrials, totalShards };
   }
 
   get(id: string): { sweep: SweepRecord; progress: Progress } {
@@ -223,6 +231,7 @@ export class Coordinator {
       this.metrics.duplicates.inc();
       return;
     }
+    this.adaptive.onResult(r);
     const method = sweep.spec.method;
     if (r.status === TrialStatus.TRIAL_STATUS_OK) this.metrics.trialsCompleted.inc({ method });
     else this.metrics.trialsFailed.inc({ method });
@@ -301,6 +310,14 @@ export class Coordinator {
     else if (sweep.phase === 'cancelled') await this.dispatcher.remove(id);
   }
 
+  /** Queues more shards of a running sweep (an adaptive search's next batch). */
+  private async publishShards(id: string, shards: readonly PlannedShard[]): Promise<void> {
+    const sweep = this.sweeps.get(id);
+    if (!sweep || sweep.finished) return;
+    const spec = sweep.spec;
+    await this.dispatcher.publish({ sweepId: id, method: spec.method, ...(spec.dataset ? { dataset: spec.dataset } : {}), maxAttempts: spec.maxAttempts, shards });
+  }
+
   /** Ends the sweep if every trial has a result, and stores the outcome. */
   private settle(sweep: SweepLifecycle): void {
     const record = sweep.settle(Date.now());
@@ -312,6 +329,7 @@ export class Coordinator {
   }
 
   private ended(sweep: SweepLifecycle): void {
+    this.adaptive.forget(sweep.id);
     this.suspectedExhausted.delete(sweep.id);
     this.metrics.forgetSweep(sweep.id);
     this.updateGauges();
@@ -347,6 +365,7 @@ export class Coordinator {
   private async reconcile(): Promise<void> {
     this.updateGauges();
     await this.reader.checkStalled();
+    await this.adaptive.retry();
     for (const sweep of this.sweeps.values()) {
       if (sweep.phase !== 'running') continue;
       const depth = await this.dispatcher.depth(sweep.id);

@@ -1,7 +1,7 @@
 import { proposalRng, uniformPoint, type AskRequest, type Observation, type SearchAlgorithm } from './algorithm.js';
 import { hypervolume, hypervolumeContributions } from './hypervolume.js';
 import { nonDominatedSort } from './nondominated.js';
-import { ParzenEstimator } from './parzen.js';
+import { ParzenEstimator, UnivariateParzen } from './parzen.js';
 
 /** Multi-objective TPE settings; every field has the default shown. */
 export interface MotpeOptions {
@@ -11,9 +11,14 @@ export interface MotpeOptions {
   candidates: number;
   /** Size of the good set for n finished points. [min(⌈0.1·n⌉, 25), Optuna's default] */
   gamma: (n: number) => number;
+  /**
+   * One joint density over all coordinates (true) or one per coordinate, each coordinate chosen
+   * among its own candidates (false, Optuna's default). [false]
+   */
+  multivariate: boolean;
 }
 
-export const DEFAULT_MOTPE: MotpeOptions = { startup: 10, candidates: 24, gamma: (n) => Math.min(Math.ceil(0.1 * n), 25) };
+export const DEFAULT_MOTPE: MotpeOptions = { startup: 10, candidates: 24, gamma: (n) => Math.min(Math.ceil(0.1 * n), 25), multivariate: false };
 
 const EPS = 1e-12;
 
@@ -40,6 +45,29 @@ export function motpe(options: Partial<MotpeOptions> = {}): SearchAlgorithm {
       const goodWeights = belowWeights(below.map((i) => valid[i]?.values ?? []));
       // The bad set in proposal order (failed points included), weighted as Optuna's default_weights.
       const bad = req.observations.filter((x) => !goodSet.has(x)).map((x) => x.u);
+      if (!o.multivariate) {
+        const badWeights = defaultWeights(bad.length);
+        const dims = Array.from({ length: req.dims }, (_, d) => ({
+          l: new UnivariateParzen(good.map((u) => u[d] as number), goodWeights),
+          g: new UnivariateParzen(bad.map((u) => u[d] as number), badWeights),
+        }));
+        return Array.from({ length: req.count }, (_, j) => {
+          const rng = proposalRng(req.seed, req.batch, j);
+          return dims.map(({ l, g }) => {
+            let best = 0;
+            let bestScore = -Infinity;
+            for (let c = 0; c < o.candidates; c++) {
+              const x = l.sample(rng);
+              const score = l.logPdf(x) - g.logPdf(x);
+              if (score > bestScore || c === 0) {
+                best = x;
+                bestScore = score;
+              }
+            }
+            return best;
+          });
+        });
+      }
       const l = new ParzenEstimator(good, goodWeights, req.dims);
       const g = new ParzenEstimator(bad, defaultWeights(bad.length), req.dims);
       return Array.from({ length: req.count }, (_, j) => {

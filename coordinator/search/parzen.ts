@@ -82,3 +82,63 @@ export function erfc(x: number): number {
     );
   return x >= 0 ? r : 2 - r;
 }
+
+/**
+ * A one-dimensional Parzen estimator on [0, 1], as Optuna's TPE builds one per parameter by
+ * default: a truncated Gaussian per observed value plus the prior (mean ½, σ 1); each value's σ is
+ * the larger gap to its neighbours among the sorted values and the prior's mean (the outermost ones
+ * use their one gap), clipped to [1/min(100, n+1), 1].
+ */
+export class UnivariateParzen {
+  private readonly mus: readonly number[];
+  private readonly sigmas: readonly number[];
+  private readonly logWeights: readonly number[];
+  private readonly cumulative: readonly number[];
+  private readonly logNorm: readonly number[];
+
+  constructor(values: readonly number[], weights: readonly number[]) {
+    const n = values.length;
+    const mus = [...values, 0.5];
+    const order = [...mus.keys()].sort((a, b) => (mus[a] as number) - (mus[b] as number) || a - b);
+    const sigmas = new Array<number>(mus.length).fill(1);
+    const minSigma = 1 / Math.min(100, n + 1);
+    order.forEach((k, pos) => {
+      const left = pos > 0 ? (mus[k] as number) - (mus[order[pos - 1] as number] as number) : -Infinity;
+      const right = pos < order.length - 1 ? (mus[order[pos + 1] as number] as number) - (mus[k] as number) : -Infinity;
+      const gap = Math.max(left, right);
+      sigmas[k] = Math.min(1, Math.max(minSigma, Number.isFinite(gap) ? gap : 1));
+    });
+    sigmas[n] = 1;
+    this.mus = mus;
+    this.sigmas = sigmas;
+    const w = [...weights, 1];
+    const total = w.reduce((s, x) => s + x, 0);
+    this.logWeights = w.map((x) => Math.log(x / total));
+    let acc = 0;
+    this.cumulative = w.map((x) => (acc += x / total));
+    this.logNorm = mus.map((m, k) => Math.log(Math.max(1e-300, Phi((1 - m) / (sigmas[k] as number)) - Phi(-m / (sigmas[k] as number)))));
+  }
+
+  sample(rng: Rng): number {
+    const r = rng.next();
+    let k = this.cumulative.findIndex((c) => r < c);
+    if (k < 0) k = this.mus.length - 1;
+    const m = this.mus[k] as number;
+    const s = this.sigmas[k] as number;
+    for (let tries = 0; tries < 1000; tries++) {
+      const x = m + s * rng.normal();
+      if (x >= 0 && x < 1) return x;
+    }
+    return Math.min(Math.max(m, 0), 1 - Number.EPSILON / 2);
+  }
+
+  logPdf(x: number): number {
+    const terms = this.mus.map((m, k) => {
+      const s = this.sigmas[k] as number;
+      const z = (x - m) / s;
+      return (this.logWeights[k] as number) - 0.5 * z * z - Math.log(s) - 0.5 * Math.log(2 * Math.PI) - (this.logNorm[k] as number);
+    });
+    const max = Math.max(...terms);
+    return max + Math.log(terms.reduce((acc, t) => acc + Math.exp(t - max), 0));
+  }
+}

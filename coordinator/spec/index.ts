@@ -1,4 +1,4 @@
-export { parseSpecText, validateSpec, type ValidatedSpec, type Objective, type SpecLimits } from './parse.js';
+export { parseSpecText, validateSpec, type ValidatedSpec, type AdaptiveSpec, type Objective, type SpecLimits } from './parse.js';
 export { axisValues, expandGrid, gridPoints, type Axis } from './grid.js';
 export { planTrials, planShards, planPrefixShards, trialId, defaultShardSize, defaultPrefixShardSize, type PlannedTrial, type PlannedShard } from './trials.js';
 export { DEFAULT_MAX_TRIALS, DEFAULT_MAX_ATTEMPTS, DEFAULT_SEEDS } from './schema.js';

@@ -4,7 +4,8 @@ import type { Param, Params } from '../../proto/index.js';
 import { datasetOptionsSchema, getMethod, methodNames } from '../../catalog/index.js';
 import { SpecError } from '../errors.js';
 import { axisValues, gridPoints, type Axis } from './grid.js';
-import { DEFAULT_MAX_TRIALS, specSchema, type Search } from './schema.js';
+import { DEFAULT_MAX_TRIALS, DEFAULT_SEARCH_BATCH, specSchema, type Distribution, type Search } from './schema.js';
+import { UnitSpace, type SearchAlgorithmName } from '../search/index.js';
 import { distributionIssues, drawSamples } from './search.js';
 import { issueMessages, describeValue, objectKeysAt } from './zod-issues.js';
 import { closestMatch, unknownNameMessage } from './suggest.js';
@@ -26,12 +27,23 @@ export interface ValidatedSpec {
   /** The random search, if any, and its drawn points (each crossed with the grid); `[]` without one. */
   search?: Search;
   samples: Params[];
+  /** The adaptive search, when `search.algorithm` is set (then `samples` is empty and the grid too). */
+  adaptive?: AdaptiveSpec;
   seeds: number[];
   objectives: Objective[];
   shardSize?: number;
   maxAttempts: number;
-  /** Number of trials: grid points times random samples (1 without a search) times seeds. */
+  /** Number of trials: grid points times random samples (1 without a search) times seeds; budget times seeds for an adaptive search. */
   trials: number;
+}
+
+/** An adaptive search as validated: every default filled in. */
+export interface AdaptiveSpec {
+  algorithm: SearchAlgorithmName;
+  budget: number;
+  batch: number;
+  seed: number;
+  space: Record<string, Distribution>;
 }
 
 export interface SpecLimits {
@@ -110,6 +122,9 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
     const problem = distributionIssues(d);
     if (problem) issues.push({ path: `search.space.${k}`, message: problem });
   }
+  if (s.search?.algorithm !== undefined && grid.length > 0) {
+    issues.push({ path: 'grid', message: `an adaptive search (search.algorithm ${s.search.algorithm}) takes no grid: move the swept keys into search.space, or fix them in params` });
+  }
   const seedSeen = new Set<number>();
   s.seeds.forEach((seed, i) => {
     if (seedSeen.has(seed)) issues.push({ path: `seeds[${i}]`, message: `duplicate seed ${seed}` });
@@ -118,15 +133,20 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
   if (issues.length) throw new SpecError(issues);
 
   const maxTrials = limits.maxTrials ?? DEFAULT_MAX_TRIALS;
-  const sampleCount = s.search?.samples ?? 1;
+  const adaptive: AdaptiveSpec | undefined =
+    s.search?.algorithm !== undefined
+      ? { algorithm: s.search.algorithm, budget: s.search.budget ?? 1, batch: s.search.batch ?? DEFAULT_SEARCH_BATCH, seed: s.search.seed, space: s.search.space }
+      : undefined;
+  const sampleCount = adaptive ? adaptive.budget : (s.search?.samples ?? 1);
   const trials = gridPoints(grid) * sampleCount * s.seeds.length;
   if (trials > maxTrials) {
-    const factors = [...grid.map(([k, v]) => `${k}: ${v.length}`), ...(s.search ? [`${s.search.samples} samples`] : [])];
-    throw SpecError.at(s.search && grid.length === 0 ? 'search.samples' : 'grid', `${trials} trials (${factors.join(' × ') || '1 point'} × ${s.seeds.length} seeds) exceeds this coordinator's limit of ${maxTrials}`);
+    const factors = [...grid.map(([k, v]) => `${k}: ${v.length}`), ...(s.search ? [adaptive ? `budget ${adaptive.budget}` : `${s.search.samples} samples`] : [])];
+    throw SpecError.at(s.search && grid.length === 0 ? (adaptive ? 'search.budget' : 'search.samples') : 'grid', `${trials} trials (${factors.join(' × ') || '1 point'} × ${s.seeds.length} seeds) exceeds this coordinator's limit of ${maxTrials}`);
   }
 
-  const samples = s.search ? drawSamples(s.search) : [];
-  validateMethodParams(method.name, method.params, s.params, grid, samples);
+  const samples = s.search && !adaptive ? drawSamples({ samples: s.search.samples ?? 1, seed: s.search.seed, space: s.search.space }) : [];
+  // An adaptive search's points are proposed later: its space is checked at its corners and centre.
+  validateMethodParams(method.name, method.params, s.params, grid, adaptive ? spaceCorners(adaptive.space) : samples);
 
   return {
     name: s.name,
@@ -136,6 +156,7 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
     grid,
     ...(s.search ? { search: s.search } : {}),
     samples,
+    ...(adaptive ? { adaptive } : {}),
     seeds: s.seeds,
     objectives: s.objectives,
     ...(s.shard_size !== undefined ? { shardSize: s.shard_size } : {}),
@@ -182,4 +203,10 @@ function validateMethodParams(methodName: string, schema: z.ZodType<Params>, fix
     }
   }
   if (issues.size) throw new SpecError([...issues].map(([path, message]) => ({ path, message })));
+}
+
+/** The lowest, highest and middle point of a space (each key at the same unit coordinate). */
+function spaceCorners(space: Readonly<Record<string, Distribution>>): Params[] {
+  const u = new UnitSpace(space);
+  return [0, 1, 0.5].map((x) => u.decode(new Array<number>(u.dims).fill(x)));
 }

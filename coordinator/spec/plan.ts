@@ -1,5 +1,6 @@
 import { getMethod } from '../../catalog/index.js';
 import { parseSpecText, type ValidatedSpec } from './parse.js';
+import { SweepSearch } from '../search/index.js';
 import { defaultPrefixShardSize, defaultShardSize, planPrefixShards, planTrials, type PlannedShard, type PlannedTrial } from './trials.js';
 
 /** A sweep's trials cut into shards; trials sharing a prefix (by the method's prefix key) share shards. */
@@ -8,19 +9,31 @@ export interface SweepPlan {
   /** The spec's shard_size, or the default for its trial count (or its prefix groups). */
   shardSize: number;
   shards: PlannedShard[];
+  /** Trials and shards of the whole sweep: more than planned now for an adaptive search, whose later batches are proposed from results. */
+  totalTrials: number;
+  totalShards: number;
 }
 
 /** The trials and shards of a validated spec, as a coordinator plans them on submit (and `validate` counts them). */
 export function planSweep(sweepId: string, spec: ValidatedSpec): SweepPlan {
+  const search = SweepSearch.of(sweepId, spec);
+  if (search) {
+    const shards = search.ask();
+    return { trials: shards.flatMap((s) => s.trials), shardSize: spec.seeds.length, shards, totalTrials: search.totalTrials, totalShards: search.totalShards };
+  }
   const trials = planTrials(sweepId, spec.grid, spec.params, spec.seeds, spec.samples);
   const prefixKey = prefixKeyOf(spec.method);
   const shardSize = spec.shardSize ?? (prefixKey ? defaultPrefixShardSize(trials, prefixKey) : defaultShardSize(trials.length));
-  return { trials, shardSize, shards: planPrefixShards(sweepId, trials, shardSize, prefixKey) };
+  const shards = planPrefixShards(sweepId, trials, shardSize, prefixKey);
+  return { trials, shardSize, shards, totalTrials: trials.length, totalShards: shards.length };
 }
 
-/** The shards of a stored sweep, planned again from its spec text: ids are deterministic, so it is the same plan. */
+/** The shards of a stored sweep as first dispatched, planned again from its spec text: ids are deterministic, so it is the same plan. */
 export function replanShards(sweepId: string, specYaml: string, shardSize: number): PlannedShard[] {
   const spec = parseSpecText(specYaml, { maxTrials: Number.MAX_SAFE_INTEGER });
+  // An adaptive search's first batches (the later ones are proposed from results).
+  const search = SweepSearch.of(sweepId, spec);
+  if (search) return search.ask();
   return planPrefixShards(sweepId, planTrials(sweepId, spec.grid, spec.params, spec.seeds, spec.samples), shardSize, prefixKeyOf(spec.method));
 }
 

@@ -54,13 +54,40 @@ export type Distribution = z.output<typeof distributionSchema>;
 
 export const MAX_SAMPLES = 100_000;
 
-export const searchSchema = z.strictObject({
-  /** Number of random points. */
-  samples: z.number().int().min(1).max(MAX_SAMPLES),
-  /** Seed of the sampler (not of the trials: those are `seeds`). */
-  seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
-  space: z.record(paramKey, distributionSchema).refine((s) => Object.keys(s).length > 0, 'expected at least one key to sample'),
-});
+/** Proposals per batch of an adaptive search unless `search.batch` says otherwise. */
+export const DEFAULT_SEARCH_BATCH = 8;
+export const MAX_SEARCH_BATCH = 1000;
+
+/**
+ * `search:` is either today's random search, `samples` points drawn at submit, or an adaptive
+ * search: `algorithm` (random | nsga2 | motpe) proposes `budget` points, `batch` at a time, from the
+ * results of the trials before (coordinator/search/ and docs/spec.md#adaptive-search).
+ */
+export const searchSchema = z
+  .strictObject({
+    /** Adaptive search algorithm; absent, the search draws `samples` points at submit. */
+    algorithm: z.enum(['random', 'nsga2', 'motpe']).optional(),
+    /** Number of random points (search without an algorithm). */
+    samples: z.number().int().min(1).max(MAX_SAMPLES).optional(),
+    /** Points an adaptive search proposes in all. */
+    budget: z.number().int().min(1).max(MAX_SAMPLES).optional(),
+    /** Points an adaptive search proposes at once. */
+    batch: z.number().int().min(1).max(MAX_SEARCH_BATCH).optional(),
+    /** Seed of the sampler (not of the trials: those are `seeds`). */
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    space: z.record(paramKey, distributionSchema).refine((s) => Object.keys(s).length > 0, 'expected at least one key to sample'),
+  })
+  .superRefine((s, ctx) => {
+    if (s.algorithm === undefined) {
+      if (s.samples === undefined) ctx.addIssue({ code: 'custom', path: ['samples'], message: 'expected the number of points to draw (or an algorithm with a budget)' });
+      for (const k of ['budget', 'batch'] as const) {
+        if (s[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `${k} belongs to an adaptive search: add algorithm (random, nsga2 or motpe), or use samples` });
+      }
+    } else {
+      if (s.budget === undefined) ctx.addIssue({ code: 'custom', path: ['budget'], message: `expected the number of points algorithm ${s.algorithm} may propose` });
+      if (s.samples !== undefined) ctx.addIssue({ code: 'custom', path: ['samples'], message: `an adaptive search (algorithm ${s.algorithm}) proposes budget points; samples is for a search without an algorithm` });
+    }
+  });
 
 export type Search = z.output<typeof searchSchema>;
 

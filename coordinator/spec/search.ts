@@ -1,7 +1,7 @@
 import { canonicalJson, type Param, type Params } from '../../proto/index.js';
 import { SpecError } from '../errors.js';
 import { Rng } from '../../common/random.js';
-import type { Distribution, Search } from './schema.js';
+import type { Distribution } from './schema.js';
 
 /** Problems a schema cannot see: empty or reversed ranges, log of non-positive numbers, empty integer ranges. */
 export function distributionIssues(d: Distribution): string | undefined {
@@ -40,7 +40,7 @@ const DRAWS_PER_SAMPLE = 20;
  * time. A point drawn twice is drawn again (two equal points would be one trial); a space with
  * fewer distinct points than `samples` is an error.
  */
-export function drawSamples(search: Search): Params[] {
+export function drawSamples(search: { samples: number; seed: number; space: Readonly<Record<string, Distribution>> }): Params[] {
   const rng = new Rng(search.seed);
   const keys = Object.entries(search.space);
   const out: Params[] = [];

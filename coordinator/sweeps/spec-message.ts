@@ -21,7 +21,14 @@ export function toSweepSpecMessage(spec: ValidatedSpec, shardSize: number): Swee
     shardSize,
     maxAttempts: spec.maxAttempts,
     search: spec.search
-      ? { samples: spec.search.samples, seed: spec.search.seed, space: Object.fromEntries(Object.entries(spec.search.space).map(([k, d]) => [k, toDistributionMessage(d)])) }
+      ? {
+          samples: spec.search.samples ?? 0,
+          seed: spec.search.seed,
+          space: Object.fromEntries(Object.entries(spec.search.space).map(([k, d]) => [k, toDistributionMessage(d)])),
+          algorithm: spec.adaptive?.algorithm ?? '',
+          budget: spec.adaptive?.budget ?? 0,
+          batch: spec.adaptive?.batch ?? 0,
+        }
       : undefined,
   };
 }
