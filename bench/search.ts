@@ -21,6 +21,10 @@ const JOBS = Number(process.env.BENCH_JOBS ?? 2);
  * version) is read instead of run again (Optuna's multi-objective TPE takes minutes per run).
  */
 const CACHE = process.env.BENCH_OPTUNA_CACHE;
+/** With BENCH_OPTUNA_CACHED_ONLY=1, only Optuna runs found in the cache are used (medians over those, their count shown). */
+const CACHED_ONLY = process.env.BENCH_OPTUNA_CACHED_ONLY === '1';
+/** Comma-separated problems to run (default all). */
+const ONLY = process.env.BENCH_PROBLEMS?.split(',');
 const BUDGETS = [100, 250, 500] as const;
 const BATCH: Record<SearchAlgorithmName, number> = { random: 10, nsga2: 10, motpe: 4 };
 
@@ -72,10 +76,11 @@ async function runFairsweep(p: Problem, name: SearchAlgorithmName, seed: number)
 }
 
 /** Hypervolume after each budget of one Optuna run, its trials evaluated here. */
-async function runOptuna(p: Problem, sampler: 'nsga2' | 'tpe', seed: number, version: string): Promise<number[]> {
+async function runOptuna(p: Problem, sampler: 'nsga2' | 'tpe', seed: number, version: string): Promise<number[] | undefined> {
   const last = BUDGETS[BUDGETS.length - 1] as number;
   const cached = CACHE ? join(CACHE, `optuna-${version}-${sampler}-${p.problem}-${p.n}-${p.nObj}-${last}-${seed}.json`) : undefined;
   let values = cached ? await readValues(cached) : undefined;
+  if (!values && CACHED_ONLY) return undefined;
   if (!values) {
     values = await optunaValues(p, sampler, seed, last);
     if (cached && CACHE) {
@@ -144,21 +149,23 @@ export async function main(): Promise<void> {
   const version = optunaVersion();
   const withOptuna = version !== undefined;
   if (!withOptuna) console.log(`search: ${PYTHON} cannot import optuna; Optuna's samplers are left out`);
-  for (const p of PROBLEMS) {
+  for (const p of PROBLEMS.filter((q) => !ONLY || ONLY.includes(q.problem))) {
     const rows: [string, number[]][] = [];
     const t0 = performance.now();
-    const runs: [string, (seed: number) => Promise<number[]>][] = [
-      ...(['nsga2', 'motpe', 'random'] as const).map((a): [string, (seed: number) => Promise<number[]>] => [`fairsweep ${a} (batch ${BATCH[a]})`, (s) => runFairsweep(p, a, s)]),
-      ...(withOptuna ? (['nsga2', 'tpe'] as const).map((a): [string, (seed: number) => Promise<number[]>] => [`optuna ${a === 'nsga2' ? 'NSGAIISampler' : 'TPESampler'}`, (s) => runOptuna(p, a, s, version ?? '')]) : []),
+    type Run = [string, (seed: number) => Promise<number[] | undefined>];
+    const runs: Run[] = [
+      ...(['nsga2', 'motpe', 'random'] as const).map((a): Run => [`fairsweep ${a} (batch ${BATCH[a]})`, (s) => runFairsweep(p, a, s)]),
+      ...(withOptuna ? (['nsga2', 'tpe'] as const).map((a): Run => [`optuna ${a === 'nsga2' ? 'NSGAIISampler' : 'TPESampler'}`, (s) => runOptuna(p, a, s, version ?? '')]) : []),
     ];
     for (const [label, run] of runs) {
-      const perSeed = await pool(SEEDS, label.startsWith('optuna') ? JOBS : 1, run);
-      rows.push([label, BUDGETS.map((_, i) => median(perSeed.map((r) => r[i] as number)))]);
+      const perSeed = (await pool(SEEDS, label.startsWith('optuna') ? JOBS : 1, run)).filter((r): r is number[] => r !== undefined);
+      if (perSeed.length === 0) continue;
+      rows.push([perSeed.length === SEEDS ? label : `${label} [${perSeed.length} seeds]`, BUDGETS.map((_, i) => median(perSeed.map((r) => r[i] as number)))]);
     }
     const best = (prefix: string): number[] => BUDGETS.map((_, i) => Math.max(...rows.filter(([l]) => l.startsWith(prefix)).map(([, m]) => m[i] as number)));
     console.log(`search: ${p.problem} (${p.n} variables, ${p.nObj} objectives), hypervolume, reference ${reference(p).join(', ')}, true front ${trueHypervolume(p).toFixed(4)}; medians of ${SEEDS} seeds after ${BUDGETS.join(' / ')} evaluations (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     for (const [label, m] of rows) console.log(`  ${label.padEnd(32)} ${m.map((v) => v.toFixed(4)).join('  ')}`);
-    if (withOptuna) {
+    if (rows.some(([l]) => l.startsWith('optuna'))) {
       const f = best('fairsweep');
       const o = best('optuna');
       console.log(`  best fairsweep / best optuna      ${f.map((v, i) => `${(v / (o[i] as number)).toFixed(3)}x`).join('  ')} (${f.every((v, i) => v >= (o[i] as number)) ? 'PASS' : 'MISS'}: goal >= 1 at every budget)`);
