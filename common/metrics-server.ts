@@ -4,11 +4,14 @@ import type { Registry } from 'prom-client';
 
 export interface MetricsServer {
   port: number;
+  /** GET /healthz answers 503 with what `check` returns while it returns a reason, 200 "ok" otherwise. */
+  setHealthCheck(check: () => string | undefined): void;
   close(): Promise<void>;
 }
 
 /** Serves `registry` on GET /metrics (Prometheus text format) and GET /healthz. */
 export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<MetricsServer> {
+  let healthCheck: () => string | undefined = () => undefined;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') {
@@ -23,8 +26,9 @@ export async function startMetricsServer(registry: Registry, host: string, port:
           res.end(`metrics collection failed: ${String(err)}\n`);
         });
     } else if (req.method === 'GET' && path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok\n');
+      const unhealthy = healthCheck();
+      res.writeHead(unhealthy === undefined ? 200 : 503, { 'content-type': 'text/plain' });
+      res.end(`${unhealthy ?? 'ok'}\n`);
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found: try /metrics\n');
@@ -37,6 +41,9 @@ export async function startMetricsServer(registry: Registry, host: string, port:
   let closing: Promise<void> | undefined;
   return {
     port: (server.address() as AddressInfo).port,
+    setHealthCheck: (check) => {
+      healthCheck = check;
+    },
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
