@@ -30,6 +30,7 @@ const RUNS_DURING = 150;
 /** A sweep no coordinator knows, for valid messages about the wrong sweep. */
 const OTHER = 'fuzz-other-sweep';
 const ADVISORY_PREFIX = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${SHARDS_STREAM}`;
+const RECORD_STATES = [SweepState.SWEEP_STATE_UNSPECIFIED, SweepState.SWEEP_STATE_RUNNING, SweepState.SWEEP_STATE_COMPLETED, SweepState.SWEEP_STATE_CANCELLED];
 
 let nats: NatsServer;
 let coordinator: CliProcess;
@@ -106,7 +107,7 @@ function targets(sweepId: string, trials: readonly Trial[], seqs: readonly numbe
     {
       name: 'sweeps',
       subject: (p) => `$KV.${SWEEPS_BUCKET}.${p % 2 ? sweepId : `fuzz-key-${p % 7}`}`,
-      valid: (p) => SweepRecord.encode({ id: OTHER, spec: undefined, state: (p % 4) as SweepState, totalTrials: 1, totalShards: 1, createdAtMs: 1, finishedAtMs: 0, specYaml: '', dispatched: true, reason: 'fuzz' }).finish(),
+      valid: (p) => SweepRecord.encode({ id: OTHER, spec: undefined, state: RECORD_STATES[p % RECORD_STATES.length] ?? SweepState.SWEEP_STATE_RUNNING, totalTrials: 1, totalShards: 1, createdAtMs: 1, finishedAtMs: 0, specYaml: '', dispatched: true, reason: 'fuzz' }).finish(),
     },
   ];
 }

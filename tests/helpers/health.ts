@@ -1,20 +1,20 @@
-import { credentials, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-
-interface HealthClient {
-  check(req: { service: string }, opts: { deadline: number }, cb: (e: ServiceError | null, r: { status: unknown }) => void): void;
-  close(): void;
-}
 
 const STATUS_NAMES: Record<number, string> = { 0: 'UNKNOWN', 1: 'SERVING', 2: 'NOT_SERVING', 3: 'SERVICE_UNKNOWN' };
 
 /** The grpc.health.v1 status of `service` ('' for the server as a whole) at `address`: SERVING, NOT_SERVING... */
 export async function healthStatus(address: string, service = ''): Promise<string> {
-  const Health = makeGenericClientConstructor(healthService, 'Health');
-  const client = new Health(address, credentials.createInsecure()) as unknown as HealthClient;
+  const check = healthService.Check;
+  if (!check) throw new Error('grpc-health-check defines no Check method');
+  const client = new Client(address, credentials.createInsecure());
   try {
-    const r = await new Promise<{ status: unknown }>((resolve, reject) => client.check({ service }, { deadline: Date.now() + 5_000 }, (e, res) => (e ? reject(e) : resolve(res))));
-    return typeof r.status === 'number' ? (STATUS_NAMES[r.status] ?? String(r.status)) : String(r.status);
+    const status = await new Promise<unknown>((resolve, reject) =>
+      client.makeUnaryRequest(check.path, check.requestSerialize, check.responseDeserialize, { service }, { deadline: Date.now() + 5_000 }, (err, res: { status?: unknown } | undefined) =>
+        err ? reject(err) : resolve(res?.status),
+      ),
+    );
+    return typeof status === 'number' ? (STATUS_NAMES[status] ?? String(status)) : String(status);
   } finally {
     client.close();
   }
