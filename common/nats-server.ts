@@ -36,7 +36,7 @@ export class NatsServer {
     readonly storeDir: string,
     private readonly ownsStore: boolean,
     private readonly workDir: string,
-    private readonly options: NatsServerOptions,
+    private options: NatsServerOptions,
   ) {}
 
   get url(): string {
@@ -75,6 +75,19 @@ export class NatsServer {
     await this.kill('SIGTERM');
     const { proc } = await launch(this.options, this.workDir, this.storeDir, this.port);
     this.proc = proc;
+  }
+
+  /**
+   * Replaces the extra configuration lines (`config`, e.g. authorization and permissions) and has
+   * the running server reload its configuration (SIGHUP). The server applies it asynchronously.
+   */
+  async reload(config: string): Promise<void> {
+    const confPath = join(this.workDir, 'nats.conf');
+    const text = await readFile(confPath, 'utf8');
+    const base = text.slice(0, text.length - (this.options.config ?? '').length);
+    this.options = { ...this.options, config };
+    await writeFile(confPath, base + config);
+    this.proc.kill('SIGHUP');
   }
 
   /** Stops the server and removes its temporary files. Idempotent. */

@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { EVENTS_SUBJECTS, ID_PATTERN, Shard, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type Frontier, type Objective, type Progress, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
-import { connectNats, whenReady, errorText, isAlreadyRecorded, type Logger } from '../common/index.js';
+import { EVENTS_SUBJECTS, ID_PATTERN, RESULTS_STREAM, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type Frontier, type Objective, type Progress, type Shard, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
+import { ReaderSupervisor, connectNats, coreSubscriptionReader, publishToSlot, whenReady, errorText, type Logger, type ReaderRun } from '../common/index.js';
 import { CoordinatorMetrics } from './coordinator-metrics.js';
 import { compileCoordinatorOptions, type CompiledCoordinatorOptions, type CoordinatorOptions } from './coordinator-options.js';
 import { InvalidArgumentError, SweepNotFoundError, SweepStateError } from './errors.js';
-import { EXHAUSTED_ADVISORY, exhaustedShardSeq } from './queue/advisories.js';
+import { EXHAUSTED_ADVISORY, exhaustedClaim } from './queue/advisories.js';
 import { Dispatcher } from './queue/dispatcher.js';
+import { ExhaustedShards } from './queue/exhausted-shards.js';
 import { ensureStreams } from './queue/streams.js';
-import { ResultsReader } from './sweeps/results-reader.js';
+import { ResultsReader, isResultOn } from './sweeps/results-reader.js';
 import { SweepLifecycle } from './sweeps/sweep-lifecycle.js';
 import { SweepStore } from './sweeps/sweep-store.js';
 import { toSweepSpecMessage } from './sweeps/spec-message.js';
@@ -32,29 +33,39 @@ const stateName = (s: SweepState): string => (SweepState[s] ?? 'SWEEP_STATE_UNSP
 export class Coordinator {
   readonly metrics = new CoordinatorMetrics();
   readonly workers: WorkerRegistry;
+  /**
+   * Every NATS reader of this coordinator (events, advisories, heartbeats, results), restarted with
+   * a back-off when one closes; `healthy` is false while one is down (the gRPC health status follows).
+   */
+  readonly readers: ReaderSupervisor;
   private readonly sweeps = new Map<string, SweepLifecycle>();
-  private readonly subs: Subscription[] = [];
   private readonly js: JetStreamClient;
   private readonly dispatcher: Dispatcher;
+  private readonly exhausted: ExhaustedShards;
   private readonly reader: ResultsReader;
   private readonly log: Logger;
   private readonly suspectedExhausted = new Map<string, Set<number>>();
-  /** Shard sequences being handled as exhausted now. */
-  private readonly exhausting = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly options: Readonly<CompiledCoordinatorOptions>,
-    jsm: JetStreamManager,
+    private readonly jsm: JetStreamManager,
     private readonly store: SweepStore,
   ) {
     this.log = options.log;
     this.js = jetstream(nc);
     this.dispatcher = new Dispatcher(this.js, jsm, options.ackWaitMs);
+    this.readers = new ReaderSupervisor(this.log);
+    this.exhausted = new ExhaustedShards(jsm, this.dispatcher, {
+      exhausted: (shard) => this.failExhausted(shard),
+      malformed: (subject, err) => this.dropMalformed('shards', err, subject),
+      refused: (claim, why) => this.dropMalformed('advisories', new Error(`max-deliveries advisory contradicted by JetStream: ${why}`), EXHAUSTED_ADVISORY.replace('*', claim.consumer)),
+      log: this.log,
+    });
     this.workers = new WorkerRegistry((err) => this.dropMalformed('heartbeat', err));
-    this.reader = new ResultsReader(this.js, {
+    this.reader = new ResultsReader(this.js, jsm, {
       onResult: (r) => this.onResult(r),
       onMalformed: (subject, err) => this.dropMalformed('results', err, subject),
       log: this.log,
@@ -89,10 +100,11 @@ export class Coordinator {
         this.log.error('unusable sweep record; skipped', { sweep: record.id, error: errorText(err) });
       }
     }
-    this.workers.start(this.nc);
-    this.subs.push(this.subscribe(EVENTS_SUBJECTS, 'events', decodeEvent, (ev) => this.onEvent(ev)));
-    this.subs.push(this.subscribe(EXHAUSTED_ADVISORY, 'advisories', exhaustedShardSeq, (seq) => void this.onExhausted(seq)));
-    await this.reader.start();
+    this.workers.start(this.nc, this.readers, this.log);
+    this.readers.add('events', this.subscribe(EVENTS_SUBJECTS, 'events', (m) => decodeEvent(m.data), (ev) => this.onEvent(ev)));
+    // A max-deliveries advisory is a claim, acted on once JetStream confirms it (ExhaustedShards).
+    this.readers.add('advisories', this.subscribe(EXHAUSTED_ADVISORY, 'advisories', (m) => exhaustedClaim(m.subject, m.data), (c) => void this.exhausted.claim(c)));
+    await this.reader.start(this.readers);
     // Sweeps whose dispatch was interrupted: publish again; JetStream drops the shards it already has.
     for (const sweep of this.sweeps.values()) {
       if (sweep.phase === 'dispatching') await this.dispatch(sweep);
@@ -181,31 +193,26 @@ export class Coordinator {
   // ---- routing ---------------------------------------------------------------------------
 
   /**
-   * A core NATS subscription whose messages are parsed, then handled. A message that does not parse
-   * is dropped, counted and logged; an error while handling one is logged. Neither ends the
-   * subscription.
+   * A reader of a core NATS subscription whose messages are parsed, then handled. A message that
+   * does not parse is dropped, counted and logged; an error while handling one is logged. Neither
+   * ends the subscription; if it closes all the same, the supervisor subscribes again.
    */
-  private subscribe<T>(subject: string, kind: string, parse: (data: Uint8Array) => T, handle: (value: T) => void): Subscription {
-    return this.nc.subscribe(subject, {
-      callback: (err, msg: Msg) => {
-        if (err) {
-          this.log.warn('subscription error', { subject, error: errorText(err) });
-          return;
-        }
+  private subscribe<T>(subject: string, kind: string, parse: (msg: Msg) => T, handle: (value: T) => void): ReaderRun {
+    return coreSubscriptionReader(
+      this.nc,
+      subject,
+      (msg) => {
         let value: T;
         try {
-          value = parse(msg.data);
+          value = parse(msg);
         } catch (e) {
           this.dropMalformed(kind, e, msg.subject);
           return;
         }
-        try {
-          handle(value);
-        } catch (e) {
-          this.log.error('handling a message failed', { subject: msg.subject, error: errorText(e) });
-        }
+        handle(value);
       },
-    });
+      this.log,
+    );
   }
 
   private dropMalformed(kind: string, err: unknown, subject?: string): void {
@@ -239,44 +246,28 @@ export class Coordinator {
   }
 
   /**
-   * A shard ran out of delivery attempts: publish a failed result for each of its trials that has
-   * none (a result JetStream already holds is kept: isAlreadyRecorded), then delete the shard.
-   * Anything else that fails is tried again by reconcile.
+   * A shard JetStream confirms ran out of delivery attempts: a failed result for each of its trials
+   * that has none (a result JetStream already holds is kept). A throw leaves the shard to be tried again.
    */
-  private async onExhausted(seq: number): Promise<void> {
-    // The advisory and reconcile may both report a shard: it is handled once at a time.
-    if (this.exhausting.has(seq)) return;
-    this.exhausting.add(seq);
-    try {
-      const stored = await this.dispatcher.getShard(seq);
-      if (!stored) return;
-      let shard: Shard;
-      try {
-        shard = Shard.decode(stored.data);
-      } catch (err) {
-        this.dropMalformed('shards', err, stored.subject);
-        await this.dispatcher.deleteShard(seq);
-        return;
-      }
-      this.metrics.exhausted.inc();
-      this.log.warn('shard exhausted its delivery attempts', { sweep: shard.sweepId, shard: shard.id, attempts: shard.maxAttempts });
-      const failed = this.sweeps.get(shard.sweepId)?.shardExhausted(shard, Date.now()) ?? [];
-      await Promise.all(failed.map((r) => this.publishResult(r)));
-      await this.dispatcher.deleteShard(seq);
-    } catch (err) {
-      this.log.warn('handling an exhausted shard failed; will retry', { seq, error: errorText(err) });
-    } finally {
-      this.exhausting.delete(seq);
-    }
+  private async failExhausted(shard: Shard): Promise<void> {
+    this.log.warn('shard exhausted its delivery attempts', { sweep: shard.sweepId, shard: shard.id, attempts: shard.maxAttempts });
+    const failed = this.sweeps.get(shard.sweepId)?.shardExhausted(shard, Date.now()) ?? [];
+    await Promise.all(failed.map((r) => this.publishResult(r)));
+    this.metrics.exhausted.inc();
   }
 
+  /** Publishes a result the coordinator made; a valid result already stored stands, garbage in its place is replaced. */
   private async publishResult(r: TrialResult): Promise<void> {
-    try {
-      await this.js.publish(resultSubject(r.sweepId, r.trialId), TrialResult.encode(r).finish(), { msgID: r.trialId });
-    } catch (err) {
-      // The trial already has its one result message (a worker's, or an earlier attempt of ours).
-      if (!isAlreadyRecorded(err)) throw err;
-    }
+    const subject = resultSubject(r.sweepId, r.trialId);
+    await publishToSlot(this.js, this.jsm, {
+      stream: RESULTS_STREAM,
+      subject,
+      data: TrialResult.encode(r).finish(),
+      msgID: r.trialId,
+      belongs: (stored) => isResultOn(subject, stored),
+      foreign: 'delete',
+      onForeign: (seq) => this.log.warn('deleted a message that is not a result from the place of a result', { subject, seq }),
+    });
   }
 
   // ---- lifecycle side effects ------------------------------------------------------------
@@ -347,8 +338,10 @@ export class Coordinator {
   private async reconcile(): Promise<void> {
     this.updateGauges();
     await this.reader.checkStalled();
+    await this.exhausted.recheck();
     for (const sweep of this.sweeps.values()) {
       if (sweep.phase !== 'running') continue;
+      await this.restoreRecord(sweep);
       const depth = await this.dispatcher.depth(sweep.id);
       if (!depth) {
         await this.dispatcher.ensureConsumer(sweep.id, sweep.spec.maxAttempts);
@@ -363,19 +356,29 @@ export class Coordinator {
       const stuck = await this.dispatcher.remaining(sweep.id);
       const before = this.suspectedExhausted.get(sweep.id) ?? new Set<number>();
       const now = new Set(stuck.map((m) => m.seq));
-      for (const seq of now) if (before.has(seq)) await this.onExhausted(seq);
+      for (const seq of now) if (before.has(seq)) await this.exhausted.suspect(seq);
       this.suspectedExhausted.set(sweep.id, now);
     }
+  }
+
+  /**
+   * A running sweep's entry in the sweeps bucket that is not its record (garbage written over it)
+   * is written again, so a worker or coordinator starting later reads the real one. (Workers
+   * ignore such an entry; a deleted record or another valid one is left as it is.)
+   */
+  private async restoreRecord(sweep: SweepLifecycle): Promise<void> {
+    if ((await this.store.entryState(sweep.id)) !== 'unreadable') return;
+    this.log.warn('sweep record overwritten by something that is not its record; writing it again', { sweep: sweep.id });
+    this.metrics.malformed.inc({ subject: 'sweeps' });
+    await this.store.put(sweep.record);
   }
 
   /** Stops serving and disconnects; idempotent. Sweeps go on from JetStream when a coordinator starts again. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.timer) clearInterval(this.timer);
-      for (const s of this.subs) s.unsubscribe();
-      this.workers.stop();
       for (const sweep of this.sweeps.values()) sweep.removeAllListeners();
-      await this.reader.stop().catch(() => undefined);
+      await this.readers.close().catch(() => undefined);
       await this.nc.drain().catch(() => this.nc.close());
     })();
     return this.closing;

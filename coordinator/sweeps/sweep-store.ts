@@ -1,6 +1,9 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
-import { SWEEPS_BUCKET, SweepRecord } from '../../proto/index.js';
+import { SWEEPS_BUCKET, SweepRecord, SweepState } from '../../proto/index.js';
+
+/** The states a stored record can be in. */
+const RECORD_STATES: ReadonlySet<SweepState> = new Set([SweepState.SWEEP_STATE_RUNNING, SweepState.SWEEP_STATE_COMPLETED, SweepState.SWEEP_STATE_FAILED, SweepState.SWEEP_STATE_CANCELLED]);
 
 /** Sweep records in the JetStream KV bucket: the durable state of every sweep. */
 export class SweepStore {
@@ -19,6 +22,21 @@ export class SweepStore {
     const e = await this.kv.get(id);
     if (!e || e.operation !== 'PUT' || e.value.length === 0) return undefined;
     return SweepRecord.decode(e.value);
+  }
+
+  /**
+   * Whether the entry under `id` is a record of that sweep (`record`), deleted or absent
+   * (`absent`), or something that is not its record (`unreadable`: garbage, another sweep's record).
+   */
+  async entryState(id: string): Promise<'record' | 'absent' | 'unreadable'> {
+    const e = await this.kv.get(id);
+    if (!e || e.operation !== 'PUT') return 'absent';
+    try {
+      const r = SweepRecord.decode(e.value);
+      return r.id === id && RECORD_STATES.has(r.state) && r.spec !== undefined ? 'record' : 'unreadable';
+    } catch {
+      return 'unreadable';
+    }
   }
 
   /** Every stored sweep; a record that does not decode is reported to `onBad` and skipped. */

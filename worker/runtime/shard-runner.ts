@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Shard, TrialEvent, TrialEvent_Kind, TrialResult, TrialStatus, eventSubject, type Trial } from '../../proto/index.js';
+import { TrialEvent, TrialEvent_Kind, TrialResult, TrialStatus, decodeShardOn, eventSubject, type Shard, type Trial } from '../../proto/index.js';
 import { errorText, type Logger } from '../../common/index.js';
 import type { TrialOutput, TrialRuntime } from '../methods/types.js';
 import type { PrefixCache } from '../methods/prefix-cache.js';
@@ -84,9 +84,8 @@ export async function runShard(
 
 function decodeShard(msg: JsMsg, ctx: ShardContext): Shard | undefined {
   try {
-    const shard = Shard.decode(msg.data);
-    if (shard.id && shard.sweepId) return shard;
-    throw new Error('shard without id or sweep_id');
+    // Not a shard of the sweep its subject names (garbage, or another sweep's shard): terminated.
+    return decodeShardOn(msg.subject, msg.data);
   } catch (err) {
     ctx.metrics.malformed.inc({ subject: 'shards' });
     ctx.metrics.shards.inc({ outcome: 'malformed' });
@@ -118,7 +117,10 @@ export class ShardRun {
     this.attempt = msg.info.deliveryCount;
     this.log = ctx.log.child({ sweep: shard.sweepId, shard: shard.id, attempt: this.attempt });
     this.heartbeat = new ShardHeartbeat(msg, ctx.ackWaitMs);
-    this.results = new ResultPublisher(ctx.js);
+    this.results = new ResultPublisher(ctx.js, ctx.jsm, (subject, seq) => {
+      ctx.metrics.malformed.inc({ subject: 'results' });
+      this.log.warn('found a message that is not a result in the place of a result; publishing again once the coordinator has deleted it', { subject, seq });
+    });
     this.runtime = { signal, heartbeat: () => this.heartbeat.beat(), backend: ctx.backend, prefixCache: ctx.prefixCache, ...(ctx.dataRoot ? { dataRoot: ctx.dataRoot } : {}) };
   }
 
@@ -135,7 +137,7 @@ export class ShardRun {
   private async runTrials(): Promise<ShardOutcome> {
     for (const trial of this.shard.trials) {
       if (this.signal.aborted) break;
-      if (this.attempt > 1 && (await isRecorded(this.ctx.jsm, this.shard.sweepId, trial.id))) continue;
+      if (this.attempt > 1 && (await isRecorded(this.ctx.jsm, this.shard.sweepId, trial))) continue;
       const step = await this.runTrial(trial);
       if (step === 'stop') break;
       if (step !== 'next') return step;
