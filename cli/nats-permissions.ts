@@ -89,6 +89,8 @@ const COORDINATOR: RolePermissions = {
     { subject: api(`CONSUMER.INFO.${RESULTS_STREAM}.*`), why: 'ordered consumer checks' },
     { subject: api(`CONSUMER.DELETE.${RESULTS_STREAM}.*`), why: 'ordered consumer reset' },
     { subject: api(`CONSUMER.MSG.NEXT.${RESULTS_STREAM}.*`), why: 'pulls results' },
+    { subject: api(`STREAM.MSG.GET.${RESULTS_STREAM}`), why: 'reads a stored message that is not a result of its trial subject' },
+    { subject: api(`STREAM.MSG.DELETE.${RESULTS_STREAM}`), why: 'deletes a message that is not a result, so the real result can be recorded' },
     ...watchSweeps('the coordinator'),
     ...readSweepRecord,
     { subject: KV_SUBJECTS, why: 'writes sweep records' },
