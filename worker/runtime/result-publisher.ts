@@ -7,6 +7,14 @@ export const RESULT_PUBLISH_RETRY_MS = 30_000;
 /** Result publishes awaiting their JetStream ack at once, per shard. */
 export const RESULT_WINDOW = 256;
 
+/** What a ResultPublisher reports as its results are stored or refused. */
+export interface StoreOutcomes {
+  /** A result was stored. */
+  stored(): void;
+  /** A result was refused (after retrying while JetStream was briefly unavailable); `retry` publishes it again. */
+  refused(err: unknown, retry: () => Promise<unknown>): void;
+}
+
 /**
  * Publishes one shard's trial results to the results stream, pipelined (RESULT_WINDOW at once).
  * Each result goes out with the trial id as message id, on a subject that holds one message.
@@ -14,7 +22,10 @@ export const RESULT_WINDOW = 256;
 export class ResultPublisher {
   private readonly window = new BoundedPublish(RESULT_WINDOW);
 
-  constructor(private readonly js: JetStreamClient) {}
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly outcomes: StoreOutcomes,
+  ) {}
 
   /**
    * Queues `r`; returns once the window has room. Throws when an earlier publish of this shard
@@ -22,14 +33,17 @@ export class ResultPublisher {
    */
   async publish(r: TrialResult): Promise<void> {
     const data = TrialResult.encode(r).finish();
+    const send = (): Promise<unknown> => this.js.publish(resultSubject(r.sweepId, r.trialId), data, { msgID: r.trialId });
     // Retried while JetStream is briefly unavailable (a cluster electing a new leader); the trial
-    // id as message id makes a retried publish safe.
-    const stored = whenReady(() => this.js.publish(resultSubject(r.sweepId, r.trialId), data, { msgID: r.trialId }), RESULT_PUBLISH_RETRY_MS).then(
-      () => undefined,
+    // id as message id makes a retried publish safe. A full store is not waited for here.
+    const stored = whenReady(send, RESULT_PUBLISH_RETRY_MS).then(
+      () => this.outcomes.stored(),
       (err: unknown) => {
         // This trial already has its one result (recorded by an earlier attempt, after the
         // de-duplication window): nothing is lost, and the shard is done with it.
-        if (!isAlreadyRecorded(err)) throw err;
+        if (isAlreadyRecorded(err)) return;
+        this.outcomes.refused(err, send);
+        throw err;
       },
     );
     await this.window.add(stored);
