@@ -19,6 +19,8 @@ export interface NatsServerOptions {
   storeDir?: string;
   /** Extra lines of nats-server configuration (authorization, tls, cluster...). */
   config?: string;
+  /** Extra settings inside the `jetstream { }` block, next to its store_dir (e.g. `max_file_store: 1MB`). */
+  jetstream?: string;
   /** Server name (needed for clustering). */
   serverName?: string;
   /** Path of the nats-server binary; default from PATH. */
@@ -115,7 +117,7 @@ async function launch(
   const confPath = join(workDir, 'nats.conf');
   const conf = [
     `listen: "127.0.0.1:${port}"`,
-    `jetstream { store_dir: ${JSON.stringify(storeDir)} }`,
+    `jetstream { store_dir: ${JSON.stringify(storeDir)}${options.jetstream ? `, ${options.jetstream}` : ''} }`,
     `ports_file_dir: ${JSON.stringify(portsDir)}`,
     options.serverName ? `server_name: ${JSON.stringify(options.serverName)}` : '',
     options.config ?? '',

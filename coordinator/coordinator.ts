@@ -2,28 +2,25 @@ import { randomBytes } from 'node:crypto';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { EVENTS_SUBJECTS, ID_PATTERN, RESULTS_STREAM, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type Frontier, type Objective, type Progress, type Shard, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
-import { ReaderSupervisor, connectNats, coreSubscriptionReader, publishToSlot, whenReady, errorText, type Logger, type ReaderRun } from '../common/index.js';
+import { ReaderSupervisor, connectNats, coreSubscriptionReader, publishToSlot, whenReady, errorText, JETSTREAM_TIMEOUT_MS, type Logger, type ReaderRun } from '../common/index.js';
 import { CoordinatorMetrics } from './coordinator-metrics.js';
 import { compileCoordinatorOptions, type CompiledCoordinatorOptions, type CoordinatorOptions } from './coordinator-options.js';
-import { InvalidArgumentError, SweepNotFoundError, SweepStateError } from './errors.js';
+import { InvalidArgumentError, SweepNotFoundError, SweepStateError, asJetStreamFailure } from './errors.js';
 import { EXHAUSTED_ADVISORY, exhaustedClaim } from './queue/advisories.js';
 import { Dispatcher } from './queue/dispatcher.js';
 import { ExhaustedShards } from './queue/exhausted-shards.js';
 import { ensureStreams } from './queue/streams.js';
+import { readStoreUsage } from './queue/store-usage.js';
 import { ResultsReader, isResultOn } from './sweeps/results-reader.js';
 import { SweepLifecycle } from './sweeps/sweep-lifecycle.js';
 import { SweepStore } from './sweeps/sweep-store.js';
+import { SweepDispatch } from './sweeps/sweep-dispatch.js';
+import { RecordWriter } from './sweeps/record-writer.js';
 import { toSweepSpecMessage } from './sweeps/spec-message.js';
-import { parseSpecText, type PlannedShard } from './spec/index.js';
-import { planSweep, replanShards } from './spec/index.js';
+import { parseSpecText, planSweep } from './spec/index.js';
 import { WorkerRegistry } from './workers/worker-registry.js';
 
 export type { CoordinatorOptions } from './coordinator-options.js';
-
-/** Label values of `fairsweep_sweeps`: the states a sweep can be in. */
-const SWEEP_STATES = ['running', 'completed', 'failed', 'cancelled'] as const;
-
-const stateName = (s: SweepState): string => (SweepState[s] ?? 'SWEEP_STATE_UNSPECIFIED').replace('SWEEP_STATE_', '').toLowerCase();
 
 /**
  * Owns the sweeps: validates and dispatches them, routes results, trial events and exhausted
@@ -42,6 +39,8 @@ export class Coordinator {
   private readonly js: JetStreamClient;
   private readonly dispatcher: Dispatcher;
   private readonly exhausted: ExhaustedShards;
+  private readonly sweepDispatch: SweepDispatch;
+  private readonly records: RecordWriter;
   private readonly reader: ResultsReader;
   private readonly log: Logger;
   private readonly suspectedExhausted = new Map<string, Set<number>>();
@@ -55,7 +54,7 @@ export class Coordinator {
     private readonly store: SweepStore,
   ) {
     this.log = options.log;
-    this.js = jetstream(nc);
+    this.js = jetstream(nc, { timeout: JETSTREAM_TIMEOUT_MS });
     this.dispatcher = new Dispatcher(this.js, jsm, options.ackWaitMs);
     this.readers = new ReaderSupervisor(this.log);
     this.exhausted = new ExhaustedShards(jsm, this.dispatcher, {
@@ -64,6 +63,8 @@ export class Coordinator {
       refused: (claim, why) => this.dropMalformed('advisories', new Error(`max-deliveries advisory contradicted by JetStream: ${why}`), EXHAUSTED_ADVISORY.replace('*', claim.consumer)),
       log: this.log,
     });
+    this.records = new RecordWriter(store, this.log);
+    this.sweepDispatch = new SweepDispatch(this.dispatcher, store, this.records, jsm, options.replicas, this.log);
     this.workers = new WorkerRegistry((err) => this.dropMalformed('heartbeat', err));
     this.reader = new ResultsReader(this.js, jsm, {
       onResult: (r) => this.onResult(r),
@@ -78,9 +79,9 @@ export class Coordinator {
     const nc = await connectNats({ name: 'fairsweep-coordinator', ...o.nats });
     let c: Coordinator | undefined;
     try {
-      const jsm = await whenReady(() => jetstreamManager(nc));
+      const jsm = await whenReady(() => jetstreamManager(nc, { timeout: JETSTREAM_TIMEOUT_MS }));
       await ensureStreams(jsm, { replicas: o.replicas });
-      const store = await whenReady(() => SweepStore.open(nc, o.replicas));
+      const store = await whenReady(() => SweepStore.open(nc, jsm, o.replicas));
       c = new Coordinator(nc, o, jsm, store);
       await c.init();
       return c;
@@ -105,9 +106,10 @@ export class Coordinator {
     // A max-deliveries advisory is a claim, acted on once JetStream confirms it (ExhaustedShards).
     this.readers.add('advisories', this.subscribe(EXHAUSTED_ADVISORY, 'advisories', (m) => exhaustedClaim(m.subject, m.data), (c) => void this.exhausted.claim(c)));
     await this.reader.start(this.readers);
-    // Sweeps whose dispatch was interrupted: publish again; JetStream drops the shards it already has.
+    // Sweeps whose dispatch was interrupted: publish again; JetStream drops the shards it already
+    // has. One that cannot be dispatched fails; the others go on.
     for (const sweep of this.sweeps.values()) {
-      if (sweep.phase === 'dispatching') await this.dispatch(sweep);
+      if (sweep.phase === 'dispatching' && !(await this.sweepDispatch.resume(sweep))) this.ended(sweep);
       this.settle(sweep);
     }
     this.updateGauges();
@@ -132,15 +134,24 @@ export class Coordinator {
       createdAtMs: Date.now(),
     });
     this.sweeps.set(id, sweep);
-    await this.dispatch(sweep, shards);
+    try {
+      await this.sweepDispatch.submit(sweep, shards);
+    } catch (err) {
+      // Nothing of the sweep is kept (or what is left is being removed): it does not exist.
+      this.sweeps.delete(id);
+      sweep.removeAllListeners();
+      this.log.warn('sweep refused', { sweep: id, trials: trials.length, shards: shards.length, error: errorText(err) });
+      throw err;
+    }
     this.log.info('sweep submitted', { sweep: id, trials: trials.length, shards: shards.length });
     this.updateGauges();
     return { sweepId: id, totalTrials: trials.length, totalShards: shards.length };
   }
 
+  /** The sweep's record as reported: a state not stored yet says so in its reason. */
   get(id: string): { sweep: SweepRecord; progress: Progress } {
     const sweep = this.sweep(id);
-    return { sweep: sweep.record, progress: sweep.progress() };
+    return { sweep: this.records.reported(sweep), progress: sweep.progress() };
   }
 
   /** A sweep's lifecycle, for reading it and following its events; throws SweepNotFoundError. */
@@ -152,7 +163,7 @@ export class Coordinator {
   }
 
   listSweeps(): SweepRecord[] {
-    return [...this.sweeps.values()].map((s) => s.record);
+    return [...this.sweeps.values()].map((s) => this.records.reported(s));
   }
 
   results(id: string): TrialResult[] {
@@ -172,16 +183,28 @@ export class Coordinator {
     return this.workers.list();
   }
 
-  /** Cancels a running sweep; a no-op for a cancelled one; SweepStateError for one that completed or failed. */
+  /**
+   * Cancels a running sweep; a no-op for a cancelled one; SweepStateError for one that completed or
+   * failed. Workers are told at once, then its consumer and queued shards go, then the cancelled
+   * record is stored. A record JetStream does not take (its store full) is kept in memory and
+   * stored later (RecordWriter): the sweep is stopped all the same, and Get's reason says that the
+   * cancel is not stored yet.
+   */
   async cancel(id: string): Promise<Progress> {
     const sweep = this.sweep(id);
     const record = sweep.cancel(Date.now());
     if (!record) return sweep.progress();
-    await this.store.put(record);
-    this.nc.publish(cancelSubject(id), new Uint8Array());
-    await this.dispatcher.remove(id);
-    this.log.info('sweep cancelled', { sweep: id, done: sweep.done, total: record.totalTrials });
     this.ended(sweep);
+    this.nc.publish(cancelSubject(id), new Uint8Array());
+    try {
+      await this.dispatcher.remove(id);
+    } catch (err) {
+      // The workers were told; reconcile removes the consumer and shards once JetStream answers.
+      this.log.warn('could not remove a cancelled sweep\'s consumer and shards; will retry', { sweep: id, error: errorText(err) });
+      this.sweepDispatch.removeLater(id);
+    }
+    const stored = await this.records.put(sweep);
+    this.log.info('sweep cancelled', { sweep: id, done: sweep.done, total: record.totalTrials, stored });
     return sweep.progress();
   }
 
@@ -272,33 +295,16 @@ export class Coordinator {
 
   // ---- lifecycle side effects ------------------------------------------------------------
 
-  /** Stores the sweep, publishes its shards (planned now, or again from its spec), then marks it dispatched. */
-  private async dispatch(sweep: SweepLifecycle, planned?: readonly PlannedShard[]): Promise<void> {
-    const { id, specYaml } = sweep.record;
-    const spec = sweep.spec;
-    const shards = planned ?? replanShards(id, specYaml, spec.shardSize);
-    await this.dispatcher.ensureConsumer(id, spec.maxAttempts);
-    await this.store.put(sweep.record);
-    await this.dispatcher.publish({
-      sweepId: id,
-      method: spec.method,
-      ...(spec.dataset ? { dataset: spec.dataset } : {}),
-      maxAttempts: spec.maxAttempts,
-      shards,
-    });
-    const record = sweep.markDispatched();
-    if (record) await this.store.put(record);
-    // Cancelled while its shards were published: the ones published after the purge go too.
-    else if (sweep.phase === 'cancelled') await this.dispatcher.remove(id);
-  }
-
   /** Ends the sweep if every trial has a result, and stores the outcome. */
   private settle(sweep: SweepLifecycle): void {
     const record = sweep.settle(Date.now());
     if (!record) return;
     this.log.info(record.state === SweepState.SWEEP_STATE_FAILED ? 'sweep failed' : 'sweep completed', { sweep: sweep.id, ok: sweep.ok, failed: sweep.failed, ...(record.reason ? { reason: record.reason } : {}) });
-    void this.store.put(record).catch((err: unknown) => this.log.error('could not store finished sweep', { sweep: sweep.id, error: errorText(err) }));
-    void this.dispatcher.remove(sweep.id).catch((err: unknown) => this.log.warn('could not remove consumer', { sweep: sweep.id, error: errorText(err) }));
+    void this.records.put(sweep);
+    void this.dispatcher.remove(sweep.id).catch((err: unknown) => {
+      this.log.warn('could not remove consumer; will retry', { sweep: sweep.id, error: errorText(err) });
+      this.sweepDispatch.removeLater(sweep.id);
+    });
     this.ended(sweep);
   }
 
@@ -309,25 +315,7 @@ export class Coordinator {
   }
 
   private updateGauges(): void {
-    const byState = new Map<string, number>();
-    for (const sweep of this.sweeps.values()) {
-      const state = stateName(sweep.record.state);
-      byState.set(state, (byState.get(state) ?? 0) + 1);
-      this.metrics.frontierSize.set({ sweep: sweep.id }, sweep.frontierSize());
-      const hv = sweep.objectives.length === 2 ? sweep.hypervolume() : null;
-      if (hv !== null && Number.isFinite(hv)) this.metrics.hypervolume.set({ sweep: sweep.id }, hv);
-      if (!sweep.finished) {
-        this.metrics.trials.set({ sweep: sweep.id, state: 'ok' }, sweep.ok);
-        this.metrics.trials.set({ sweep: sweep.id, state: 'failed' }, sweep.failed);
-        this.metrics.trials.set({ sweep: sweep.id, state: 'running' }, sweep.running.size);
-        this.metrics.trials.set({ sweep: sweep.id, state: 'queued' }, Math.max(0, sweep.record.totalTrials - sweep.done - sweep.running.size));
-      }
-    }
-    for (const s of SWEEP_STATES) this.metrics.sweeps.set({ state: s }, byState.get(s) ?? 0);
-    const workers = this.workers.list();
-    this.metrics.workersConnected.set(workers.length);
-    this.metrics.clusterSlots.set(workers.reduce((s, w) => s + w.slots, 0));
-    this.metrics.clusterBusySlots.set(workers.reduce((s, w) => s + w.busy, 0));
+    this.metrics.update(this.sweeps.values(), this.workers.list());
   }
 
   /**
@@ -337,6 +325,9 @@ export class Coordinator {
    */
   private async reconcile(): Promise<void> {
     this.updateGauges();
+    await this.updateStoreGauges();
+    await this.records.retry();
+    await this.sweepDispatch.retry();
     await this.reader.checkStalled();
     await this.exhausted.recheck();
     for (const sweep of this.sweeps.values()) {
@@ -370,7 +361,16 @@ export class Coordinator {
     if ((await this.store.entryState(sweep.id)) !== 'unreadable') return;
     this.log.warn('sweep record overwritten by something that is not its record; writing it again', { sweep: sweep.id });
     this.metrics.malformed.inc({ subject: 'sweeps' });
-    await this.store.put(sweep.record);
+    await this.records.put(sweep);
+  }
+
+  /** JetStream's file storage used, and its limit when the account has one (store-usage.ts). */
+  private async updateStoreGauges(): Promise<void> {
+    try {
+      this.metrics.observeStore(await readStoreUsage(this.jsm, this.options.replicas));
+    } catch (err) {
+      this.log.warn('could not read JetStream storage usage', { error: errorText(asJetStreamFailure(err, 'while reading its storage usage')) });
+    }
   }
 
   /** Stops serving and disconnects; idempotent. Sweeps go on from JetStream when a coordinator starts again. */

@@ -7,6 +7,14 @@ export const RESULT_PUBLISH_RETRY_MS = 30_000;
 /** Result publishes awaiting their JetStream ack at once, per shard. */
 export const RESULT_WINDOW = 256;
 
+/** What a ResultPublisher reports as its results are stored or refused. */
+export interface StoreOutcomes {
+  /** A result was stored. */
+  stored(): void;
+  /** A result was refused (after retrying while JetStream was briefly unavailable); `retry` publishes it again. */
+  refused(err: unknown, retry: () => Promise<unknown>): void;
+}
+
 /**
  * Publishes one shard's trial results to the results stream, pipelined (RESULT_WINDOW at once).
  * Each result goes out with the trial id as message id, on a subject that holds one message: a
@@ -20,6 +28,7 @@ export class ResultPublisher {
   constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
+    private readonly outcomes: StoreOutcomes,
     /** Told of each message found in the place of a result that is not the result. */
     private readonly onForeign: (subject: string, seq: number) => void = () => undefined,
   ) {}
@@ -31,21 +40,26 @@ export class ResultPublisher {
   async publish(r: TrialResult): Promise<void> {
     const subject = resultSubject(r.sweepId, r.trialId);
     const data = TrialResult.encode(r).finish();
+    const send = (): Promise<unknown> =>
+      publishToSlot(this.js, this.jsm, {
+        stream: RESULTS_STREAM,
+        subject,
+        data,
+        msgID: r.trialId,
+        belongs: (held) => isResultOf(held, r),
+        foreign: 'wait',
+        onForeign: (seq) => this.onForeign(subject, seq),
+      });
     // Retried while JetStream is briefly unavailable (a cluster electing a new leader); the trial
-    // id as message id makes a retried publish safe.
-    const stored = whenReady(
-      () =>
-        publishToSlot(this.js, this.jsm, {
-          stream: RESULTS_STREAM,
-          subject,
-          data,
-          msgID: r.trialId,
-          belongs: (held) => isResultOf(held, r),
-          foreign: 'wait',
-          onForeign: (seq) => this.onForeign(subject, seq),
-        }),
-      RESULT_PUBLISH_RETRY_MS,
-    ).then(() => undefined);
+    // id as message id makes a retried publish safe. A full store is not waited for here: it is
+    // reported (the worker backs off) and the shard is given back.
+    const stored = whenReady(send, RESULT_PUBLISH_RETRY_MS).then(
+      () => this.outcomes.stored(),
+      (err: unknown) => {
+        this.outcomes.refused(err, send);
+        throw err;
+      },
+    );
     await this.window.add(stored);
   }
 

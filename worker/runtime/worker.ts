@@ -13,6 +13,7 @@ import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } 
 import { WorkerLifecycle, type WorkerState } from './worker-lifecycle.js';
 import { SlotScheduler, type FetchedShard } from './slot-scheduler.js';
 import { RunningSweeps } from './running-sweeps.js';
+import { StoreBackoff } from './store-backoff.js';
 
 /** How long a pull request waits for a shard before the worker looks at other sweeps. */
 const FETCH_EXPIRES_MS = 1_000;
@@ -45,6 +46,9 @@ export class Worker {
   private readonly lifecycle = new WorkerLifecycle((state) => this.onState(state));
   private readonly scheduler: SlotScheduler;
   private readonly sweeps: RunningSweeps;
+  private readonly storeBackoff: StoreBackoff;
+  /** Aborted when the worker stops: ends a back-off wait. */
+  private readonly halt = new AbortController();
   private readonly running = new Map<string, RunningShard>();
   /** The cache of expensive trial prefixes its slots share (WorkerOptions.prefixCache). */
   readonly prefixCache: PrefixCache;
@@ -78,6 +82,11 @@ export class Worker {
     this.dataRoot = options.dataDir === undefined ? undefined : new DataRoot(options.dataDir, options.maxDataBytes);
     this.readers = new ReaderSupervisor(this.log);
     this.sweeps = new RunningSweeps(nc, js, { onRunning: () => this.wake?.(), onCancelled: (id) => this.abortSweep(id, 'cancelled') }, this.metrics, this.log);
+    this.storeBackoff = new StoreBackoff(this.log, {
+      // Shards held for the next free slot go back to the queue: no slot starts one until results are stored again.
+      onStart: () => this.scheduler.returnHeld(),
+      onDelay: (ms) => this.metrics.storeBackoff.set(ms / 1000),
+    });
     this.metrics.slots.set(options.slots);
   }
 
@@ -205,6 +214,10 @@ export class Worker {
   private async pullLoop(): Promise<void> {
     while (this.lifecycle.accepting) {
       try {
+        if (this.storeBackoff.active) {
+          await this.storeBackoff.wait(this.halt.signal);
+          continue;
+        }
         await this.pullRound();
       } catch (err) {
         this.log.error('pulling shards failed', { error: errorText(err) });
@@ -236,7 +249,9 @@ export class Worker {
     try {
       const batch = await c.consumer.fetch({ max_messages: free, expires: FETCH_EXPIRES_MS });
       for await (const m of batch) {
-        if (this.lifecycle.accepting) this.admit({ msg: m, ackWaitMs: c.ackWaitMs });
+        // Shards fetched as results stopped being stored wait out the back-off in the queue.
+        if (this.storeBackoff.active) m.nak(this.storeBackoff.delay);
+        else if (this.lifecycle.accepting) this.admit({ msg: m, ackWaitMs: c.ackWaitMs });
         else m.nak();
       }
     } catch (err) {
@@ -272,6 +287,7 @@ export class Worker {
       onTrialDone: () => {
         this.trialsDone++;
       },
+      storeBackoff: this.storeBackoff,
     };
     this.running.set(key, entry);
     let released = false;
@@ -295,7 +311,7 @@ export class Worker {
   }
 
   private releaseSlot(ms: number): void {
-    const next = this.scheduler.release(ms, this.lifecycle.accepting);
+    const next = this.scheduler.release(ms, this.lifecycle.accepting && !this.storeBackoff.active);
     if (next) this.startShard(next);
     this.metrics.busy.set(this.scheduler.busy);
     this.wake?.();
@@ -314,6 +330,7 @@ export class Worker {
   private stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.lifecycle.to('draining');
+      this.halt.abort();
       this.wake?.();
       await this.loop?.catch(() => undefined);
       this.cleanup('return held shards', () => this.scheduler.returnHeld());
