@@ -18,7 +18,7 @@ export function planSweep(id: string, spec: ValidatedSpec): SweepPlan {
 
 /** The shards of a stored sweep, planned again from its spec text: ids are deterministic, so it is the same plan. */
 export function replanShards(id: string, specYaml: string, shardSize: number): PlannedShard[] {
-  const spec = parseSpecText(specYaml, { maxTrials: Number.MAX_SAFE_INTEGER });
+  const spec = parseSpecText(specYaml, { maxTrials: Number.MAX_SAFE_INTEGER, maxTrialMemoryMb: Number.MAX_SAFE_INTEGER });
   return planPrefixShards(id, planTrials(id, spec.grid, spec.params, spec.seeds, spec.samples), shardSize, prefixKeyOf(spec.method));
 }
 
