@@ -122,7 +122,7 @@ export class Coordinator {
   // ---- API -------------------------------------------------------------------------------
 
   async submit(specText: string): Promise<SubmitResponse> {
-    const spec = parseSpecText(specText, { maxTrials: this.options.maxTrials });
+    const spec = parseSpecText(specText, { maxTrials: this.options.maxTrials, maxTrialMemoryMb: this.options.maxTrialMemoryMb });
     const id = `${spec.name}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`.slice(-63);
     const { trials, shardSize, shards } = planSweep(id, spec);
     const sweep = SweepLifecycle.create({

@@ -5,6 +5,7 @@ import { errorText, type Logger } from '../../common/index.js';
 import type { TrialOutput, TrialRuntime } from '../methods/types.js';
 import type { PrefixCache } from '../methods/prefix-cache.js';
 import type { DataRoot } from '../datasets/data-root.js';
+import type { MemoryBudget } from '../methods/memory-guard.js';
 import { TrialCancelledError, isUnrecoverable } from '../errors.js';
 import type { Backend } from '../backend-types.js';
 import type { WorkerMetrics } from './worker-metrics.js';
@@ -26,6 +27,8 @@ export interface ShardContext {
   prefixCache: PrefixCache;
   /** Where dataset files are read (WorkerOptions.dataDir); undefined: none are. */
   dataRoot: DataRoot | undefined;
+  /** One trial's share of the worker's memory (WorkerOptions.memoryMb over its slots). */
+  memoryBudget: MemoryBudget;
   metrics: WorkerMetrics;
   log: Logger;
   /** JetStream's ack deadline for this consumer; heartbeats go out at a third of it. */
@@ -141,7 +144,7 @@ export class ShardRun {
       },
     );
     this.trialSignal = AbortSignal.any([signal, this.refusal.signal]);
-    this.runtime = { signal: this.trialSignal, heartbeat: () => this.heartbeat.beat(), backend: ctx.backend, prefixCache: ctx.prefixCache, ...(ctx.dataRoot ? { dataRoot: ctx.dataRoot } : {}) };
+    this.runtime = { signal: this.trialSignal, heartbeat: () => this.heartbeat.beat(), backend: ctx.backend, prefixCache: ctx.prefixCache, memoryBudget: ctx.memoryBudget, ...(ctx.dataRoot ? { dataRoot: ctx.dataRoot } : {}) };
   }
 
   async run(): Promise<void> {

@@ -7,6 +7,7 @@ import type { Backend } from '../backend-types.js';
 import { loadBackend } from '../backend.js';
 import { PrefixCache } from '../methods/prefix-cache.js';
 import { DataRoot } from '../datasets/data-root.js';
+import { memoryBudget } from '../methods/memory-guard.js';
 import { runShard, type ShardContext, type StopReason } from './shard-runner.js';
 import { WorkerMetrics } from './worker-metrics.js';
 import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './worker-options.js';
@@ -281,6 +282,7 @@ export class Worker {
       backend: () => this.backend(),
       prefixCache: this.prefixCache,
       dataRoot: this.dataRoot,
+      memoryBudget: memoryBudget(this.options.memoryMb, this.options.slots),
       metrics: this.metrics,
       log: this.log,
       ackWaitMs,
