@@ -114,6 +114,7 @@ const WORKER: RolePermissions = {
     { subject: `$JS.ACK.${SHARDS_STREAM}.>`, why: 'acks, naks, terminates shards and extends their deadline (+WPI)' },
     { subject: api(`STREAM.MSG.GET.${RESULTS_STREAM}`), why: 'skips trials already recorded when a shard comes back' },
     ...watchSweeps('the worker'),
+    ...readSweepRecord, // a cancel message is checked against the sweep's record
     { subject: RESULTS_SUBJECTS, why: 'publishes trial results' },
     { subject: EVENTS_SUBJECTS, why: 'trial started / retrying events' },
     { subject: WORKER_HEARTBEAT_SUBJECT, why: 'heartbeats' },

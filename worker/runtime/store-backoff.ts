@@ -1,4 +1,4 @@
-import { errorText, isAlreadyRecorded, isNoAnswer, isStoreFull, type Logger } from '../../common/index.js';
+import { SlotOccupiedError, errorText, isAlreadyRecorded, isNoAnswer, isStoreFull, type Logger } from '../../common/index.js';
 
 /** First wait after JetStream refused a result; doubled after each refused retry, up to STORE_BACKOFF_MAX_MS. */
 export const STORE_BACKOFF_BASE_MS = 1_000;
@@ -118,5 +118,6 @@ export class StoreBackoff {
 function cause(err: unknown): string {
   if (isStoreFull(err)) return "JetStream's store is full";
   if (isNoAnswer(err)) return 'JetStream does not answer';
+  if (err instanceof SlotOccupiedError) return "a message that is not a result holds a result's place (a coordinator deletes it)";
   return 'JetStream refused them';
 }
