@@ -80,6 +80,7 @@ const COORDINATOR: RolePermissions = {
       { subject: api(`STREAM.UPDATE.${s}`), why: `brings stream ${s} to the current configuration` },
     ]),
     { subject: api(`STREAM.PURGE.${SHARDS_STREAM}`), why: 'removes the queued shards of a finished or cancelled sweep' },
+    { subject: api(`STREAM.PURGE.${SWEEPS_STREAM}`), why: "removes a sweep's record when a full store has no room for a delete marker" },
     { subject: api(`STREAM.MSG.GET.${SHARDS_STREAM}`), why: 'reads exhausted and remaining shards' },
     { subject: api(`STREAM.MSG.DELETE.${SHARDS_STREAM}`), why: 'deletes an exhausted shard once its trials are recorded failed' },
     { subject: api(`CONSUMER.CREATE.${SHARDS_STREAM}.>`), why: "creates each sweep's durable shard consumer" },

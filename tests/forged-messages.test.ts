@@ -15,6 +15,7 @@ import { NatsServer } from '../common/index.js';
 import { SHARDS_STREAM, SWEEPS_BUCKET, Shard, SweepRecord, SweepState, TrialResult, TrialStatus, cancelSubject, resultSubject, sweepConsumerName, type Trial } from '../proto/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { storedResultCount } from './helpers/streams.js';
+import { reportFault } from './helpers/reliability.js';
 
 /** Period of the coordinator's periodic check (unconfirmed advisories, overwritten records). */
 const RECONCILE_MS = 300;
@@ -105,6 +106,7 @@ test.serial('a forged max-deliveries advisory fails nothing, neither a queued sh
   t.true(results.every((r) => r.status === TrialStatus.TRIAL_STATUS_OK), results.map((r) => r.error).join('; '));
   t.is(await storedResultCount(nats.url, sweepId), 6);
   t.is(await metric(server.metricsPort, 'fairsweep_shards_exhausted_total'), 0);
+  reportFault('forged max-deliveries advisories, 3 per queued shard', 6, await storedResultCount(nats.url, sweepId), new Set(results.map((r) => r.trialId)).size);
 });
 
 test.serial('a cancel message is only a hint: a forged one leaves the sweep running on the workers; a real one stops it there', async (t) => {
@@ -124,6 +126,7 @@ test.serial('a cancel message is only a hint: a forged one leaves the sweep runn
   t.is(c.results(sweepId).length, 8);
   t.true(c.results(sweepId).every((r) => r.status === TrialStatus.TRIAL_STATUS_OK));
   t.is(await metric(port, 'fairsweep_worker_shards_total{outcome="cancelled"}'), 0, 'no shard stopped as cancelled');
+  reportFault('forged cancel messages (empty, random bytes) for a running sweep', 8, await storedResultCount(nats.url, sweepId), new Set(c.results(sweepId).map((r) => r.trialId)).size);
 
   // The coordinator's cancel (record cancelled first, then the message) still stops running trials at once.
   const long = await c.submit(spec('real-cancel', 2, 20_000));
@@ -170,6 +173,7 @@ test.serial('garbage in the place of a trial\'s result does not block the real r
   t.true(results.every((r) => r.status === TrialStatus.TRIAL_STATUS_OK && r.workerId !== 'forger'), 'every result is the worker\'s');
   t.is(await storedResultCount(nats.url, sweepId), 6, 'one stored result per trial');
   t.is(agg.record.state, SweepState.SWEEP_STATE_COMPLETED);
+  reportFault('garbage published in the place of 5 of 6 results before they run', 6, await storedResultCount(nats.url, sweepId), new Set(results.map((r) => r.trialId)).size);
 });
 
 test.serial('garbage written over a running sweep\'s record is ignored by the workers and written over again by the coordinator', async (t) => {
@@ -220,5 +224,6 @@ test.serial('garbage in the place of a result while no coordinator runs: the wor
   // The refused result itself is published again after the worker's back-off (no delivery lost).
   await eventually(async () => (await metric(workerMetricsPort(w), 'fairsweep_worker_store_backoff_seconds')) === 0, 10_000, "the worker's back-off to end");
   t.is(await storedResultCount(own.url, sweepId), 3, 'one stored result per trial');
+  reportFault('garbage in the place of 2 of 3 results while no coordinator runs', 3, await storedResultCount(own.url, sweepId), new Set(results.map((r) => r.trialId)).size);
   t.true((await metric(workerMetricsPort(w), 'fairsweep_worker_malformed_messages_total{subject="results"}')) >= 2, 'the worker counted what it found');
 });

@@ -22,6 +22,7 @@ import {
 import { spawnCli, spawnWorker, startNats, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { storedResultCount } from './helpers/streams.js';
 import { healthStatus } from './helpers/health.js';
+import { reportFault } from './helpers/reliability.js';
 
 const TRIALS = 40;
 /** Batches sent before the worker starts (into the queue and the empty result places), then while it runs the sweep. */
@@ -169,6 +170,7 @@ test('fuzzed NATS messages on every subject fairsweep listens on: both processes
   t.true(recorded.every((r) => r.workerId === workerId), 'every result is the worker\'s');
   // What is not a result of this sweep's trials is deleted as the coordinator reads it.
   await eventually(async () => (await storedResultCount(nats.url, sweepId)) === TRIALS, 10_000, 'one stored result per trial, nothing else');
+  reportFault(`fuzzed messages on every subject fairsweep listens on (${[...sent.values()].reduce((a, b) => a + b, 0)} messages)`, TRIALS, await storedResultCount(nats.url, sweepId), new Set(recorded.map((r) => r.trialId)).size);
   t.is(await healthStatus(workerGrpc), 'SERVING');
   t.is(worker.proc.exitCode, null, 'the worker is alive');
   t.is(coordinator.proc.exitCode, null, 'the coordinator is alive');
