@@ -2,36 +2,17 @@ import test from 'ava';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { CoordinatorServer } from '../coordinator/index.js';
-import { NatsServer, isNotFound, type LogFields, type Logger } from '../common/index.js';
+import { NatsServer, isNotFound } from '../common/index.js';
 import { SHARDS_STREAM, Shard, SweepState, TrialStatus, TrialResult, resultSubject, shardSubject, sweepConsumerName } from '../proto/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { storedResultCount } from './helpers/streams.js';
 import { reportFault } from './helpers/reliability.js';
+import { RecordingLogger } from './helpers/recording-logger.js';
 
 let nats: NatsServer;
 let server: CoordinatorServer;
 const workers: CliProcess[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
-
-/** What a coordinator logged, kept for the assertions. */
-class RecordingLogger implements Logger {
-  readonly lines: { level: string; msg: string; fields: LogFields }[] = [];
-  debug(msg: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'debug', msg, fields });
-  }
-  info(msg: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'info', msg, fields });
-  }
-  warn(msg: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'warn', msg, fields });
-  }
-  error(msg: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'error', msg, fields });
-  }
-  child(): Logger {
-    return this;
-  }
-}
 
 const log = new RecordingLogger();
 const ADVISORY = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${SHARDS_STREAM}.x`;

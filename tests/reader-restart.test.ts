@@ -5,28 +5,11 @@
 import test from 'ava';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CoordinatorServer } from '../coordinator/index.js';
-import { NatsServer, type LogFields, type Logger } from '../common/index.js';
+import { NatsServer } from '../common/index.js';
 import { CANCEL_SUBJECTS, EVENTS_SUBJECTS, SweepState, TrialStatus } from '../proto/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { healthStatus } from './helpers/health.js';
-
-/** What the coordinator logged, kept for the assertions. */
-class RecordingLogger implements Logger {
-  readonly lines: { level: string; msg: string; fields: LogFields }[] = [];
-  debug(): void {}
-  info(msg: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'info', msg, fields });
-  }
-  warn(msg: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'warn', msg, fields });
-  }
-  error(msg: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'error', msg, fields });
-  }
-  child(): Logger {
-    return this;
-  }
-}
+import { RecordingLogger } from './helpers/recording-logger.js';
 
 /** Users of the coordinator and the worker, denied subscriptions to `deny`. */
 const permissions = (deny: readonly string[]): string => `
