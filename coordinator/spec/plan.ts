@@ -30,7 +30,7 @@ export function planSweep(sweepId: string, spec: ValidatedSpec): SweepPlan {
 
 /** The shards of a stored sweep as first dispatched, planned again from its spec text: ids are deterministic, so it is the same plan. */
 export function replanShards(sweepId: string, specYaml: string, shardSize: number): PlannedShard[] {
-  const spec = parseSpecText(specYaml, { maxTrials: Number.MAX_SAFE_INTEGER });
+  const spec = parseSpecText(specYaml, { maxTrials: Number.MAX_SAFE_INTEGER, maxTrialMemoryMb: Number.MAX_SAFE_INTEGER });
   // An adaptive search's first batches (the later ones are proposed from results).
   const search = SweepSearch.of(sweepId, spec);
   if (search) return search.ask();

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { silentLogger, type GrpcTlsOptions, type Logger, type NatsClientOptions } from '../../common/index.js';
@@ -35,6 +35,19 @@ export const DEFAULT_PREFETCH_MAX_SHARD_MS = 1_000;
 /** How long a drain lets running shards finish before handing them back, by default. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
+const MIB = 1024 * 1024;
+/**
+ * Memory a worker's trials may use together by default, in MiB: this machine's memory, or the
+ * memory limit of the process's cgroup (a container's limit) when that is lower.
+ */
+export function defaultWorkerMemoryMb(): number {
+  const limit = process.constrainedMemory?.() ?? 0;
+  const bytes = limit > 0 && limit < totalmem() ? limit : totalmem();
+  return Math.max(1, Math.floor(bytes / MIB));
+}
+/** Largest --memory-mb accepted: 1 PiB. */
+export const MAX_WORKER_MEMORY_MB = 1024 ** 3;
+
 /** Settings of the cache of expensive trial prefixes (a base model, subgroup fine-tunes). */
 export interface PrefixCacheOptions {
   /** Off: every trial computes its own prefix. Default true. */
@@ -47,8 +60,12 @@ export interface WorkerOptions {
   nats: NatsClientOptions;
   /** Shards run at once, 1 to MAX_SLOTS. Default DEFAULT_SLOTS. */
   slots?: number;
-  /** GPU index; selects the tfjs-node-gpu backend when it is installed. Default none. */
+  /** GPU index: the GPU backends (webgpu, then tfjs-node-gpu) are tried first. Default none. */
   gpu?: number;
+  /** A substring of the WebGPU adapter's name to use (instead of, or with, `gpu`). Default none. */
+  gpuAdapter?: string;
+  /** Extra Dawn flags for the webgpu backend, `key=value` each. Default none. */
+  dawnFlags?: readonly string[];
   /** Worker id; default HOST-PID-RANDOM. */
   id?: string;
   /** Forces a backend, or 'none' to load none until a trial needs one. Default 'auto': best available. */
@@ -68,6 +85,13 @@ export interface WorkerOptions {
   dataDir?: string;
   /** Most bytes of one dataset file the worker reads; larger files are refused. Default DEFAULT_MAX_DATA_BYTES (256 MiB). */
   maxDataBytes?: number;
+  /**
+   * Memory this worker's trials may use together, in MiB; each slot gets an equal share, and a
+   * trial whose estimated memory (the catalog's estimate: model, Adam state, activations of the full
+   * batch, data) is over that share fails before its model is built, without being retried.
+   * Default defaultWorkerMemoryMb(): this machine's memory, or its cgroup's limit when lower.
+   */
+  memoryMb?: number;
   /** Default: logs nothing. */
   log?: Logger;
 }
@@ -85,9 +109,11 @@ export interface WorkerServerOptions extends WorkerOptions {
 
 /** WorkerOptions with every default filled in and every value checked. */
 export type CompiledWorkerOptions = Readonly<
-  Required<Omit<WorkerOptions, 'gpu' | 'prefixCache' | 'dataDir'>> & {
+  Required<Omit<WorkerOptions, 'gpu' | 'gpuAdapter' | 'prefixCache' | 'dataDir'>> & {
     /** undefined: no GPU asked for. */
     gpu: number | undefined;
+    /** undefined: no adapter name asked for. */
+    gpuAdapter: string | undefined;
     /** Absolute; undefined: no data directory, no dataset file is read. */
     dataDir: string | undefined;
     prefixCache: Readonly<Required<PrefixCacheOptions>>;
@@ -113,6 +139,8 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     nats: options.nats,
     slots: integer('slots', options.slots ?? DEFAULT_SLOTS, 1, MAX_SLOTS),
     gpu: options.gpu === undefined ? undefined : integer('gpu', options.gpu, 0, 1023),
+    gpuAdapter: options.gpuAdapter === undefined ? undefined : nonEmpty('gpuAdapter', options.gpuAdapter),
+    dawnFlags: Object.freeze((options.dawnFlags ?? []).map((f, i) => dawnFlag(`dawnFlags[${i}]`, f))),
     id: options.id ?? defaultWorkerId(),
     backend,
     grpcAddress: options.grpcAddress ?? '',
@@ -121,6 +149,7 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     prefixCache: Object.freeze({ enabled, maxBytes: positive('prefixCache.maxBytes', options.prefixCache?.maxBytes ?? DEFAULT_PREFIX_CACHE_BYTES) }),
     dataDir: options.dataDir === undefined ? undefined : directory('dataDir', options.dataDir),
     maxDataBytes: integer('maxDataBytes', options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES, 1, MAX_DATA_BYTES_LIMIT),
+    memoryMb: integer('memoryMb', options.memoryMb ?? defaultWorkerMemoryMb(), 1, MAX_WORKER_MEMORY_MB),
     log: options.log ?? silentLogger,
   });
 }
@@ -134,6 +163,17 @@ export function compileWorkerServerOptions(options: WorkerServerOptions): Compil
     tls: options.tls,
     drainTimeoutMs: integer('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, 0, 86_400_000),
   });
+}
+
+function nonEmpty(name: string, value: string): string {
+  if (value.trim() === '') throw new WorkerOptionError(name, 'expected a non-empty string');
+  return value;
+}
+
+/** A Dawn flag is `key=value` (dawn.node refuses anything else, at its first use). */
+function dawnFlag(name: string, value: string): string {
+  if (!/^[a-z][a-z0-9_-]*=./i.test(value)) throw new WorkerOptionError(name, `expected a Dawn flag key=value (e.g. backend=vulkan), got ${JSON.stringify(value)}`);
+  return value;
 }
 
 function defaultWorkerId(): string {
