@@ -1,6 +1,7 @@
 import test from 'ava';
 import { parseSpecText, planSweep, SpecError } from '../coordinator/index.js';
-import { SweepSearch, proposalTrialId } from '../coordinator/search/index.js';
+import { SweepSearch } from '../coordinator/search/index.js';
+import { canonicalJson } from '../proto/index.js';
 import { TrialResult, TrialStatus } from '../proto/index.js';
 
 const spec = (search: string, extra = ''): string => `
@@ -51,9 +52,35 @@ test('search without an algorithm is the random search of before', (t) => {
   t.is(planSweep('sw', s).totalShards, planSweep('sw', s).shards.length);
 });
 
-test('keying: two points with equal params are two trials; a point counts once all its seeds have a result, once', (t) => {
-  t.not(proposalTrialId('sw', 0, { a: 1 }, 0), proposalTrialId('sw', 1, { a: 1 }, 0));
-  t.is(proposalTrialId('sw', 3, { a: 1 }, 0), proposalTrialId('sw', 3, { a: 1 }, 0));
+test('a discrete space: every proposal has its own params, up to the whole space; a larger budget is refused', (t) => {
+  const text = (budget: number): string => `
+name: discrete
+method: sleep
+search:
+  algorithm: nsga2
+  budget: ${budget}
+  batch: 3
+  space: { k: { choice: [a, b, c] }, n: { uniform: [0, 4], integer: true } }
+objectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]
+`;
+  const search = SweepSearch.of('sw', parseSpecText(text(12)));
+  if (!search) return t.fail();
+  const seen: string[] = [];
+  const queue = search.ask();
+  let score = 0;
+  while (queue.length > 0) {
+    const shard = queue.shift();
+    for (const trial of shard?.trials ?? []) {
+      seen.push(canonicalJson(trial.params));
+      queue.push(...search.tell(TrialResult.fromPartial({ trialId: trial.id, sweepId: 'sw', index: trial.index, seed: trial.seed, status: TrialStatus.TRIAL_STATUS_OK, metrics: { score: (score += 0.37) % 1, cost: 0.5 } })));
+    }
+  }
+  t.is(seen.length, 12);
+  t.is(new Set(seen).size, 12, 'all twelve points of the space, once each');
+  t.regex(specError(t, text(13)), /^search\.budget: 13 points wanted, but the space has only 12 distinct points/);
+});
+
+test('a point counts once all its seeds have a result, once', (t) => {
   const s = parseSpecText(spec(`  algorithm: nsga2\n  budget: 12\n  batch: 2\n${space}`));
   const search = SweepSearch.of('sw', s);
   if (!search) return t.fail();

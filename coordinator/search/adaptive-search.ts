@@ -23,6 +23,13 @@ export interface AdaptiveSearchOptions {
    * the batch before (with 2, one batch runs while the next is already dispatched).
    */
   inFlight?: number;
+  /**
+   * Whether a point may be proposed (a coordinator refuses one whose params equal an earlier
+   * proposal's: it would be the same trial). A refused point is replaced, deterministically, by
+   * `replace(u, attempt)` for attempt 1, 2, ... until one is accepted.
+   */
+  accept?: (u: readonly number[]) => boolean;
+  replace?: (u: readonly number[], attempt: number, batch: number, index: number) => number[];
 }
 
 /**
@@ -83,7 +90,12 @@ export class AdaptiveSearch {
       const pending = this.proposals.slice(seen).map((p) => p.u);
       const points = this.o.algorithm.ask({ seed: this.o.seed, batch: k, count, dims: this.o.dims, observations, pending });
       if (points.length !== count) throw new RangeError(`${this.o.algorithm.name} proposed ${points.length} points for batch ${k}, expected ${count}`);
-      points.forEach((u, j) => {
+      points.forEach((proposed, j) => {
+        let u = proposed;
+        for (let attempt = 1; this.o.accept && !this.o.accept(u); attempt++) {
+          if (!this.o.replace) throw new RangeError(`proposal ${first + j} refused and no replacement given`);
+          u = this.o.replace(u, attempt, k, first + j);
+        }
         const p: Proposal = { index: first + j, batch: k, u };
         this.proposals.push(p);
         out.push(p);

@@ -8,5 +8,5 @@ export { nsga2, sbx, polynomialMutation, DEFAULT_NSGA2, type Nsga2Options } from
 export { motpe, splitBelow, DEFAULT_MOTPE, type MotpeOptions } from './motpe.js';
 export { randomSearch } from './random-search.js';
 export { UnitSpace, clampUnit } from './space.js';
-export { SweepSearch, proposalTrialId, proposalShardId } from './sweep-search.js';
+export { SweepSearch, SearchSpaceExhaustedError, proposalShardId } from './sweep-search.js';
 export { AdaptiveSweeps, type AdaptiveSweepsHost } from './adaptive-sweeps.js';

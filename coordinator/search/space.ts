@@ -20,6 +20,25 @@ export class UnitSpace {
     return this.keys.length;
   }
 
+  /**
+   * The coordinates (one list per key, ascending) that decode to each distinct value of a discrete
+   * key (choice or integer), undefined for a continuous key: found by decoding a fine grid of u.
+   */
+  discreteLevels(): (number[] | undefined)[] {
+    return this.dists.map((d) => {
+      if (!('choice' in d) && !d.integer) return undefined;
+      const levels: number[] = [];
+      let last: string | undefined;
+      for (let i = 0; i < LEVEL_GRID; i++) {
+        const u = (i + 0.5) / LEVEL_GRID;
+        const v = JSON.stringify(decodeValue(d, u));
+        if (v !== last) levels.push(u);
+        last = v;
+      }
+      return levels;
+    });
+  }
+
   /** The params of a point of the unit cube (coordinates clamped into [0, 1)). */
   decode(u: readonly number[]): Params {
     const out: Params = {};
@@ -27,6 +46,9 @@ export class UnitSpace {
     return out;
   }
 }
+
+/** Points of [0, 1) decoded per key to find the distinct values of a discrete key. */
+const LEVEL_GRID = 8192;
 
 /** Clamps into [0, 1): the largest double below 1 stands for 1. */
 export function clampUnit(x: number): number {

@@ -1,18 +1,18 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, TrialStatus, type Params, type TrialResult } from '../../proto/index.js';
 import type { AdaptiveSpec, Objective, PlannedShard, PlannedTrial, ValidatedSpec } from '../spec/index.js';
+import { trialId } from '../spec/trials.js';
 import { AdaptiveSearch, type Proposal } from './adaptive-search.js';
+import { proposalRng, uniformPoint } from './algorithm.js';
 import { searchAlgorithm } from './algorithms.js';
 import { UnitSpace } from './space.js';
 
-/**
- * The id of the trial of proposal `proposal` with `seed`: a hash of the sweep id, the proposal
- * number, the canonical params and the seed. The proposal number is part of it, so two proposals
- * that happen to decode to equal params (an integer or choice space) are two trials.
- */
-export function proposalTrialId(sweepId: string, proposal: number, params: Params, seed: number): string {
-  const h = createHash('sha256').update(sweepId).update('\0p').update(String(proposal)).update('\0').update(canonicalJson(params)).update('\0').update(String(seed));
-  return `t${h.digest('hex').slice(0, 24)}`;
+/** Uniform redraws of a refused point before the discrete space is searched in order for an unused one. */
+const REDRAWS = 64;
+
+/** The search of a space with fewer distinct points than its budget cannot propose them all. */
+export class SearchSpaceExhaustedError extends Error {
+  override readonly name = 'SearchSpaceExhaustedError';
 }
 
 /** The shard of proposal `proposal`: its id is also its JetStream message id, so it is queued once. */
@@ -23,7 +23,9 @@ export function proposalShardId(sweepId: string, proposal: number): string {
 /**
  * One adaptive sweep's search, between the coordinator and AdaptiveSearch. Keying: proposal p of
  * the search is shard `<sweep>-p<p>` holding one trial per seed, trial s of it having index
- * p·|seeds| + s and id proposalTrialId(sweep, p, params, seed). Proposals are deterministic given
+ * p·|seeds| + s and the id of any trial, trialId(sweep, params, seed). Two proposals never share
+ * params: a point whose params equal an earlier proposal's is redrawn (uniformly, from its own
+ * stream; in a small discrete space, the first unused point in order). Proposals are deterministic given
  * the results (AdaptiveSearch), so a coordinator that restarts and replays the results stream plans
  * the same shards under the same ids: JetStream's message-id dedupe and the coordinator's
  * first-result-wins recording make a replay unable to add a trial.
@@ -33,6 +35,8 @@ export class SweepSearch {
   private readonly space: UnitSpace;
   /** Seed results of proposals not yet told: proposal → (seed index → values or undefined). */
   private readonly partial = new Map<number, Map<number, readonly number[] | undefined>>();
+  /** Canonical params of every proposal made. */
+  private readonly used = new Set<string>();
 
   constructor(
     readonly sweepId: string,
@@ -42,7 +46,20 @@ export class SweepSearch {
     private readonly objectives: readonly Objective[],
   ) {
     this.space = new UnitSpace(adaptive.space);
-    this.search = new AdaptiveSearch({ algorithm: searchAlgorithm(adaptive.algorithm), seed: adaptive.seed, budget: adaptive.budget, batch: adaptive.batch, dims: this.space.dims });
+    this.search = new AdaptiveSearch({
+      algorithm: searchAlgorithm(adaptive.algorithm),
+      seed: adaptive.seed,
+      budget: adaptive.budget,
+      batch: adaptive.batch,
+      dims: this.space.dims,
+      accept: (u) => {
+        const key = canonicalJson(this.space.decode(u));
+        if (this.used.has(key)) return false;
+        this.used.add(key);
+        return true;
+      },
+      replace: (u, attempt, batch, index) => (attempt <= REDRAWS ? uniformPoint(proposalRng(adaptive.seed + attempt * 7919, batch, index), u.length) : this.firstUnused()),
+    });
   }
 
   /** The search of a validated adaptive spec; undefined for any other spec. */
@@ -94,6 +111,21 @@ export class SweepSearch {
     return this.search.proposed.filter((p) => !this.search.result(p.index)).map((p) => this.shardOf(p));
   }
 
+  /** The first point, in mixed-radix order of the keys' values, whose params no proposal has (all keys discrete). */
+  private firstUnused(): number[] {
+    const levels = this.space.discreteLevels();
+    if (levels.some((l) => l === undefined)) throw new SearchSpaceExhaustedError(`sweep ${this.sweepId}: no new point found after ${REDRAWS} draws`);
+    const lists = levels.map((l) => l ?? []);
+    const idx = new Array<number>(lists.length).fill(0);
+    for (;;) {
+      const u = lists.map((l, d) => l[idx[d] as number] as number);
+      if (!this.used.has(canonicalJson(this.space.decode(u)))) return u;
+      let d = 0;
+      while (d < lists.length && (idx[d] = (idx[d] as number) + 1) === (lists[d] as number[]).length) idx[d++] = 0;
+      if (d === lists.length) throw new SearchSpaceExhaustedError(`sweep ${this.sweepId}: every point of the space has been proposed`);
+    }
+  }
+
   /** Objective values to minimise (a maximised metric negated); undefined when one is missing or not finite. */
   private lossOf(metrics: Readonly<Record<string, number>>): readonly number[] | undefined {
     const v = this.objectives.map((o) => {
@@ -106,7 +138,7 @@ export class SweepSearch {
   private trialOf(p: Proposal, s: number): PlannedTrial {
     const params: Params = { ...this.fixed, ...this.space.decode(p.u) };
     const seed = this.seeds[s] as number;
-    return { id: proposalTrialId(this.sweepId, p.index, params, seed), index: p.index * this.seeds.length + s, params, seed };
+    return { id: trialId(this.sweepId, params, seed), index: p.index * this.seeds.length + s, params, seed };
   }
 
   private shardOf(p: Proposal): PlannedShard {

@@ -154,6 +154,12 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
     s.search?.algorithm !== undefined
       ? { algorithm: s.search.algorithm, budget: s.search.budget ?? 1, batch: s.search.batch ?? DEFAULT_SEARCH_BATCH, seed: s.search.seed, space: s.search.space }
       : undefined;
+  if (adaptive) {
+    // Two proposals never share params: a discrete space must hold `budget` distinct points.
+    const levels = new UnitSpace(adaptive.space).discreteLevels();
+    const points = levels.every((l) => l !== undefined) ? levels.reduce((n, l) => n * (l?.length ?? 1), 1) : Infinity;
+    if (points < adaptive.budget) throw SpecError.at('search.budget', `${adaptive.budget} points wanted, but the space has only ${points} distinct points (lower budget, or widen search.space)`);
+  }
   const samples = s.search && !adaptive ? drawSamples({ samples: s.search.samples ?? 1, seed: s.search.seed, space: s.search.space }) : [];
   // An adaptive search's points are proposed later: its space is checked at its corners and centre.
   const checked = adaptive ? spaceCorners(adaptive.space) : samples;
