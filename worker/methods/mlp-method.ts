@@ -1,4 +1,4 @@
-import { loadDataset, type Dataset, type Split } from '../datasets/index.js';
+import { loadDataset, reportedSplits, type Dataset, type Split } from '../datasets/index.js';
 import { disposeMlp } from '../training/mlp.js';
 import { predictProba, trainMlp, type TrainObjective } from '../training/trainer.js';
 import { environmentAccuracies, splitMetrics } from '../training/evaluate.js';
@@ -36,7 +36,7 @@ function mlpMethod<S extends z.ZodType<ErmParams>>(schema: S, plan: (p: z.output
     try {
       const metrics: Record<string, number> = { 'train/loss': trained.loss, 'train/penalty': trained.penalty };
       const groupMetrics: TrialOutput['groupMetrics'] = [];
-      for (const [name, split] of [['train', data.train], ['val', data.val], ['test', data.test]] as const) {
+      for (const [name, split] of reportedSplits(data)) {
         const proba = await predictProba(tf, trained.model, split, data.dim);
         const s = splitMetrics(name, split, proba);
         Object.assign(metrics, s.metrics);
