@@ -1,5 +1,7 @@
 import type { Params } from '../../proto/index.js';
 import { pairFrontiers } from './pair-frontiers.js';
+import type { AggregatedObjective, SelectionMethod } from '../configurations/index.js';
+import { reportConfigurations, type ReportConfigurations } from './report-configurations.js';
 
 /** Per-group metrics of one trial on one split, as in results.jsonl. */
 export interface ReportGroupMetrics {
@@ -29,7 +31,7 @@ export interface ReportFrontier {
 }
 
 /** Everything report.html shows, embedded in the page as JSON. */
-export interface ReportData {
+export interface ReportData extends ReportConfigurations {
   title: string;
   sweep_id: string;
   generated_at: string;
@@ -60,6 +62,10 @@ export interface ReportInput {
   frontier: ReportFrontier;
   /** Time stamp shown in the page (default now). */
   generatedAt?: Date;
+  /** The spec's objectives with their aggregates (default: the frontier's, aggregated by mean). */
+  objectives?: readonly AggregatedObjective[];
+  /** The spec's selection method, if any. */
+  selection?: SelectionMethod;
 }
 
 /** Metrics that are better small: fairness gaps, errors, losses, calibration error, false positives. */
@@ -80,7 +86,9 @@ export function buildReportData(input: ReportInput): ReportData {
   const axes = [...objectives, ...[...numeric].filter((m) => !objectiveNames.has(m)).sort().map((metric) => ({ metric, goal: guessGoal(metric) }))];
   const keys = [...new Set(input.trials.flatMap((t) => Object.keys(t.params)))].sort();
   const varying = keys.filter((k) => new Set(input.trials.map((t) => JSON.stringify(t.params[k] ?? null))).size > 1);
+  const configurations = reportConfigurations(input.trials, axes.map((a) => a.metric), input.objectives ?? objectives, input.selection);
   return {
+    ...configurations,
     title: input.name ?? input.sweepId,
     sweep_id: input.sweepId,
     generated_at: (input.generatedAt ?? new Date()).toISOString(),
