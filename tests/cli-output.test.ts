@@ -153,7 +153,9 @@ test.serial('watch --replay --json streams every result once, then the final pro
   t.is(events.at(-1)?.progress?.state, 'completed');
   const q = await cli(['watch', sweepId, '--coordinator', address, '-q']);
   t.is(q.code, 4, 'the sweep has failed trials');
-  t.regex(q.stdout, new RegExp(`^${sweepId} completed: 9/9 done \\(ok \\d, failed \\d, running 0\\), frontier \\d+( hypervolume \\S+)?\\n$`));
+  t.regex(q.stdout, new RegExp(`^${sweepId} completed: 9/9 done \\(ok \\d, failed \\d, running 0\\), configurations \\d+, frontier \\d+( hypervolume \\S+)?\\n$`));
+  const trialLevel = await cli(['watch', sweepId, '--coordinator', address, '-q', '--per-trial']);
+  t.regex(trialLevel.stdout, new RegExp(`^${sweepId} completed: 9/9 done \\(ok \\d, failed \\d, running 0\\), frontier \\d+( hypervolume \\S+)?\\n$`));
 });
 
 test.serial('results --format csv: one header, one row per trial, quoting that round-trips', async (t) => {
@@ -206,7 +208,10 @@ test.serial('report SWEEP --coordinator fetches spec, results and frontier', asy
   t.is(r.stdout.trim(), out);
   const html = await readFile(out, 'utf8');
   const data = JSON.parse(/<script type="application\/json" id="report-data">([^<]*)<\/script>/.exec(html)![1]!) as { sweep_id: string; trials: unknown[]; frontier_ids: string[]; spec_yaml: string };
-  const frontier = JSON.parse((await cli(['frontier-of', sweepId, '--coordinator', address])).stdout) as { frontier: { trial_id: string }[] };
+  const frontier = JSON.parse((await cli(['frontier-of', sweepId, '--coordinator', address, '--per-trial'])).stdout) as { frontier: { trial_id: string }[] };
+  const configurations = JSON.parse((await cli(['frontier-of', sweepId, '--coordinator', address])).stdout) as { level: string; frontier: { configuration_id: string }[] };
+  t.is(configurations.level, 'configuration');
+  t.deepEqual((data as unknown as { configuration_frontier_ids: string[] }).configuration_frontier_ids, configurations.frontier.map((f) => f.configuration_id));
   t.is(data.sweep_id, sweepId);
   t.is(data.trials.length, 9);
   t.deepEqual(data.frontier_ids, frontier.frontier.map((f) => f.trial_id));
