@@ -52,7 +52,7 @@ export function addRemoteCommands(program: Command): void {
   ).action(async (spec: string, o: Remote & { wait?: boolean; validate: boolean; quiet?: boolean; json?: boolean }) => {
     const text = await readSpecFile(spec);
     // An invalid spec is refused here, before any connection; the coordinator applies its own trial limit.
-    if (o.validate) validateSpecFile(spec, text, { maxTrials: Number.POSITIVE_INFINITY });
+    if (o.validate) for (const w of validateSpecFile(spec, text, { maxTrials: Number.POSITIVE_INFINITY }).warnings) process.stderr.write(`fairsweep: warning: ${spec}: ${w}\n`);
     const client = sweepClient(o.coordinator, clientTlsOptionsFrom(o));
     try {
       const res = await call(client, client.submit, { specYaml: text }, o.coordinator);
@@ -131,6 +131,8 @@ export function addRemoteCommands(program: Command): void {
       const tally = o.perTrial ? undefined : await sweepTally(client, id, o.coordinator);
       // With a tally the stream replays every result (none is missed between the fetch and the stream); those fetched already are printed only with --replay.
       const before = tally?.ids() ?? new Set<string>();
+      // A replayed stream opens and ends with the same progress; it is printed once.
+      let lastLine = '';
       const show = (p: Progress, fresh: boolean): string => {
         const doc = tally?.frontier(fresh);
         if (o.json) return line({ progress: doc ? configurationProgressJson(p, doc) : progressJson(p) });
@@ -139,11 +141,15 @@ export function addRemoteCommands(program: Command): void {
       const last = await watchSweep(client, id, o.coordinator, {
         replay: (o.replay ?? false) || tally !== undefined,
         onProgress: (p) => {
-          if (!quiet) process.stdout.write(show(p, isFinal(p)));
+          if (quiet) return;
+          const text = show(p, isFinal(p));
+          if (text !== lastLine) process.stdout.write(text);
+          lastLine = text;
         },
         onResult: (res) => {
           tally?.add(res);
           if (quiet || (!o.replay && before.has(res.trialId))) return;
+          lastLine = '';
           const r = toResultRow(res);
           process.stdout.write(o.json ? line({ result: r }) : `  ${r.status} ${r.trial_id} ${JSON.stringify(r.params)} seed ${r.seed}${r.error ? `: ${r.error}` : ''}\n`);
         },
