@@ -20,8 +20,14 @@ export interface PairedDifference {
  */
 export function pairedDifference(values: ReadonlyMap<number, number>, baseline: ReadonlyMap<number, number>, options: SummaryOptions = {}): PairedDifference {
   const o = summaryOptions(options);
-  const seeds = [...values.keys()].filter((s) => baseline.has(s) && Number.isFinite(values.get(s)) && Number.isFinite(baseline.get(s))).sort((a, b) => a - b);
-  const d = seeds.map((s) => (values.get(s) as number) - (baseline.get(s) as number));
+  const pairs = [...values]
+    .flatMap(([seed, v]) => {
+      const b = baseline.get(seed);
+      return b !== undefined && Number.isFinite(v) && Number.isFinite(b) ? [{ seed, d: v - b }] : [];
+    })
+    .sort((a, b) => a.seed - b.seed);
+  const seeds = pairs.map((p) => p.seed);
+  const d = pairs.map((p) => p.d);
   if (d.length === 0) return { seeds, n: 0, mean: null, std: null, ci: null };
   return {
     seeds,

@@ -4,14 +4,18 @@
  * Accurate to about 1e-10, far beyond the four digits a confidence interval is printed with.
  */
 
+const LANCZOS_C0 = 0.99999999999980993;
+const LANCZOS = [676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9). */
 function lnGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lnGamma(1 - x);
   const z = x - 1;
-  let a = c[0] as number;
+  let a = LANCZOS_C0;
   const t = z + 7.5;
-  for (let i = 1; i < 9; i++) a += (c[i] as number) / (z + i);
+  LANCZOS.forEach((c, i) => {
+    a += c / (z + i + 1);
+  });
   return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
 }
 

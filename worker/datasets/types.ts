@@ -29,7 +29,10 @@ export interface Dataset {
 
 /** The splits a trial reports metrics on, by metric prefix: train, trainval (when the dataset has it), val, test. */
 export function reportedSplits(data: Dataset): [name: string, split: Split][] {
-  return [['train', data.train], ...(data.trainval ? [['trainval', data.trainval] as [string, Split]] : []), ['val', data.val], ['test', data.test]];
+  const splits: [name: string, split: Split][] = [['train', data.train]];
+  if (data.trainval) splits.push(['trainval', data.trainval]);
+  splits.push(['val', data.val], ['test', data.test]);
+  return splits;
 }
 
 /** Seed of the random stream a dataset's trainval rows are drawn from, apart from the trial seed's own. */
