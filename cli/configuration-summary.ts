@@ -18,7 +18,7 @@ export function summaryText(s: MetricSummary | null | undefined): string {
  */
 export function formatConfigurationFrontier(doc: ConfigurationFrontierDocument, allParams: readonly { params: Params }[] = doc.frontier): string[] {
   const lines: string[] = [];
-  const objectives = doc.objectives.map((o) => objectiveLabel(o)).join(', ');
+  const objectives = doc.objectives.map((o) => (o.selection_metric === o.metric ? objectiveLabel(o) : `${objectiveLabel({ ...o, metric: o.selection_metric })} for ${o.metric}`)).join(', ');
   lines.push(`frontier: ${doc.frontier.length} of ${doc.configurations} configurations non-dominated on ${objectives}; ${selectionLabel(doc.selection ?? undefined)}; ${Math.round(doc.confidence * 100)} % ${doc.interval === 't' ? 'Student t' : 'bootstrap'} intervals over seeds`);
   if (doc.without_ok_seed > 0) lines.push(`  ${doc.without_ok_seed} configuration(s) have no ok seed and are not ranked`);
   if (doc.hypervolume !== null) lines.push(`hypervolume: ${doc.hypervolume.toPrecision(6)} (reference ${JSON.stringify(doc.reference)})`);
