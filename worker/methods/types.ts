@@ -2,6 +2,8 @@ import type { Params } from '../../proto/index.js';
 import type { Backend } from '../backend-types.js';
 import type { PrefixCache } from './prefix-cache.js';
 import type { DataRoot } from '../datasets/data-root.js';
+import type { DatasetShape } from '../../catalog/index.js';
+import type { MemoryBudget } from './memory-guard.js';
 
 export interface DatasetConfig {
   name: string;
@@ -38,6 +40,16 @@ export interface TrialRuntime {
    * under it only. Unset, a dataset read from a file (`csv`) fails with NoDataDirError.
    */
   dataRoot?: DataRoot;
+  /**
+   * This worker's memory budget for one trial (WorkerOptions.memoryMb over its slots). Unset (a
+   * method called directly, as in tests and benchmarks), nothing is checked.
+   */
+  memoryBudget?: MemoryBudget;
+  /**
+   * Throws TrialMemoryError when this trial would not fit memoryBudget on a dataset of this shape;
+   * set by the runtime for each trial, called by loadTrialData before a model is built.
+   */
+  checkMemory?(data: DatasetShape): void;
 }
 
 export interface GroupMetricsRow {
