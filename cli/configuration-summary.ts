@@ -21,6 +21,7 @@ export function formatConfigurationFrontier(doc: ConfigurationFrontierDocument, 
   const objectives = doc.objectives.map((o) => (o.selection_metric === o.metric ? objectiveLabel(o) : `${objectiveLabel({ ...o, metric: o.selection_metric })} for ${o.metric}`)).join(', ');
   lines.push(`frontier: ${doc.frontier.length} of ${doc.configurations} configurations non-dominated on ${objectives}; ${selectionLabel(doc.selection ?? undefined)}; ${Math.round(doc.confidence * 100)} % ${doc.interval === 't' ? 'Student t' : 'bootstrap'} intervals over seeds`);
   if (doc.without_ok_seed > 0) lines.push(`  ${doc.without_ok_seed} configuration(s) have no ok seed and are not ranked`);
+  if (doc.missing_metrics.length > 0) lines.push(`  no ok trial reports ${doc.missing_metrics.join(', ')}: nothing can be ranked on it`);
   if (doc.hypervolume !== null) lines.push(`hypervolume: ${doc.hypervolume.toPrecision(6)} (reference ${JSON.stringify(doc.reference)})`);
   if (doc.frontier.length === 0) return lines;
   const keys = varyingParams(allParams);

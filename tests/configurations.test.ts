@@ -133,6 +133,11 @@ test('selection: training-domain validation and the oracle choose different conf
   t.is(oracle.objectives[0]?.selection_metric, 'test/accuracy');
   t.deepEqual(oracle.frontier.map((r) => r.params), [{ w: 100 }]);
   t.is(oracle.selection, 'oracle');
+  t.deepEqual(td.missing_metrics, []);
+  // Results without trainval metrics: nothing to rank, and the document says which metric is missing.
+  const old = configurationFrontier(trials.map((x) => ({ ...x, metrics: { 'test/accuracy': x.metrics['test/accuracy'] ?? 0 } })), objectives, { selection: 'training-domain' });
+  t.deepEqual(old.frontier, []);
+  t.deepEqual(old.missing_metrics, ['trainval/accuracy']);
   t.is(selectionMetric('train/worst_env_accuracy', 'training-domain'), 'train/worst_env_accuracy');
   t.is(selectionMetric('test/ece', 'leave-one-domain-out'), 'lodo/ece');
   t.regex(selectionNote(objectives, undefined) ?? '', /test metrics and the spec names no selection/);

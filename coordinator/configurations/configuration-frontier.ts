@@ -38,6 +38,8 @@ export interface ConfigurationFrontierDocument {
   /** Configurations in the results, and how many of them have no ok seed. */
   configurations: number;
   without_ok_seed: number;
+  /** Metrics ranked on that no ok trial reports (a selection split the results lack, a misspelt metric). */
+  missing_metrics: string[];
   frontier: (ConfigurationRow & { values: number[] })[];
   hypervolume: number | null;
   reference: number[] | null;
@@ -92,6 +94,7 @@ export function configurationFrontier(trials: readonly TrialLike[], objectives: 
     interval: o.interval,
     configurations: rows.length,
     without_ok_seed: rows.filter((r) => r.seeds.length === 0).length,
+    missing_metrics: [...new Set(ranked.map((r) => r.selection_metric))].filter((m) => rows.every((r) => !r.stats[m])),
     frontier: f.rows.map((c) => ({ ...c.item, values: [...c.values] })),
     hypervolume: f.hypervolume,
     reference: f.reference,
