@@ -320,6 +320,11 @@ test.serial('selection in the report: oracle is labelled in the header; training
   t.true(heads.includes('trainval/accuracy (max, mean)'), heads.join(' | '));
   t.true(heads.includes('test/accuracy (reported)'), heads.join(' | '));
   t.regex((await p.page.$eval('#protocol', (e) => e.textContent)) ?? '', /^selection: training-domain \(ranked on trainval\/ metrics, test reported beside\)$/);
+  // The plot opens on the metrics ranked on, so the frontier drawn is the one chosen on validation rows, not on test.
+  const opened = await marks(p.page);
+  t.deepEqual([opened.x, opened.y], ['trainval/accuracy', 'trainval/demographic_parity_difference']);
+  t.is(await p.page.$eval('#y-goal', (e) => (e as unknown as { value: string }).value), 'min');
+  t.deepEqual(opened.frontierIds, ((await p.page.evaluate('window.fairsweepReport.data')) as { configuration_frontier_ids: string[] }).configuration_frontier_ids);
   // The configuration with the failed seed says so in the table of seeds, and its mean leaves the seed out.
   const data = (await p.page.evaluate('window.fairsweepReport.data')) as { configurations: { configuration_id: string; failed_seeds: number[]; seeds: number[] }[] };
   const hit = data.configurations.find((c) => c.failed_seeds.includes(7));

@@ -82,7 +82,8 @@ export const PAGE_SCRIPT = String.raw`
   // ---- selectors --------------------------------------------------------------------------
   var xSel = $('x-metric'), ySel = $('y-metric');
   data.axes.forEach(function (a) {
-    var label = a.metric + (data.objectives.some(function (o) { return o.metric === a.metric; }) ? ' *' : '');
+    var label = a.metric + (data.objectives.some(function (o) { return o.metric === a.metric; }) ? ' *' : '') +
+      (data.objectives_ranked.some(function (o) { return o.selection_metric === a.metric && o.metric !== a.metric; }) ? ' (selection)' : '');
     var ox = el('option', label); ox.value = a.metric; xSel.appendChild(ox);
     var oy = el('option', label); oy.value = a.metric; ySel.appendChild(oy);
   });
