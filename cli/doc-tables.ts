@@ -4,6 +4,8 @@ import { readResultsFile } from '../coordinator/results/index.js';
 import { CliError } from './cli-error.js';
 import { parseAssignments } from './param-filter.js';
 import { resultsTable, type TableOptions } from './table-format.js';
+import { compareConfigurations, comparisonMarkdown } from './compare-format.js';
+import { DEFAULT_CONFIDENCE } from '../coordinator/configurations/index.js';
 
 /**
  * A generated table in a markdown file: an opening comment holding the arguments of
@@ -13,8 +15,11 @@ import { resultsTable, type TableOptions } from './table-format.js';
  *   | penalty_weight | seeds | test/accuracy |
  *   ...
  *   <!-- /fairsweep table -->
+ *
+ * `<!-- fairsweep compare RESULTS --baseline KEY=VALUE --metrics M -->` … `<!-- /fairsweep compare -->`
+ * holds the paired comparison `fairsweep compare` prints, in the same way.
  */
-const BLOCK = /<!-- fairsweep table (.+?) -->\n([\s\S]*?)<!-- \/fairsweep table -->/g;
+const BLOCK = /<!-- fairsweep (table|compare) (.+?) -->\n([\s\S]*?)<!-- \/fairsweep \1 -->/g;
 
 /** Words of a command line, with '…' or "…" quoting. */
 function words(text: string): string[] {
@@ -41,20 +46,49 @@ export function parseTableArgs(args: string): { results: string; options: TableO
   return { results, options: o };
 }
 
+/** The baseline file, an optional second file and the options of `fairsweep compare` arguments. */
+export function parseCompareArgs(args: string): { results: string; other?: string; baseline?: TableOptions['where']; metrics: string[] } {
+  const w = words(args);
+  const files = w.slice(0, w.findIndex((x) => x.startsWith('--')) < 0 ? w.length : w.findIndex((x) => x.startsWith('--')));
+  const [results, other] = files;
+  if (!results || files.length > 2) throw new CliError(`fairsweep compare ${args}: expected one or two results files first`);
+  let baseline: TableOptions['where'];
+  let metrics: string[] = [];
+  for (let i = files.length; i < w.length; i += 2) {
+    const flag = w[i] ?? '';
+    const value = w[i + 1];
+    if (value === undefined) throw new CliError(`fairsweep compare ${args}: ${flag} needs a value`);
+    if (flag === '--baseline') baseline = parseAssignments(value, '--baseline');
+    else if (flag === '--metrics') metrics = value.split(',');
+    else throw new CliError(`fairsweep compare ${args}: unknown option ${flag} in a document (--baseline, --metrics)`);
+  }
+  return { results, ...(other !== undefined ? { other } : {}), ...(baseline ? { baseline } : {}), metrics };
+}
+
+async function made(kind: string, args: string, root: string): Promise<string> {
+  if (kind === 'table') {
+    const { results, options } = parseTableArgs(args);
+    return resultsTable(await readResultsFile(resolve(root, results)), options);
+  }
+  const c = parseCompareArgs(args);
+  const rows = compareConfigurations({
+    baseline: { trials: await readResultsFile(resolve(root, c.results)), name: c.results },
+    ...(c.other !== undefined ? { other: { trials: await readResultsFile(resolve(root, c.other)), name: c.other } } : {}),
+    ...(c.baseline ? { filter: c.baseline } : {}),
+    metrics: c.metrics,
+  });
+  return comparisonMarkdown(rows, DEFAULT_CONFIDENCE);
+}
+
 /**
  * `text` with every generated table made again from its results file (paths relative to `root`,
  * the repository root); the count of tables too.
  */
 export async function regenerateDocTables(text: string, root: string): Promise<{ text: string; tables: number }> {
   const blocks = [...text.matchAll(BLOCK)];
-  const made = await Promise.all(
-    blocks.map(async (m) => {
-      const { results, options } = parseTableArgs(m[1] ?? '');
-      return resultsTable(await readResultsFile(resolve(root, results)), options);
-    }),
-  );
+  const tables = await Promise.all(blocks.map((m) => made(m[1] ?? '', m[2] ?? '', root)));
   let i = 0;
-  return { text: text.replace(BLOCK, (_all, args: string) => `<!-- fairsweep table ${args} -->\n${made[i++] ?? ''}<!-- /fairsweep table -->`), tables: blocks.length };
+  return { text: text.replace(BLOCK, (_all, kind: string, args: string) => `<!-- fairsweep ${kind} ${args} -->\n${tables[i++] ?? ''}<!-- /fairsweep ${kind} -->`), tables: blocks.length };
 }
 
 /** Regenerates the tables of markdown files in place (or, with `check`, lists those out of date). */

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readdir } from 'node:fs/promises';
-import { regenerateDocTables, parseTableArgs } from '../cli/doc-tables.js';
+import { regenerateDocTables, parseTableArgs, parseCompareArgs } from '../cli/doc-tables.js';
 import { resultsTable } from '../cli/table-format.js';
 import { compareConfigurations, comparisonMarkdown } from '../cli/compare-format.js';
 import { CliError } from '../cli/cli-error.js';
@@ -64,6 +64,13 @@ test('a figure typed into a generated table is caught', async (t) => {
   const edited = text.replace(m?.[0] ?? '', (m?.[0] ?? '').replace(/\d\.\d+$/, '0.999'));
   t.not((await regenerateDocTables(edited, REPO_ROOT)).text, edited);
   t.deepEqual(parseTableArgs("r.jsonl --rows a,b --metrics m --where 'k=x' --digits 1").options, { rows: ['a', 'b'], metrics: ['m'], where: { k: 'x' }, digits: 1 });
+  t.deepEqual(parseCompareArgs('a.jsonl b.jsonl --baseline w=0,s=x --metrics m,n'), { results: 'a.jsonl', other: 'b.jsonl', baseline: { w: 0, s: 'x' }, metrics: ['m', 'n'] });
+  // A compare block is checked like a table: a typed-in difference is caught.
+  const repro = await readRepoText('docs/reproductions.md');
+  t.regex(repro, /<!-- fairsweep compare /);
+  const tampered = repro.replace(/\| 0\.247 \|/, '| 0.300 |');
+  t.not(tampered, repro);
+  t.not((await regenerateDocTables(tampered, REPO_ROOT)).text, tampered);
 });
 
 test('compare: paired differences from the baseline over shared seeds, by hand; unpaired seeds named', (t) => {
