@@ -19,7 +19,7 @@ export function formatSummary(sweepId: string, state: string, rows: readonly Res
   for (const n of notes) lines.push(`warning: ${n}`);
   const objectives = frontier.objectives.map((o) => `${o.metric} (${o.goal})`).join(', ');
   if (configurations && frontier.frontier.length > 0) {
-    lines.push(...formatConfigurationFrontier(configurations, groupsOf(rows)));
+    lines.push(...formatConfigurationFrontier(configurations, rows));
     return `${lines.join('\n')}\n`;
   }
   if (frontier.frontier.length === 0) {
@@ -40,9 +40,4 @@ export function formatSummary(sweepId: string, state: string, rows: readonly Res
   const fmt = (row: string[]): string => row.map((c, i) => c.slice(0, widths[i]).padEnd(widths[i] ?? 0)).join('  ');
   lines.push('', fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...table.map(fmt));
   return `${lines.join('\n')}\n`;
-}
-
-/** One entry per distinct params: what tells configurations apart. */
-function groupsOf(rows: readonly ResultRow[]): { params: ResultRow['params'] }[] {
-  return rows.map((r) => ({ params: r.params }));
 }
