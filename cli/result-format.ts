@@ -13,6 +13,8 @@ export interface ResultRow {
   attempts: number;
   worker: string;
   backend: string;
+  /** The accelerator's name; absent on a CPU backend. */
+  device?: string;
   started_at: string | null;
   finished_at: string | null;
   error?: string;
@@ -33,6 +35,7 @@ export function toResultRow(r: TrialResult): ResultRow {
     attempts: r.attempts,
     worker: r.workerId,
     backend: r.backend,
+    ...(r.device ? { device: r.device } : {}),
     started_at: iso(r.startedAtMs),
     finished_at: iso(r.finishedAtMs),
     ...(r.status !== TrialStatus.TRIAL_STATUS_OK ? { error: r.error } : {}),
