@@ -254,7 +254,7 @@ test('run shows live progress lines (done/total, running, failed, throughput, ET
   t.true(progress.length >= 2, lines.stderr);
   for (const l of progress) t.regex(l, /^\d+\/9 done \| ok \d+ failed \d+ running \d+ \| \d+(\.\d+)?\/s \| ETA (\?|\d+s|\d+m\d\ds) \| frontier \d+$/);
   t.regex(progress.at(-1)!, /^9\/9 done .* ETA 0s /);
-  t.regex(lines.stdout, /wrote .*results\.jsonl, frontier\.json, frontier-trials\.json, summary\.txt, report\.html/);
+  t.regex(lines.stdout, /wrote .*results\.jsonl, frontier\.json, summary\.txt, report\.html, frontier-trials\.json/);
   // The summary ranks configurations; one with every seed failed is counted, not dropped silently.
   t.regex(lines.stdout, /^frontier: \d+ of 9 configurations non-dominated on score \(max\), cost \(min\); selection: none/m);
   t.regex(lines.stdout, /^ {2}\d+ configuration\(s\) have no ok seed and are not ranked$/m);
