@@ -8,7 +8,7 @@ import { Kvm } from '@nats-io/kv';
 import { CoordinatorServer, type CoordinatorServerOptions } from '../coordinator/index.js';
 import { isNotFound, type NatsServer } from '../common/index.js';
 import { RESULTS_STREAM, SHARDS_STREAM, SWEEPS_BUCKET, SweepRecord, SweepState, TrialResult, TrialStatus, cancelSubject, eventSubject, resultSubject, shardSubject, sweepConsumerName } from '../proto/index.js';
-import { generateNatsUsers, natsAuthConfig, type NatsUserCredentials } from '../cli/nats-auth-config.js';
+import { DEFAULT_JETSTREAM_MAX_FILE, generateNatsUsers, natsAuthConfig, type NatsUserCredentials } from '../cli/nats-auth-config.js';
 import { NATS_ROLES, SWEEPS_STREAM, type NatsRole } from '../cli/nats-permissions.js';
 import { eventually, spawnCli, startNats, uniqueName, type CliProcess } from './helpers/cluster.js';
 
@@ -82,7 +82,7 @@ test.before(async () => {
   users = usersByRole(generateNatsUsers(NATS_ROLES));
   dir = await mkdtemp(join(tmpdir(), 'fairsweep-roles-'));
   logFile = join(dir, 'nats.log');
-  nats = await startNats(`${natsAuthConfig(Object.values(users))}\nlog_file: ${JSON.stringify(logFile)}\n`);
+  nats = await startNats(`${natsAuthConfig(Object.values(users), DEFAULT_JETSTREAM_MAX_FILE)}\nlog_file: ${JSON.stringify(logFile)}\n`);
   server = await CoordinatorServer.start(coordinatorOptions());
 });
 
