@@ -34,6 +34,8 @@ export interface LocalRunOptions {
   dataDir: string;
   /** The most MiB of one dataset file the workers read; default theirs. */
   maxDataMb?: number;
+  /** More arguments for every worker started (--allow-command, --allow-executable). */
+  workerArgs?: readonly string[];
 }
 
 const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -83,7 +85,7 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
     const dataArgs = ['--data-dir', dataDir, ...(o.maxDataMb !== undefined ? ['--max-data-mb', String(o.maxDataMb)] : [])];
     const spawnWorker = (n: number): void => {
       const out = createWriteStream(join(outDir, 'logs', `worker-${n}.log`), { flags: 'a' });
-      const child = spawn(process.execPath, [CLI_ENTRY, 'worker', ...natsArgs, ...dataArgs, '--slots', String(o.slots), '--id', `local-${n}-${process.pid}`], {
+      const child = spawn(process.execPath, [CLI_ENTRY, 'worker', ...natsArgs, ...dataArgs, '--slots', String(o.slots), ...(o.workerArgs ?? []), '--id', `local-${n}-${process.pid}`], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, ...secretEnv(natsOptions) },
       });

@@ -2,6 +2,7 @@ import type { Params } from '../../proto/index.js';
 import type { Backend } from '../backend-types.js';
 import type { PrefixCache } from './prefix-cache.js';
 import type { DataRoot } from '../datasets/data-root.js';
+import type { CommandHost } from './command/host-types.js';
 
 export interface DatasetConfig {
   name: string;
@@ -38,6 +39,8 @@ export interface TrialRuntime {
    * under it only. Unset, a dataset read from a file (`csv`) fails with NoDataDirError.
    */
   dataRoot?: DataRoot;
+  /** What the worker gives command trials (its --allow-command policy, GPUs, artifacts). Unset, they are refused. */
+  command?: CommandHost;
 }
 
 export interface GroupMetricsRow {
@@ -50,6 +53,8 @@ export interface TrialOutput {
   /** "<split>/<metric>" -> value */
   metrics: Record<string, number>;
   groupMetrics: GroupMetricsRow[];
+  /** The GPU the trial was pinned to, when it was. */
+  gpu?: number;
 }
 
 export interface MethodImpl {

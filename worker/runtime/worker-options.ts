@@ -7,6 +7,7 @@ import { BACKEND_NAMES } from '../backend-types.js';
 import { WorkerOptionError } from '../errors.js';
 import { DEFAULT_PREFIX_CACHE_BYTES } from '../methods/prefix-cache.js';
 import { DEFAULT_MAX_DATA_BYTES, MAX_DATA_BYTES_LIMIT } from '../regular-file.js';
+import { compileCommandOptions, type CommandOptions, type CompiledCommandOptions } from '../methods/command/command-options.js';
 
 export { DEFAULT_MAX_DATA_BYTES, MAX_DATA_BYTES_LIMIT } from '../regular-file.js';
 
@@ -68,6 +69,8 @@ export interface WorkerOptions {
   dataDir?: string;
   /** Most bytes of one dataset file the worker reads; larger files are refused. Default DEFAULT_MAX_DATA_BYTES (256 MiB). */
   maxDataBytes?: number;
+  /** Command trials (method `command`): refused unless `command.allow`; GPUs, work dir, artifact caps. */
+  command?: CommandOptions;
   /** Default: logs nothing. */
   log?: Logger;
 }
@@ -85,7 +88,8 @@ export interface WorkerServerOptions extends WorkerOptions {
 
 /** WorkerOptions with every default filled in and every value checked. */
 export type CompiledWorkerOptions = Readonly<
-  Required<Omit<WorkerOptions, 'gpu' | 'prefixCache' | 'dataDir'>> & {
+  Required<Omit<WorkerOptions, 'gpu' | 'prefixCache' | 'dataDir' | 'command'>> & {
+    command: CompiledCommandOptions;
     /** undefined: no GPU asked for. */
     gpu: number | undefined;
     /** Absolute; undefined: no data directory, no dataset file is read. */
@@ -109,9 +113,12 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
   if (options.id !== undefined && options.id.trim() === '') throw new WorkerOptionError('id', 'expected a non-empty worker id');
   const enabled = options.prefixCache?.enabled ?? true;
   if (typeof enabled !== 'boolean') throw new WorkerOptionError('prefixCache.enabled', `expected true or false, got ${JSON.stringify(enabled)}`);
+  const command = compileCommandOptions(options.command);
   return Object.freeze({
     nats: options.nats,
-    slots: integer('slots', options.slots ?? DEFAULT_SLOTS, 1, MAX_SLOTS),
+    // With GPUs for command trials, by default a slot per GPU and slots-per-GPU.
+    slots: integer('slots', options.slots ?? (command.gpus.length > 0 ? command.gpus.length * command.slotsPerGpu : DEFAULT_SLOTS), 1, MAX_SLOTS),
+    command,
     gpu: options.gpu === undefined ? undefined : integer('gpu', options.gpu, 0, 1023),
     id: options.id ?? defaultWorkerId(),
     backend,

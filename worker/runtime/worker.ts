@@ -13,6 +13,7 @@ import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } 
 import { WorkerLifecycle, type WorkerState } from './worker-lifecycle.js';
 import { SlotScheduler, type FetchedShard } from './slot-scheduler.js';
 import { RunningSweeps } from './running-sweeps.js';
+import { WorkerCommandHost } from '../methods/command/worker-command-host.js';
 
 /** How long a pull request waits for a shard before the worker looks at other sweeps. */
 const FETCH_EXPIRES_MS = 1_000;
@@ -50,6 +51,8 @@ export class Worker {
   readonly prefixCache: PrefixCache;
   /** Where its trials read dataset files (WorkerOptions.dataDir); undefined: they read none. */
   readonly dataRoot: DataRoot | undefined;
+  /** What its command trials get (WorkerOptions.command). */
+  readonly commandHost: WorkerCommandHost;
   private backendPromise: Promise<Backend> | undefined;
   private backendLoaded: Backend | undefined;
   private readonly subs: Subscription[] = [];
@@ -72,6 +75,7 @@ export class Worker {
     this.scheduler = new SlotScheduler(options.slots, options.prefetchMaxShardMs);
     this.prefixCache = new PrefixCache(options.prefixCache.maxBytes, options.prefixCache.enabled);
     this.dataRoot = options.dataDir === undefined ? undefined : new DataRoot(options.dataDir, options.maxDataBytes);
+    this.commandHost = new WorkerCommandHost(options.command, nc, options.id, this.log, undefined);
     this.sweeps = new RunningSweeps(nc, js, { onRunning: () => this.wake?.(), onCancelled: (id) => this.abortSweep(id, 'cancelled') }, this.metrics, this.log);
     this.metrics.slots.set(options.slots);
   }
@@ -240,6 +244,7 @@ export class Worker {
       backend: () => this.backend(),
       prefixCache: this.prefixCache,
       dataRoot: this.dataRoot,
+      command: this.commandHost,
       metrics: this.metrics,
       log: this.log,
       ackWaitMs,
@@ -296,6 +301,7 @@ export class Worker {
       this.cleanup('stop the sweeps watch', () => this.sweeps.stop());
       for (const s of this.subs) this.cleanup('unsubscribe', () => s.unsubscribe());
       clearInterval(this.heartbeatTimer);
+      await this.commandHost.close();
       this.lifecycle.to('stopped');
       await this.nc.drain().catch(() => this.nc.close());
       this.log.info('worker stopped', { trials: this.trialsDone });
