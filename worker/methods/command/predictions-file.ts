@@ -29,7 +29,7 @@ interface Growing {
 /**
  * Parses a command trial's predictions.csv (`shownAs` names it in errors) into rows per split, in
  * the order the splits first appear. The (label, group) pair is each row's group for worst-group
- * accuracy, `y=<label>,a=<group>`, as the built-in datasets name them.
+ * accuracy, `y=<label>,<group>`, as the csv dataset names it.
  */
 export function parsePredictions(text: string, shownAs: string): Map<string, SplitRows> {
   let rows: CsvRow[];
@@ -73,7 +73,7 @@ export function parsePredictions(text: string, shownAs: string): Map<string, Spl
     s.p.push(p);
     s.yPred?.push(label(iY, 'y_pred'));
     s.attribute.push(group);
-    s.group.push(`y=${y},a=${group}`);
+    s.group.push(`y=${y},${group}`);
     s.environment?.push(text(iE, 'environment'));
   }
   const out = new Map<string, SplitRows>();
