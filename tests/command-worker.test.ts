@@ -1,0 +1,142 @@
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { CoordinatorServer } from '../coordinator/index.js';
+import type { NatsServer } from '../common/index.js';
+import { EVENTS_SUBJECTS, TrialEvent, TrialEvent_Kind, TrialStatus, type TrialResult } from '../proto/index.js';
+import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { repoPath } from './helpers/repo-files.js';
+import { tempDir } from './helpers/temp-dir.js';
+
+let nats: NatsServer;
+let server: CoordinatorServer;
+const procs: CliProcess[] = [];
+const PROGRAM = repoPath('tests', 'helpers', 'command-program.mjs');
+
+test.before(async () => {
+  nats = await startNats();
+  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null, ackWaitMs: 3_000 });
+});
+
+test.after.always(async () => {
+  await Promise.all(procs.map((p) => p.kill('SIGKILL')));
+  await server?.close();
+  await nats?.stop();
+});
+
+test.beforeEach(async () => {
+  await Promise.all(procs.splice(0).map((p) => p.kill('SIGKILL')));
+});
+
+async function worker(...extra: string[]): Promise<CliProcess> {
+  const w = await spawnWorker(nats.url, extra);
+  procs.push(w);
+  return w;
+}
+
+/** A sweep of `program` trials; resolves with its results once it has ended. */
+async function sweep(command: readonly string[], params: string, grid = 'x: [1]', extra = ''): Promise<TrialResult[]> {
+  const c = server.coordinator;
+  const spec = `name: ${uniqueName('cmd')}\nmethod: command\nparams: { command: ${JSON.stringify(command)}, ${params} }\ngrid: { ${grid} }\n${extra}objectives: [{ metric: test/accuracy, goal: max }]\n`;
+  const { sweepId } = await c.submit(spec);
+  const agg = c.sweep(sweepId);
+  await eventually(() => agg.finished, 120_000, 'the sweep to end');
+  return c.results(sweepId);
+}
+
+test.serial('a worker without --allow-command fails command trials, saying so, without retrying them', async (t) => {
+  await worker();
+  const results = await sweep([process.execPath, PROGRAM], 'behaviour: ok', 'x: [1]', 'max_attempts: 3\n');
+  t.is(results.length, 1);
+  t.is(results[0]?.status, TrialStatus.TRIAL_STATUS_FAILED);
+  t.regex(results[0]?.error ?? '', /refuses command trials.*--allow-command/);
+  t.is(results[0]?.attempts, 1);
+});
+
+test.serial('the Node example runs as a sweep: every built-in metric per split, its own metrics merged, progress events on the sweep', async (t) => {
+  await worker('--allow-command', '--slots', '2');
+  const nc = await connect({ servers: nats.url });
+  const progress: TrialEvent[] = [];
+  const sub = nc.subscribe(EVENTS_SUBJECTS, {
+    callback: (_err, msg) => {
+      const ev = TrialEvent.decode(msg.data);
+      if (ev.kind === TrialEvent_Kind.KIND_PROGRESS) progress.push(ev);
+    },
+  });
+  try {
+    const results = await sweep([process.execPath, repoPath('examples', 'byo', 'train.mjs')], 'steps: 100', 'lr: [0.1, 0.3]');
+    t.is(results.length, 2);
+    for (const r of results) {
+      t.is(r.status, TrialStatus.TRIAL_STATUS_OK, r.error);
+      for (const m of ['train/accuracy', 'val/worst_group_accuracy', 'test/demographic_parity_difference', 'test/ece', 'train/env0/accuracy', 'train/worst_env_accuracy', 'train/loss', 'model/w_spurious']) {
+        t.is(typeof r.metrics[m], 'number', m);
+      }
+      t.true(r.groupMetrics.some((g) => g.split === 'test' && g.group === 'y=1,1'));
+      t.is(r.gpu, undefined);
+    }
+    await eventually(() => progress.length >= 4, 10_000, 'progress events');
+    t.true(progress.every((e) => (e.step === 50 || e.step === 100) && typeof e.metrics['train/loss'] === 'number'));
+  } finally {
+    sub.unsubscribe();
+    await nc.close();
+  }
+});
+
+test.serial('the standard-library Python example runs as a sweep (python3 on PATH)', async (t) => {
+  let python: string;
+  try {
+    python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+  } catch {
+    // Without python3 the Node example above covers the same contract; say so in the output.
+    t.log('python3 not found: the Node example covers the command contract');
+    t.pass();
+    return;
+  }
+  await worker('--allow-command');
+  const results = await sweep([python, repoPath('examples', 'byo', 'train_stdlib.py')], 'steps: 50', 'lr: [0.3]');
+  t.is(results[0]?.status, TrialStatus.TRIAL_STATUS_OK, results[0]?.error);
+  t.true((results[0]?.metrics['test/accuracy'] ?? NaN) > 0);
+});
+
+test.serial('a failed attempt is retried as a built-in trial is: the next attempt succeeds', async (t) => {
+  await worker('--allow-command');
+  const results = await sweep([process.execPath, PROGRAM], 'behaviour: flaky', 'x: [1]', 'max_attempts: 3\n');
+  t.is(results[0]?.status, TrialStatus.TRIAL_STATUS_OK, results[0]?.error);
+  t.is(results[0]?.attempts, 2);
+});
+
+test.serial('slots are pinned to GPUs (--gpus, --slots-per-gpu): the program sees its GPU and the result records it', async (t) => {
+  await worker('--allow-command', '--gpus', '3,4', '--slots-per-gpu', '2');
+  const results = await sweep([process.execPath, PROGRAM], 'behaviour: ok', 'x: [1, 2, 3, 4, 5, 6]', 'shard_size: 1\n');
+  t.is(results.length, 6);
+  for (const r of results) {
+    t.is(r.status, TrialStatus.TRIAL_STATUS_OK, r.error);
+    t.true(r.gpu === 3 || r.gpu === 4);
+    t.is(r.metrics['env/cuda_visible_devices'], r.gpu);
+  }
+});
+
+const alive = async (pid: number): Promise<boolean> => {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && !/^\d+ \(.*\) Z/.test(stat);
+};
+
+test.serial('a worker killed with SIGKILL leaves no program running: the trial\'s whole process group dies with it', async (t) => {
+  const dir = await tempDir(t, 'cmd-orphans');
+  const pidFile = join(dir, 'pids');
+  const w = await worker('--allow-command');
+  const c = server.coordinator;
+  const spec = `name: ${uniqueName('orphans')}\nmethod: command\nparams: { command: ${JSON.stringify([process.execPath, PROGRAM])}, behaviour: spawn, pid_file: ${JSON.stringify(pidFile)} }\ngrid: { x: [1] }\nobjectives: [{ metric: test/accuracy, goal: max }]\n`;
+  const { sweepId } = await c.submit(spec);
+  const pids = (await eventually(() => readFile(pidFile, 'utf8').then((s) => (s.trim().split('\n').length === 2 ? s : undefined)), 30_000, 'the program and its child'))
+    .trim()
+    .split('\n')
+    .map(Number);
+  t.true((await Promise.all(pids.map(alive))).every(Boolean), 'program and grandchild running');
+  await w.kill('SIGKILL');
+  await eventually(async () => (await Promise.all(pids.map(alive))).every((a) => !a), 10_000, 'the programs to die with the worker');
+  t.pass();
+  await c.cancel(sweepId);
+});
