@@ -21,6 +21,7 @@ import { addValidateCommand } from './validate-command.js';
 import { listenHint, withNatsHint } from './hints.js';
 import { checkListenable } from './listen-check.js';
 import { addCredentialsCommand } from './credentials-command.js';
+import { addArtifactsCommand } from './artifacts-command.js';
 import { ReportError } from '../coordinator/report/index.js';
 
 const VERSION = '0.1.0';
@@ -182,6 +183,7 @@ export function buildProgram(): Command {
   addRemoteCommands(program);
   addValidateCommand(program);
   addCredentialsCommand(program);
+  addArtifactsCommand(program);
 
   program
     .command('frontier')

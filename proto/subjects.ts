@@ -25,3 +25,9 @@ export const sweepConsumerName = (sweepId: string): string => `sweep-${sweepId}`
 
 /** Sweep ids and trial ids are NATS-token-safe: lowercase letters, digits and '-'. */
 export const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,127}$/;
+
+/** JetStream object store bucket of one sweep's artifacts (command trials' logs, predictions, output files). */
+export const ARTIFACTS_BUCKET_PREFIX = 'fairsweep-artifacts-';
+export const artifactsBucket = (sweepId: string): string => `${ARTIFACTS_BUCKET_PREFIX}${sweepId}`;
+/** Name of an artifact in its sweep's bucket: `<trial id>/<file>` (`log.txt`, `output/...`). */
+export const artifactName = (trialId: string, file: string): string => `${trialId}/${file}`;

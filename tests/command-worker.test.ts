@@ -6,7 +6,8 @@ import { connect } from '@nats-io/transport-node';
 import { CoordinatorServer } from '../coordinator/index.js';
 import type { NatsServer } from '../common/index.js';
 import { EVENTS_SUBJECTS, TrialEvent, TrialEvent_Kind, TrialStatus, type TrialResult } from '../proto/index.js';
-import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { startNats, spawnWorker, spawnCli, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { listArtifacts } from '../coordinator/artifacts/index.js';
 import { repoPath } from './helpers/repo-files.js';
 import { tempDir } from './helpers/temp-dir.js';
 
@@ -38,12 +39,16 @@ async function worker(...extra: string[]): Promise<CliProcess> {
 
 /** A sweep of `program` trials; resolves with its results once it has ended. */
 async function sweep(command: readonly string[], params: string, grid = 'x: [1]', extra = ''): Promise<TrialResult[]> {
+  return (await sweepWithId(command, params, grid, extra)).results;
+}
+
+async function sweepWithId(command: readonly string[], params: string, grid = 'x: [1]', extra = ''): Promise<{ sweepId: string; results: TrialResult[] }> {
   const c = server.coordinator;
   const spec = `name: ${uniqueName('cmd')}\nmethod: command\nparams: { command: ${JSON.stringify(command)}, ${params} }\ngrid: { ${grid} }\n${extra}objectives: [{ metric: test/accuracy, goal: max }]\n`;
   const { sweepId } = await c.submit(spec);
   const agg = c.sweep(sweepId);
   await eventually(() => agg.finished, 120_000, 'the sweep to end');
-  return c.results(sweepId);
+  return { sweepId, results: c.results(sweepId) };
 }
 
 test.serial('a worker without --allow-command fails command trials, saying so, without retrying them', async (t) => {
@@ -139,4 +144,30 @@ test.serial('a worker killed with SIGKILL leaves no program running: the trial\'
   await eventually(async () => (await Promise.all(pids.map(alive))).every((a) => !a), 10_000, 'the programs to die with the worker');
   t.pass();
   await c.cancel(sweepId);
+});
+
+test.serial('artifacts (log, output files) are stored per sweep, survive a coordinator restart, are fetched by fairsweep artifacts and removed with --delete', async (t) => {
+  await worker('--allow-command');
+  const { sweepId, results } = await sweepWithId([process.execPath, PROGRAM], 'behaviour: ok', 'x: [1, 2]');
+  t.true(results.every((r) => r.status === TrialStatus.TRIAL_STATUS_OK));
+  const trial = results[0]?.trialId ?? '';
+  const nc = await connect({ servers: nats.url });
+  try {
+    const names = (await listArtifacts(nc, sweepId)).map((i) => i.name);
+    t.deepEqual(names.filter((n) => n.startsWith(`${trial}/`)), [`${trial}/log.txt`, `${trial}/output/metrics.json`, `${trial}/output/note.txt`]);
+    t.is(names.length, 6);
+    // The coordinator restarts: the bucket is JetStream's, not the coordinator's.
+    await server.close();
+    server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null, ackWaitMs: 3_000 });
+    const dir = await tempDir(t, 'cmd-artifacts');
+    const fetch = spawnCli(['artifacts', sweepId, trial, '--out', dir, '--nats', nats.url]);
+    t.is((await fetch.exited).code, 0, fetch.output);
+    t.regex(await readFile(join(dir, trial, 'log.txt'), 'utf8'), new RegExp(`ok ${trial} argv`));
+    t.regex(await readFile(join(dir, trial, 'output', 'note.txt'), 'utf8'), /attempt 1/);
+    const del = spawnCli(['artifacts', sweepId, '--delete', '--nats', nats.url]);
+    t.is((await del.exited).code, 0, del.output);
+    t.deepEqual(await listArtifacts(nc, sweepId), []);
+  } finally {
+    await nc.close();
+  }
 });

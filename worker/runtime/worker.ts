@@ -75,7 +75,7 @@ export class Worker {
     this.scheduler = new SlotScheduler(options.slots, options.prefetchMaxShardMs);
     this.prefixCache = new PrefixCache(options.prefixCache.maxBytes, options.prefixCache.enabled);
     this.dataRoot = options.dataDir === undefined ? undefined : new DataRoot(options.dataDir, options.maxDataBytes);
-    this.commandHost = new WorkerCommandHost(options.command, nc, options.id, this.log, undefined);
+    this.commandHost = new WorkerCommandHost(options.command, nc, options.id, this.log);
     this.sweeps = new RunningSweeps(nc, js, { onRunning: () => this.wake?.(), onCancelled: (id) => this.abortSweep(id, 'cancelled') }, this.metrics, this.log);
     this.metrics.slots.set(options.slots);
   }

@@ -5,6 +5,7 @@ import { errorText, type Logger } from '../../../common/index.js';
 import { defaultWorkDirPrefix, type CompiledCommandOptions } from './command-options.js';
 import { GpuPool } from './gpu-pool.js';
 import type { ArtifactSink, CommandHost, TrialRef } from './host-types.js';
+import { JetStreamArtifactSink } from './artifact-store.js';
 
 /**
  * A worker's CommandHost: its command policy and GPUs, a work directory (made on first use,
@@ -13,6 +14,8 @@ import type { ArtifactSink, CommandHost, TrialRef } from './host-types.js';
  */
 export class WorkerCommandHost implements CommandHost {
   readonly gpus: GpuPool;
+  /** Where artifacts go: the sweep's object store bucket. */
+  readonly artifacts: ArtifactSink | undefined;
   private dir: Promise<string> | undefined;
 
   constructor(
@@ -20,9 +23,9 @@ export class WorkerCommandHost implements CommandHost {
     private readonly nc: NatsConnection,
     private readonly workerId: string,
     private readonly log: Logger,
-    readonly artifacts: ArtifactSink | undefined,
   ) {
     this.gpus = new GpuPool(options.gpus);
+    this.artifacts = options.allow ? new JetStreamArtifactSink(nc, options.maxSweepArtifactBytes, log) : undefined;
   }
 
   workDir(): Promise<string> {

@@ -1,0 +1,1 @@
+export { openArtifacts, listArtifacts, removeSweepArtifacts } from './sweep-artifacts.js';
