@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { DEFAULT_SWEEP_ARTIFACT_BYTES, DEFAULT_TRIAL_ARTIFACT_BYTES, type CommandOptions } from '../worker/index.js';
+import { DEFAULT_TRIAL_ARTIFACT_BYTES, type CommandOptions } from '../worker/index.js';
 import { intArg } from './args.js';
 
 const MIB = 1024 * 1024;
@@ -12,7 +12,6 @@ export interface CommandFlagValues {
   slotsPerGpu?: number;
   workDir?: string;
   maxTrialArtifactMb?: number;
-  maxSweepArtifactMb?: number;
 }
 
 /** `0,1,3`: GPU indices. */
@@ -37,8 +36,7 @@ export function addCommandWorkerFlags(cmd: Command): Command {
     .option('--gpus <list>', 'GPUs for command trials, e.g. 0,1,2,3: each slot is pinned to one (CUDA_VISIBLE_DEVICES); slots default to GPUs × slots-per-gpu', gpuList)
     .option('--slots-per-gpu <k>', 'slots pinned to each GPU of --gpus', intArg(1, 64))
     .option('--work-dir <dir>', 'where command trials get their output and cache directories (default: a fresh temp directory)')
-    .option('--max-trial-artifact-mb <n>', `artifacts kept per command trial, in MiB (default ${DEFAULT_TRIAL_ARTIFACT_BYTES / MIB})`, intArg(0, 1_048_576))
-    .option('--max-sweep-artifact-mb <n>', `artifacts kept per sweep, in MiB (default ${DEFAULT_SWEEP_ARTIFACT_BYTES / MIB})`, intArg(0, 16_777_216));
+    .option('--max-trial-artifact-mb <n>', `artifacts kept per command trial, in MiB (default ${DEFAULT_TRIAL_ARTIFACT_BYTES / MIB}; a sweep's total is its artifacts_mb param)`, intArg(0, 1_048_576));
 }
 
 /** WorkerOptions.command from the flags. */
@@ -50,7 +48,6 @@ export function commandOptionsFrom(o: CommandFlagValues): CommandOptions {
     ...(o.slotsPerGpu !== undefined ? { slotsPerGpu: o.slotsPerGpu } : {}),
     ...(o.workDir !== undefined ? { workDir: o.workDir } : {}),
     ...(o.maxTrialArtifactMb !== undefined ? { maxTrialArtifactBytes: o.maxTrialArtifactMb * MIB } : {}),
-    ...(o.maxSweepArtifactMb !== undefined ? { maxSweepArtifactBytes: o.maxSweepArtifactMb * MIB } : {}),
   };
 }
 

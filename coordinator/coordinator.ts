@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { EVENTS_SUBJECTS, ID_PATTERN, Shard, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type Frontier, type Objective, type Progress, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
+import { createSweepArtifacts } from './artifacts/index.js';
+import { sweepArtifactBytes } from '../catalog/methods/command.js';
 import { connectNats, whenReady, errorText, isAlreadyRecorded, type Logger } from '../common/index.js';
 import { CoordinatorMetrics } from './coordinator-metrics.js';
 import { compileCoordinatorOptions, type CompiledCoordinatorOptions, type CoordinatorOptions } from './coordinator-options.js';
@@ -120,6 +122,7 @@ export class Coordinator {
       createdAtMs: Date.now(),
     });
     this.sweeps.set(id, sweep);
+    if (spec.method === 'command') await createSweepArtifacts(this.nc, id, sweepArtifactBytes(spec.params), this.options.replicas);
     await this.dispatch(sweep, shards);
     this.log.info('sweep submitted', { sweep: id, trials: trials.length, shards: shards.length });
     this.updateGauges();

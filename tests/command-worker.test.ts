@@ -154,7 +154,7 @@ test.serial('artifacts (log, output files) are stored per sweep, survive a coord
   const nc = await connect({ servers: nats.url });
   try {
     const names = (await listArtifacts(nc, sweepId)).map((i) => i.name);
-    t.deepEqual(names.filter((n) => n.startsWith(`${trial}/`)), [`${trial}/log.txt`, `${trial}/output/metrics.json`, `${trial}/output/note.txt`]);
+    t.deepEqual(names.filter((n) => n.startsWith(`${trial}/`)), [`${trial}/a1/log.txt`, `${trial}/a1/output/metrics.json`, `${trial}/a1/output/note.txt`]);
     t.is(names.length, 6);
     // The coordinator restarts: the bucket is JetStream's, not the coordinator's.
     await server.close();
@@ -162,12 +162,23 @@ test.serial('artifacts (log, output files) are stored per sweep, survive a coord
     const dir = await tempDir(t, 'cmd-artifacts');
     const fetch = spawnCli(['artifacts', sweepId, trial, '--out', dir, '--nats', nats.url]);
     t.is((await fetch.exited).code, 0, fetch.output);
-    t.regex(await readFile(join(dir, trial, 'log.txt'), 'utf8'), new RegExp(`ok ${trial} argv`));
-    t.regex(await readFile(join(dir, trial, 'output', 'note.txt'), 'utf8'), /attempt 1/);
+    t.regex(await readFile(join(dir, trial, 'a1', 'log.txt'), 'utf8'), new RegExp(`ok ${trial} argv`));
+    t.regex(await readFile(join(dir, trial, 'a1', 'output', 'note.txt'), 'utf8'), /attempt 1/);
     const del = spawnCli(['artifacts', sweepId, '--delete', '--nats', nats.url]);
     t.is((await del.exited).code, 0, del.output);
     t.deepEqual(await listArtifacts(nc, sweepId), []);
   } finally {
     await nc.close();
+  }
+});
+
+test.serial('trials of one prefix group (equal but for the params in vary) run in one shard and share FAIRSWEEP_CACHE_DIR', async (t) => {
+  await worker('--allow-command');
+  const results = await sweep([process.execPath, PROGRAM], 'behaviour: ok, vary: [coef]', 'coef: [0.1, 0.2, 0.3], base: [1, 2]');
+  t.is(results.length, 6);
+  for (const base of [1, 2]) {
+    const group = results.filter((r) => r.params['base']?.kind?.$case === 'number' && r.params['base'].kind.value === base);
+    // Each group's trials see 0, 1, 2 files left by the trials before them; another group's cache is apart.
+    t.deepEqual(group.map((r) => r.metrics['env/cache_dir_files']).sort(), [0, 1, 2], `group base=${base}`);
   }
 });

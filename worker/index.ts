@@ -17,4 +17,4 @@ export { DEFAULT_PREFIX_CACHE_BYTES } from './methods/prefix-cache.js';
 export { TrialFailedError, TrialCancelledError, DatasetError, NoDataDirError, DataPathError, WorkerOptionError, WorkerStateError } from './errors.js';
 export { WorkerServer } from './runtime/worker-server.js';
 export { compileCommandOptions, type CommandOptions, type CompiledCommandOptions, GpuPool, gpuEnvironment, CommandRefusedError, parsePredictions, predictionMetrics, PredictionsFileError, paramFlags } from './methods/command/index.js';
-export { DEFAULT_TRIAL_ARTIFACT_BYTES, DEFAULT_SWEEP_ARTIFACT_BYTES } from './methods/command/command-options.js';
+export { DEFAULT_TRIAL_ARTIFACT_BYTES } from './methods/command/command-options.js';

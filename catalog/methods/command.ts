@@ -16,7 +16,17 @@ const envEntry = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=/, 'expected NAME=val
  * The params `command` reserves for itself; every other param is the program's own (in the trial
  * file, and as `--name value` with `args: flags`).
  */
-export const COMMAND_RESERVED_PARAMS = ['command', 'cwd', 'env', 'args', 'timeout_s', 'grace_s', 'vary'] as const;
+export const COMMAND_RESERVED_PARAMS = ['command', 'cwd', 'env', 'args', 'timeout_s', 'grace_s', 'vary', 'artifacts_mb'] as const;
+/** MiB of artifacts a sweep keeps by default (`artifacts_mb`). */
+export const DEFAULT_SWEEP_ARTIFACTS_MB = 1024;
+/** The most `artifacts_mb` may be. */
+export const MAX_SWEEP_ARTIFACTS_MB = 1024 * 1024;
+
+/** A command sweep's artifact cap in bytes: its fixed `artifacts_mb` param, else DEFAULT_SWEEP_ARTIFACTS_MB. */
+export function sweepArtifactBytes(fixedParams: Params): number {
+  const mb = fixedParams['artifacts_mb'];
+  return (typeof mb === 'number' && mb >= 0 && mb <= MAX_SWEEP_ARTIFACTS_MB ? Math.floor(mb) : DEFAULT_SWEEP_ARTIFACTS_MB) * 1024 * 1024;
+}
 
 /**
  * `command`: runs a program of the user's (any language, any framework) once per trial; see
@@ -27,6 +37,8 @@ export const COMMAND_RESERVED_PARAMS = ['command', 'cwd', 'env', 'args', 'timeou
  * - `args`: `flags` also passes the program's params as `--name value` (default `none`);
  * - `timeout_s`: the attempt fails after this long (default 0: no limit);
  * - `grace_s`: seconds from SIGTERM to SIGKILL on cancel or timeout (default DEFAULT_COMMAND_GRACE_S);
+ * - `artifacts_mb`: MiB of artifacts the whole sweep keeps (its object store bucket's size; a
+ *   fixed param, default DEFAULT_SWEEP_ARTIFACTS_MB);
  * - `vary`: params that do not change the trial's prefix: trials equal in all other params (and
  *   seed) run in one shard and share a FAIRSWEEP_CACHE_DIR.
  */
@@ -39,6 +51,7 @@ export const commandParamsSchema = z
     timeout_s: z.number().min(0).max(MAX_COMMAND_TIMEOUT_S).default(0),
     grace_s: z.number().min(0).max(3_600).default(DEFAULT_COMMAND_GRACE_S),
     vary: z.array(z.string()).default([]),
+    artifacts_mb: z.number().int().min(0).max(MAX_SWEEP_ARTIFACTS_MB).default(DEFAULT_SWEEP_ARTIFACTS_MB),
   })
   .catchall(paramSchemaLoose);
 

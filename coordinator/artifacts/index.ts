@@ -1,1 +1,1 @@
-export { openArtifacts, listArtifacts, removeSweepArtifacts } from './sweep-artifacts.js';
+export { openArtifacts, listArtifacts, removeSweepArtifacts, createSweepArtifacts } from './sweep-artifacts.js';

@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Objm, type ObjectInfo, type ObjectStore } from '@nats-io/obj';
+import { Objm, StorageType, type ObjectInfo, type ObjectStore } from '@nats-io/obj';
 import { artifactsBucket } from '../../proto/index.js';
 
 /** The artifacts bucket of a sweep, or undefined when it has none (no command trial stored any). */
@@ -25,4 +25,12 @@ export async function removeSweepArtifacts(nc: NatsConnection, sweepId: string):
   const os = await openArtifacts(nc, sweepId);
   if (!os) return false;
   return os.destroy();
+}
+
+/**
+ * Creates the artifacts bucket of a command sweep (at submit, before its shards go out): workers
+ * only write into it, so they need no right to create streams. `maxBytes` caps the whole sweep.
+ */
+export async function createSweepArtifacts(nc: NatsConnection, sweepId: string, maxBytes: number, replicas: number): Promise<void> {
+  await new Objm(nc).create(artifactsBucket(sweepId), { storage: StorageType.File, max_bytes: maxBytes, replicas, description: `fairsweep artifacts of sweep ${sweepId}` });
 }

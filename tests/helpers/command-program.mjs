@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The program of the command-trial tests: what it does is the `behaviour` param of its trial.
 //   ok        copies the file `predictions_from` (if any) to predictions.csv, writes `metrics` (a JSON
-//             text) to metrics.json, and records the GPU variables as metrics env/*;
+//             text) to metrics.json, records the GPU variables as metrics env/* and the number of
+//             files in FAIRSWEEP_CACHE_DIR as env/cache_dir_files, then adds one there;
 //   exit      prints `stderr` on stderr and exits with `code`;
 //   crash     kills itself with SIGKILL;
 //   sleep     writes its pid to `pid_file`, then sleeps; on SIGTERM writes `<pid_file>.term` and
@@ -9,7 +10,7 @@
 //   spawn     starts a grandchild that sleeps, writes both pids to `pid_file`, then sleeps;
 //   flaky     fails (exit 3) on attempt 1, behaves as `ok` after.
 import { spawn } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const trial = JSON.parse(readFileSync(process.env.FAIRSWEEP_TRIAL_FILE, 'utf8'));
@@ -23,7 +24,10 @@ function ok() {
   for (const name of ['CUDA_VISIBLE_DEVICES', 'HIP_VISIBLE_DEVICES', 'ROCR_VISIBLE_DEVICES']) {
     if (process.env[name] !== undefined) own[`env/${name.toLowerCase()}`] = Number(process.env[name]);
   }
-  own['env/cache_dir_files'] = 0;
+  // The cache of the trial's prefix group: how many trials of the group ran here before this one.
+  const cache = process.env.FAIRSWEEP_CACHE_DIR;
+  own['env/cache_dir_files'] = readdirSync(cache).length;
+  writeFileSync(join(cache, `${trial.trial_id}.done`), '');
   writeFileSync(join(out, 'metrics.json'), JSON.stringify(own));
   writeFileSync(join(out, 'note.txt'), `trial ${trial.trial_id} attempt ${trial.attempt}\n`);
   console.log(`ok ${trial.trial_id} argv ${JSON.stringify(process.argv.slice(2))}`);

@@ -1,15 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Objm, StorageType, type ObjectStore } from '@nats-io/obj';
+import { Objm, type ObjectStore } from '@nats-io/obj';
 import { artifactName, artifactsBucket } from '../../../proto/index.js';
 import { errorText, type Logger } from '../../../common/index.js';
 import type { ArtifactFile, ArtifactSink, TrialRef } from './host-types.js';
 
 /**
- * Stores command trials' artifacts in a JetStream object store bucket per sweep
- * (artifactsBucket), made on first use with the sweep's cap as its max_bytes; each file under
- * `<trial id>/<name>`. A later attempt of a trial replaces the earlier attempt's files of the same
- * name. A store that fails (the bucket full, JetStream unavailable) is logged and the trial goes on.
+ * Stores command trials' artifacts in their sweep's JetStream object store bucket (artifactsBucket,
+ * made by the coordinator with the sweep's cap as max_bytes); each file under
+ * `<trial id>/a<attempt>/<name>`, so no attempt overwrites another's (an overwrite would need the
+ * right to purge the stream). A store that fails (the bucket full, JetStream unavailable) is
+ * logged and the trial goes on.
  */
 export class JetStreamArtifactSink implements ArtifactSink {
   private readonly buckets = new Map<string, Promise<ObjectStore>>();
@@ -17,7 +18,6 @@ export class JetStreamArtifactSink implements ArtifactSink {
 
   constructor(
     nc: NatsConnection,
-    private readonly maxSweepBytes: number,
     private readonly log: Logger,
   ) {
     this.objm = new Objm(nc);
@@ -26,7 +26,8 @@ export class JetStreamArtifactSink implements ArtifactSink {
   private bucket(sweepId: string): Promise<ObjectStore> {
     let b = this.buckets.get(sweepId);
     if (!b) {
-      b = this.objm.create(artifactsBucket(sweepId), { storage: StorageType.File, max_bytes: this.maxSweepBytes, description: `fairsweep artifacts of sweep ${sweepId}` });
+      // The coordinator made it at submit (createSweepArtifacts): workers may not create streams.
+      b = this.objm.open(artifactsBucket(sweepId));
       // A failure is not cached: the next trial tries again.
       b.catch(() => this.buckets.delete(sweepId));
       this.buckets.set(sweepId, b);
@@ -36,12 +37,12 @@ export class JetStreamArtifactSink implements ArtifactSink {
 
   async store(trial: TrialRef, files: readonly ArtifactFile[]): Promise<string[]> {
     const stored: string[] = [];
-    if (files.length === 0 || this.maxSweepBytes === 0) return stored;
+    if (files.length === 0) return stored;
     try {
       const os = await this.bucket(trial.sweepId);
       for (const f of files) {
         // Files are at most the per-trial cap (CommandOptions.maxTrialArtifactBytes).
-        const name = artifactName(trial.trialId, f.name);
+        const name = artifactName(trial.trialId, `a${trial.attempt}/${f.name}`);
         await os.putBlob({ name, description: `attempt ${trial.attempt}` }, await readFile(f.path));
         stored.push(name);
       }

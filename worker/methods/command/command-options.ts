@@ -4,8 +4,6 @@ import { WorkerOptionError } from '../../errors.js';
 
 /** Bytes of artifacts one command trial may store, by default (larger files are left out). */
 export const DEFAULT_TRIAL_ARTIFACT_BYTES = 64 * 1024 * 1024;
-/** Bytes of artifacts one sweep's bucket may hold, by default. */
-export const DEFAULT_SWEEP_ARTIFACT_BYTES = 1024 * 1024 * 1024;
 /** Most slots pinned to one GPU. */
 export const MAX_SLOTS_PER_GPU = 64;
 
@@ -24,10 +22,8 @@ export interface CommandOptions {
   slotsPerGpu?: number;
   /** Where trial output and cache directories are made. Default a fresh directory under the system temp dir. */
   workDir?: string;
-  /** Artifact bytes kept per trial. Default DEFAULT_TRIAL_ARTIFACT_BYTES. */
+  /** Artifact bytes kept per trial (a sweep's total is its spec's `artifacts_mb`). Default DEFAULT_TRIAL_ARTIFACT_BYTES. */
   maxTrialArtifactBytes?: number;
-  /** Artifact bytes kept per sweep (the bucket's size). Default DEFAULT_SWEEP_ARTIFACT_BYTES. */
-  maxSweepArtifactBytes?: number;
 }
 
 export interface CompiledCommandOptions {
@@ -38,7 +34,6 @@ export interface CompiledCommandOptions {
   /** undefined: a fresh one per worker under the temp dir. */
   readonly workDir: string | undefined;
   readonly maxTrialArtifactBytes: number;
-  readonly maxSweepArtifactBytes: number;
 }
 
 /** Fills the defaults of CommandOptions and checks them (WorkerOptionError names a bad one). */
@@ -60,7 +55,6 @@ export function compileCommandOptions(o: CommandOptions = {}): CompiledCommandOp
     slotsPerGpu,
     workDir: o.workDir === undefined ? undefined : isAbsolute(o.workDir) ? o.workDir : resolve(o.workDir),
     maxTrialArtifactBytes: int('command.maxTrialArtifactBytes', o.maxTrialArtifactBytes ?? DEFAULT_TRIAL_ARTIFACT_BYTES, 0, Number.MAX_SAFE_INTEGER),
-    maxSweepArtifactBytes: int('command.maxSweepArtifactBytes', o.maxSweepArtifactBytes ?? DEFAULT_SWEEP_ARTIFACT_BYTES, 0, Number.MAX_SAFE_INTEGER),
   });
 }
 

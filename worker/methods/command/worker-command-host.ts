@@ -25,7 +25,7 @@ export class WorkerCommandHost implements CommandHost {
     private readonly log: Logger,
   ) {
     this.gpus = new GpuPool(options.gpus);
-    this.artifacts = options.allow ? new JetStreamArtifactSink(nc, options.maxSweepArtifactBytes, log) : undefined;
+    this.artifacts = options.allow ? new JetStreamArtifactSink(nc, log) : undefined;
   }
 
   workDir(): Promise<string> {
