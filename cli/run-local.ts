@@ -126,6 +126,7 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
     };
     for (const s of STOP_SIGNALS) process.once(s, onSigint);
     const tick = setInterval(() => display.update(agg.progress()), 250);
+    agg.on('trial-progress', (ev) => display.trialProgress(ev));
     const final = await end;
     clearInterval(tick);
     for (const s of STOP_SIGNALS) process.off(s, onSigint);

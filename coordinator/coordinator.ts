@@ -239,6 +239,7 @@ export class Coordinator {
     if (!sweep) return;
     if (ev.kind === TrialEvent_Kind.KIND_STARTED) sweep.trialStarted(ev.trialId, { workerId: ev.workerId, attempt: ev.attempt, sinceMs: ev.atMs });
     else if (ev.kind === TrialEvent_Kind.KIND_RETRYING || ev.kind === TrialEvent_Kind.KIND_ABANDONED) sweep.trialRetrying(ev.trialId, ev.error);
+    else if (ev.kind === TrialEvent_Kind.KIND_PROGRESS) sweep.emit('trial-progress', ev);
   }
 
   /**

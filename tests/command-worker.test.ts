@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { CoordinatorServer } from '../coordinator/index.js';
@@ -181,4 +181,26 @@ test.serial('trials of one prefix group (equal but for the params in vary) run i
     // Each group's trials see 0, 1, 2 files left by the trials before them; another group's cache is apart.
     t.deepEqual(group.map((r) => r.metrics['env/cache_dir_files']).sort(), [0, 1, 2], `group base=${base}`);
   }
+});
+
+test.serial('fairsweep watch shows the progress lines of running command trials', async (t) => {
+  await worker('--allow-command');
+  const c = server.coordinator;
+  const spec = `name: ${uniqueName('cmd-watch')}\nmethod: command\nparams: { command: ${JSON.stringify([process.execPath, PROGRAM])}, behaviour: progress, steps: 8, step_ms: 400 }\ngrid: { x: [1] }\nobjectives: [{ metric: test/accuracy, goal: max }]\n`;
+  const { sweepId } = await c.submit(spec);
+  const watch = spawnCli(['watch', sweepId, '--coordinator', server.grpcAddress]);
+  procs.push(watch);
+  await watch.waitFor(/progress \S+ attempt 1 step \d+: train\/loss=/, 30_000);
+  t.is((await watch.exited).code, 0, watch.output);
+  t.regex(watch.output, /ok/);
+});
+
+test.serial('fairsweep run --progress lines prints the progress lines of command trials', async (t) => {
+  const dir = await tempDir(t, 'cmd-run');
+  const specFile = join(dir, 'spec.yaml');
+  await writeFile(specFile, `name: cmd-run\nmethod: command\nparams: { command: ${JSON.stringify([process.execPath, PROGRAM])}, behaviour: progress, steps: 6, step_ms: 300 }\ngrid: { x: [1] }\nobjectives: [{ metric: env/cache_dir_files, goal: min }]\n`);
+  const run = spawnCli(['run', specFile, '--allow-command', '--workers', '1', '--out', join(dir, 'out'), '--progress', 'lines']);
+  procs.push(run);
+  t.is((await run.exited).code, 0, run.output);
+  t.regex(run.output, /^ {2}\S+ attempt 1 step \d+: train\/loss=/m);
 });

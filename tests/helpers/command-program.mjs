@@ -8,9 +8,10 @@
 //   sleep     writes its pid to `pid_file`, then sleeps; on SIGTERM writes `<pid_file>.term` and
 //             exits 143, unless `ignore_term` (then only SIGKILL ends it);
 //   spawn     starts a grandchild that sleeps, writes both pids to `pid_file`, then sleeps;
-//   flaky     fails (exit 3) on attempt 1, behaves as `ok` after.
+//   flaky     fails (exit 3) on attempt 1, behaves as `ok` after;
+//   progress  appends `steps` progress lines to FAIRSWEEP_PROGRESS_FILE, `step_ms` apart, then `ok`.
 import { spawn } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const trial = JSON.parse(readFileSync(process.env.FAIRSWEEP_TRIAL_FILE, 'utf8'));
@@ -54,6 +55,18 @@ switch (p.behaviour) {
     const child = spawn(process.execPath, ['-e', 'setInterval(() => undefined, 1e6)'], { stdio: 'ignore' });
     writeFileSync(p.pid_file, `${process.pid}\n${child.pid}\n`);
     forever();
+    break;
+  }
+  case 'progress': {
+    let step = 0;
+    const timer = setInterval(() => {
+      step++;
+      appendFileSync(process.env.FAIRSWEEP_PROGRESS_FILE, `${JSON.stringify({ step, metrics: { 'train/loss': 1 / step } })}\n`);
+      if (step >= p.steps) {
+        clearInterval(timer);
+        ok();
+      }
+    }, p.step_ms);
     break;
   }
   case 'flaky':
