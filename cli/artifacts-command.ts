@@ -1,9 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { connectNats, DEFAULT_NATS_URL } from '../common/index.js';
 import { ID_PATTERN } from '../proto/index.js';
-import { listArtifacts, openArtifacts, removeSweepArtifacts } from '../coordinator/artifacts/index.js';
+import { ArtifactPathError, fetchArtifacts, listArtifacts, removeSweepArtifacts } from '../coordinator/artifacts/index.js';
 import { CliError } from './cli-error.js';
 import { addNatsFlags, natsOptionsFrom, type NatsFlagValues } from './nats-flags.js';
 
@@ -35,18 +34,11 @@ export function addArtifactsCommand(program: Command): void {
         for (const i of infos) process.stdout.write(`${i.name}\t${i.size}\n`);
         return;
       }
-      const os = await openArtifacts(nc, sweep);
       const out = resolve(o.out);
-      for (const i of infos) {
-        const path = join(out, i.name);
-        // Names come from the bucket: none may lead out of the output directory.
-        if (relative(out, path).startsWith(`..${sep}`) || i.name.startsWith('/')) throw new CliError(`artifact name "${i.name}" leads out of ${out}`);
-        const data = await os?.getBlob(i.name);
-        if (!data) continue;
-        await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, data);
-      }
-      process.stdout.write(`wrote ${infos.length} artifact(s) to ${out}\n`);
+      const written = await fetchArtifacts(nc, sweep, trial, out).catch((err: unknown) => {
+        throw err instanceof ArtifactPathError ? new CliError(err.message) : err;
+      });
+      process.stdout.write(`wrote ${written.length} artifact(s) to ${out}\n`);
     } finally {
       await nc.close();
     }

@@ -15,6 +15,7 @@ import { formatSummary } from './summary.js';
 import { ExitCode, sweepExitCode } from './exit-codes.js';
 import { failureGroups } from './failure-digest.js';
 import { writeReport } from '../coordinator/report/index.js';
+import { fetchRunArtifacts } from './run-artifacts.js';
 
 export interface LocalRunOptions {
   specPath: string;
@@ -142,7 +143,9 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
     const summary = formatSummary(sweepId, state, rows, frontier, (Date.now() - started) / 1000);
     await writeFile(join(outDir, 'summary.txt'), summary);
     // The results are written already: a report that cannot be built is a warning, not a failed run.
-    const report = await writeReport(join(outDir, 'report.html'), { sweepId, name: spec.name, specYaml: specText, trials: rows, frontier }).catch((err: unknown) => {
+    const artifacts = spec.method === 'command' ? await fetchRunArtifacts(natsOptions, sweepId, outDir) : new Map<string, string[]>();
+    const trials = rows.map((r) => ({ ...r, artifacts: artifacts.get(r.trial_id) ?? [] }));
+    const report = await writeReport(join(outDir, 'report.html'), { sweepId, name: spec.name, specYaml: specText, trials, frontier }).catch((err: unknown) => {
       process.stderr.write(`fairsweep: warning: report.html not written: ${err instanceof Error ? err.message : String(err)}\n`);
       return null;
     });

@@ -203,4 +203,16 @@ test.serial('fairsweep run --progress lines prints the progress lines of command
   procs.push(run);
   t.is((await run.exited).code, 0, run.output);
   t.regex(run.output, /^ {2}\S+ attempt 1 step \d+: train\/loss=/m);
+  // The artifacts are fetched next to the results, and the report links them.
+  const rows = (await readFile(join(dir, 'out', 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => parseRow(l));
+  const trial = rows[0]?.trial_id ?? '';
+  t.regex(await readFile(join(dir, 'out', 'artifacts', trial, 'a1', 'output', 'note.txt'), 'utf8'), /attempt 1/);
+  const report = await readFile(join(dir, 'out', 'report.html'), 'utf8');
+  t.true(report.includes(`"artifacts":["artifacts/${trial}/a1/log.txt"`), 'report.html links the artifacts');
 });
+
+function parseRow(line: string): { trial_id: string } {
+  const v: unknown = JSON.parse(line);
+  if (typeof v === 'object' && v !== null && 'trial_id' in v && typeof v.trial_id === 'string') return { trial_id: v.trial_id };
+  throw new Error(`not a results row: ${line}`);
+}
