@@ -6,6 +6,7 @@ import { environmentAccuracies, splitMetrics } from '../worker/training/evaluate
 import { commandImpl } from '../worker/methods/command/command-method.js';
 import { compileCommandOptions, type CommandOptions } from '../worker/methods/command/command-options.js';
 import { GpuPool } from '../worker/methods/command/gpu-pool.js';
+import { compileWorkerOptions } from '../worker/runtime/worker-options.js';
 import type { CommandHost, TrialRef } from '../worker/methods/command/host-types.js';
 import type { TrialOutput } from '../worker/methods/types.js';
 import { TrialCancelledError, type Backend } from '../worker/index.js';
@@ -177,4 +178,13 @@ test('each concurrent trial is pinned to a GPU of its own through CUDA_VISIBLE_D
     t.is(o.metrics['env/hip_visible_devices'], o.gpu);
     t.is(o.metrics['env/rocr_visible_devices'], o.gpu);
   }
+});
+
+test('command options are checked at start: each bad one named', (t) => {
+  t.throws(() => compileCommandOptions({ gpus: [0, 0] }), { message: /command\.gpus: a GPU is listed twice/ });
+  t.throws(() => compileCommandOptions({ gpus: [-1] }), { message: /command\.gpus\.0: expected an integer/ });
+  t.throws(() => compileCommandOptions({ slotsPerGpu: 0 }), { message: /command\.slotsPerGpu/ });
+  t.throws(() => compileCommandOptions({ allowExecutables: [''] }), { message: /command\.allowExecutables\.0/ });
+  t.deepEqual(compileCommandOptions({}).allow, false, 'refused unless allowed');
+  t.is(compileWorkerOptions({ nats: { servers: 'nats://x' }, command: { gpus: [0, 1], slotsPerGpu: 3 } }).slots, 6, 'slots default to GPUs × slots per GPU');
 });

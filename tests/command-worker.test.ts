@@ -216,3 +216,17 @@ function parseRow(line: string): { trial_id: string } {
   if (typeof v === 'object' && v !== null && 'trial_id' in v && typeof v.trial_id === 'string') return { trial_id: v.trial_id };
   throw new Error(`not a results row: ${line}`);
 }
+
+test.serial('cancelling a sweep sends SIGTERM to its running programs, which end', async (t) => {
+  const dir = await tempDir(t, 'cmd-cancel-sweep');
+  const pidFile = join(dir, 'pid');
+  await worker('--allow-command');
+  const c = server.coordinator;
+  const spec = `name: ${uniqueName('cmd-cancel')}\nmethod: command\nparams: { command: ${JSON.stringify([process.execPath, PROGRAM])}, behaviour: sleep, pid_file: ${JSON.stringify(pidFile)}, grace_s: 5 }\ngrid: { x: [1] }\nobjectives: [{ metric: test/accuracy, goal: max }]\n`;
+  const { sweepId } = await c.submit(spec);
+  const pid = Number(await eventually(() => readFile(pidFile, 'utf8').catch(() => undefined), 30_000, 'the program to start'));
+  await c.cancel(sweepId);
+  await eventually(() => readFile(`${pidFile}.term`, 'utf8').catch(() => undefined), 10_000, 'SIGTERM to reach the program');
+  await eventually(async () => !(await alive(pid)), 10_000, 'the program to end');
+  t.pass();
+});
