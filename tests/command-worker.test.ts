@@ -183,16 +183,20 @@ test.serial('trials of one prefix group (equal but for the params in vary) run i
   }
 });
 
-test.serial('fairsweep watch shows the progress lines of running command trials', async (t) => {
-  await worker('--allow-command');
+test.serial('fairsweep watch shows the progress lines of running command trials; a program running past the ack deadline keeps its shard', async (t) => {
+  // Two workers: a shard whose deadline lapsed would go to the idle one as attempt 2.
+  await Promise.all([worker('--allow-command'), worker('--allow-command')]);
   const c = server.coordinator;
-  const spec = `name: ${uniqueName('cmd-watch')}\nmethod: command\nparams: { command: ${JSON.stringify([process.execPath, PROGRAM])}, behaviour: progress, steps: 8, step_ms: 400 }\ngrid: { x: [1] }\nobjectives: [{ metric: test/accuracy, goal: max }]\n`;
+  const spec = `name: ${uniqueName('cmd-watch')}\nmethod: command\nparams: { command: ${JSON.stringify([process.execPath, PROGRAM])}, behaviour: progress, steps: 10, step_ms: 450 }\ngrid: { x: [1] }\nobjectives: [{ metric: test/accuracy, goal: max }]\n`;
   const { sweepId } = await c.submit(spec);
   const watch = spawnCli(['watch', sweepId, '--coordinator', server.grpcAddress]);
   procs.push(watch);
   await watch.waitFor(/progress \S+ attempt 1 step \d+: train\/loss=/, 30_000);
   t.is((await watch.exited).code, 0, watch.output);
   t.regex(watch.output, /ok/);
+  // 4.5 s of program against a 3 s ack deadline: the worker's heartbeats kept the shard, one attempt.
+  t.is(c.results(sweepId)[0]?.attempts, 1);
+  t.notRegex(watch.output, /attempt 2/);
 });
 
 test.serial('fairsweep run --progress lines prints the progress lines of command trials', async (t) => {
