@@ -1,5 +1,6 @@
 import test from 'ava';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { parseSpecText } from '../coordinator/index.js';
 import { join } from 'node:path';
 import { loadDataset } from '../worker/datasets/index.js';
 import { environmentAccuracies, splitMetrics } from '../worker/training/evaluate.js';
@@ -187,4 +188,14 @@ test('command options are checked at start: each bad one named', (t) => {
   t.throws(() => compileCommandOptions({ allowExecutables: [''] }), { message: /command\.allowExecutables\.0/ });
   t.deepEqual(compileCommandOptions({}).allow, false, 'refused unless allowed');
   t.is(compileWorkerOptions({ nats: { servers: 'nats://x' }, command: { gpus: [0, 1], slotsPerGpu: 3 } }).slots, 6, 'slots default to GPUs × slots per GPU');
+});
+
+test('the example specs of examples/byo are valid command sweeps', async (t) => {
+  const files = (await readdir(repoPath('examples', 'byo'))).filter((f) => f.endsWith('.yaml'));
+  t.true(files.length >= 4, files.join(', '));
+  for (const f of files) {
+    const spec = parseSpecText(await readFile(repoPath('examples', 'byo', f), 'utf8'));
+    t.is(spec.method, 'command', f);
+    t.true(spec.trials > 0, f);
+  }
 });
