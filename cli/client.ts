@@ -32,6 +32,8 @@ export function connectionDetails(details: string): string {
 }
 
 export function rpcError(err: ServiceError, address: string): CliError {
+  // The coordinator answered, JetStream did not (coordinator/api/grpc-errors.ts): not a connection failure.
+  if (err.metadata?.get('fairsweep-error-cause')[0] === 'jetstream-unavailable') return new CliError(`the coordinator at ${address} answered: ${err.details}`);
   if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) {
     return new CliError(
       `cannot reach the coordinator at ${address} (${connectionDetails(err.details || err.message)}); is \`fairsweep coordinator\` running at ${address}? Start it with \`fairsweep coordinator --nats nats://HOST:4222 --grpc ${address}\`, or point --coordinator (FAIRSWEEP_COORDINATOR) at the address it printed`,

@@ -4,7 +4,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { Goal } from '../proto/index.js';
 import { createLogger, parseLogLevel, DEFAULT_NATS_URL } from '../common/index.js';
 import { SpecError } from '../coordinator/errors.js';
-import { fairnessReport, readPredictionsCsv, MetricsInputError, WorkerServer, WORKER_BACKENDS, isWorkerBackend, DEFAULT_MAX_DATA_BYTES, MAX_DATA_BYTES_LIMIT } from '../worker/index.js';
+import { fairnessReport, readPredictionsCsv, MetricsInputError, WorkerServer, WORKER_BACKENDS, isWorkerBackend, DEFAULT_MAX_DATA_BYTES, MAX_DATA_BYTES_LIMIT, MAX_WORKER_MEMORY_MB } from '../worker/index.js';
+import { DEFAULT_MAX_TRIAL_MEMORY_MB } from '../coordinator/spec/index.js';
 import { CoordinatorServer } from '../coordinator/serve.js';
 import { CliError } from './cli-error.js';
 import { ListenError } from '../common/index.js';
@@ -29,6 +30,8 @@ const MIB = 1024 * 1024;
 /** --max-data-mb: the most MiB of one dataset (or predictions) file read. */
 const MAX_DATA_MB_HELP = `largest file read, in MiB (default ${DEFAULT_MAX_DATA_BYTES / MIB})`;
 const MAX_DATA_MB = Math.floor(MAX_DATA_BYTES_LIMIT / MIB);
+/** --max-trial-memory-mb: the coordinator's limit on one trial's estimated memory. */
+const MAX_TRIAL_MEMORY_HELP = `largest estimated memory of one trial accepted, in MiB (model, Adam state, activations, data; default ${DEFAULT_MAX_TRIAL_MEMORY_MB})`;
 
 /** The catalog's methods with their summaries, for `run --help`. */
 function methodsHelp(): string {
@@ -80,12 +83,13 @@ export function buildProgram(): Command {
       .option('--ack-wait <ms>', 'shard ack deadline: a crashed worker\'s shard is redelivered after this', intArg(1000, 86_400_000), 30_000)
       .option('--data-dir <dir>', 'directory the workers read csv datasets from; spec paths are relative to it (default: the current directory)')
       .option('--max-data-mb <n>', MAX_DATA_MB_HELP, intArg(1, MAX_DATA_MB))
+      .option('--max-trial-memory-mb <n>', MAX_TRIAL_MEMORY_HELP, intArg(1, MAX_WORKER_MEMORY_MB))
       .option('--progress <mode>', 'bar | lines | quiet (default: bar on a terminal)')
       .option('-q, --quiet', 'no progress display')
       .option('--json', 'print the final summary as one JSON line')
       .addHelpText('after', methodsHelp),
     false,
-  ).action(async (spec: string, o: NatsFlagValues & CommandFlagValues & { workers: number; slots: number; out: string; maxRestarts: number; ackWait: number; dataDir?: string; maxDataMb?: number; progress?: string; quiet?: boolean; json?: boolean }) => {
+  ).action(async (spec: string, o: NatsFlagValues & CommandFlagValues & { workers: number; slots: number; out: string; maxRestarts: number; ackWait: number; dataDir?: string; maxDataMb?: number; maxTrialMemoryMb?: number; progress?: string; quiet?: boolean; json?: boolean }) => {
     const code = await runLocal({
       specPath: spec,
       workers: o.workers,
@@ -99,6 +103,7 @@ export function buildProgram(): Command {
       dataDir: o.dataDir ?? process.cwd(),
       ...(o.maxDataMb !== undefined ? { maxDataMb: o.maxDataMb } : {}),
       workerArgs: commandPolicyArgs(o),
+      ...(o.maxTrialMemoryMb !== undefined ? { maxTrialMemoryMb: o.maxTrialMemoryMb } : {}),
     });
     process.exitCode = code;
   });
@@ -112,10 +117,11 @@ export function buildProgram(): Command {
         .option('--metrics <host:port>', 'Prometheus /metrics address (port 0 picks one; "none" to disable)', '127.0.0.1:9464')
         .option('--replicas <n>', 'JetStream replicas of streams and bucket (3 on a cluster)', intArg(1, 5), 1)
         .option('--max-trials <n>', 'largest sweep accepted', intArg(1, 100_000_000), 100_000)
+        .option('--max-trial-memory-mb <n>', MAX_TRIAL_MEMORY_HELP, intArg(1, MAX_WORKER_MEMORY_MB), DEFAULT_MAX_TRIAL_MEMORY_MB)
         .option('--ack-wait <ms>', 'shard ack deadline: silent workers lose their shard after this', intArg(1000, 86_400_000), 30_000),
       true,
     ),
-  ).action(async (o: NatsFlagValues & TlsFlagValues & { grpc: string; metrics: string; replicas: number; maxTrials: number; ackWait: number }) => {
+  ).action(async (o: NatsFlagValues & TlsFlagValues & { grpc: string; metrics: string; replicas: number; maxTrials: number; maxTrialMemoryMb: number; ackWait: number }) => {
     const natsUrl = o.nats ?? DEFAULT_NATS_URL;
     // A taken port is said before anything else: before connecting to NATS and logging ready.
     await checkListenable(o.grpc, '--grpc', 'gRPC');
@@ -126,6 +132,7 @@ export function buildProgram(): Command {
       metrics: o.metrics === 'none' ? null : o.metrics,
       replicas: o.replicas,
       maxTrials: o.maxTrials,
+      maxTrialMemoryMb: o.maxTrialMemoryMb,
       ackWaitMs: o.ackWait,
       tls: tlsOptionsFrom(o),
       log: createLogger({ component: 'coordinator' }, parseLogLevel(process.env.FAIRSWEEP_LOG_LEVEL)),
@@ -147,10 +154,11 @@ export function buildProgram(): Command {
         .option('--id <id>', 'worker id (default host-pid-random)')
         .option('--data-dir <dir>', 'directory csv datasets are read from, spec paths relative to it (default none: no dataset file is read)')
         .option('--max-data-mb <n>', MAX_DATA_MB_HELP, intArg(1, MAX_DATA_MB))
+        .option('--memory-mb <n>', "memory this worker's trials may use together, in MiB, shared equally by its slots; a trial estimated over its share fails without retry (default: this machine's memory, or its cgroup limit)", intArg(1, MAX_WORKER_MEMORY_MB))
         .option('--drain-timeout <ms>', 'on SIGTERM, time running shards get to finish before they are handed back', intArg(0, 86_400_000), 30_000),
       true,
     ),
-  ).action(async (o: NatsFlagValues & TlsFlagValues & CommandFlagValues & { slots?: number; gpu?: number; grpc: string; metrics: string; backend: string; id?: string; dataDir?: string; maxDataMb?: number; drainTimeout: number }) => {
+  ).action(async (o: NatsFlagValues & TlsFlagValues & CommandFlagValues & { slots?: number; gpu?: number; grpc: string; metrics: string; backend: string; id?: string; dataDir?: string; maxDataMb?: number; memoryMb?: number; drainTimeout: number }) => {
     // The worker's environment variables are read here and nowhere else: FAIRSWEEP_BACKEND stands in for --backend auto.
     const backend = o.backend === 'auto' ? (process.env.FAIRSWEEP_BACKEND ?? 'auto') : o.backend;
     if (!isWorkerBackend(backend)) throw new CliError(`${backend === o.backend ? '--backend' : 'FAIRSWEEP_BACKEND'}: expected one of ${WORKER_BACKENDS.join(', ')}, got "${backend}"`);
@@ -167,6 +175,7 @@ export function buildProgram(): Command {
       ...(o.id ? { id: o.id } : {}),
       ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
       ...(o.maxDataMb !== undefined ? { maxDataBytes: o.maxDataMb * MIB } : {}),
+      ...(o.memoryMb !== undefined ? { memoryMb: o.memoryMb } : {}),
       backend,
       prefixCache: { enabled: process.env.FAIRSWEEP_PREFIX_CACHE !== '0', ...(cacheMb ? { maxBytes: Number(cacheMb) * 1024 * 1024 } : {}) },
       grpc: o.grpc === 'none' ? null : o.grpc,

@@ -46,8 +46,8 @@ export function addRemoteCommands(program: Command): void {
       .option('--json', 'print one JSON object (with --wait: the final progress and the first failures)'),
   ).action(async (spec: string, o: Remote & { wait?: boolean; validate: boolean; quiet?: boolean; json?: boolean }) => {
     const text = await readSpecFile(spec);
-    // An invalid spec is refused here, before any connection; the coordinator applies its own trial limit.
-    if (o.validate) validateSpecFile(spec, text, { maxTrials: Number.POSITIVE_INFINITY });
+    // An invalid spec is refused here, before any connection; the coordinator applies its own trial and memory limits.
+    if (o.validate) validateSpecFile(spec, text, { maxTrials: Number.POSITIVE_INFINITY, maxTrialMemoryMb: Number.POSITIVE_INFINITY });
     const client = sweepClient(o.coordinator, clientTlsOptionsFrom(o));
     try {
       const res = await call(client, client.submit, { specYaml: text }, o.coordinator);

@@ -37,6 +37,8 @@ export interface LocalRunOptions {
   maxDataMb?: number;
   /** More arguments for every worker started (--allow-command, --allow-executable). */
   workerArgs?: readonly string[];
+  /** The coordinator's limit on one trial's estimated memory, in MiB; default DEFAULT_MAX_TRIAL_MEMORY_MB. */
+  maxTrialMemoryMb?: number;
 }
 
 const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -48,7 +50,7 @@ const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
  */
 export async function runLocal(o: LocalRunOptions): Promise<number> {
   const specText = await readSpecFile(o.specPath);
-  const spec = validateSpecFile(o.specPath, specText); // fail on a bad spec before starting anything
+  const spec = validateSpecFile(o.specPath, specText, o.maxTrialMemoryMb !== undefined ? { maxTrialMemoryMb: o.maxTrialMemoryMb } : {}); // fail on a bad spec before starting anything
   const dataDir = resolve(o.dataDir);
   if (!(await stat(dataDir).then((s) => s.isDirectory(), () => false))) throw new CliError(`--data-dir: ${dataDir} is not a directory`);
   const outDir = resolve(o.outDir);
@@ -80,7 +82,7 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
   };
 
   try {
-    server = await CoordinatorServer.start({ nats: natsOptions, grpc: '127.0.0.1:0', metrics: null, log, ...(o.ackWaitMs ? { ackWaitMs: o.ackWaitMs } : {}) });
+    server = await CoordinatorServer.start({ nats: natsOptions, grpc: '127.0.0.1:0', metrics: null, log, ...(o.ackWaitMs ? { ackWaitMs: o.ackWaitMs } : {}), ...(o.maxTrialMemoryMb !== undefined ? { maxTrialMemoryMb: o.maxTrialMemoryMb } : {}) });
     if (o.display !== 'quiet') process.stderr.write(`fairsweep: coordinator at ${server.grpcAddress}, NATS at ${nats ? nats.url : 'the given --nats'}, ${o.workers} worker(s); logs in ${join(outDir, 'logs')}\n`);
     const natsArgs = natsArgsFor(natsOptions);
     const dataArgs = ['--data-dir', dataDir, ...(o.maxDataMb !== undefined ? ['--max-data-mb', String(o.maxDataMb)] : [])];

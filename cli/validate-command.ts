@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { SpecError } from '../coordinator/errors.js';
-import { DEFAULT_MAX_TRIALS, parseSpecText, planSweep, type ValidatedSpec } from '../coordinator/spec/index.js';
+import { DEFAULT_MAX_TRIALS, DEFAULT_MAX_TRIAL_MEMORY_MB, parseSpecText, planSweep, type ValidatedSpec } from '../coordinator/spec/index.js';
 import { intArg, readSpecFile } from './args.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -15,12 +15,13 @@ export function addValidateCommand(program: Command): void {
     .description('check a sweep spec offline (no coordinator, no NATS): prints its trials, shards and method, or every error with its path (exit 1)')
     .argument('<spec>', 'sweep spec (YAML)')
     .option('--max-trials <n>', 'largest sweep the coordinator accepts (its --max-trials)', intArg(1, 100_000_000), DEFAULT_MAX_TRIALS)
+    .option('--max-trial-memory-mb <n>', "largest estimated memory of one trial, in MiB (the coordinator's --max-trial-memory-mb)", intArg(1, 1024 ** 3), DEFAULT_MAX_TRIAL_MEMORY_MB)
     .option('--json', 'print one JSON object: {valid, trials, shards, method} or {valid: false, errors: [{path, message}]}')
-    .action(async (path: string, o: { maxTrials: number; json?: boolean }) => {
+    .action(async (path: string, o: { maxTrials: number; maxTrialMemoryMb: number; json?: boolean }) => {
       const text = await readSpecFile(path);
       let spec: ValidatedSpec;
       try {
-        spec = parseSpecText(text, { maxTrials: o.maxTrials });
+        spec = parseSpecText(text, { maxTrials: o.maxTrials, maxTrialMemoryMb: o.maxTrialMemoryMb });
       } catch (err) {
         if (!(err instanceof SpecError)) throw err;
         if (o.json) process.stdout.write(`${JSON.stringify({ spec: path, valid: false, errors: err.issues.map((i) => ({ path: i.path, message: i.message })) })}\n`);

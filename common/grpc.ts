@@ -8,6 +8,7 @@ import {
 } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { AddressError, ListenError, listenErrorCode } from './listen-error.js';
+import { withRequestDecodeErrors } from './request-decoding.js';
 
 /** TLS material for a gRPC server or client. With `clientCaFile` on a server, clients must present certificates (mutual TLS). */
 export interface GrpcTlsOptions {
@@ -82,8 +83,9 @@ export function channelCredentials(tls?: GrpcTlsOptions): ChannelCredentials {
 
 /**
  * Binds a server with the given services plus `grpc.health.v1` (overall status and one per
- * service name) on HOST:PORT (port 0 picks a free port). A port in use (or any failure to listen)
- * is a ListenError naming the address.
+ * service name) on HOST:PORT (port 0 picks a free port). A request that does not decode is answered
+ * INVALID_ARGUMENT (withRequestDecodeErrors). A port in use (or any failure to listen) is a
+ * ListenError naming the address.
  */
 export async function startGrpcServer(
   address: string,
@@ -96,7 +98,8 @@ export async function startGrpcServer(
   });
   const statuses: Record<string, 'SERVING'> = { '': 'SERVING' };
   for (const s of services) {
-    server.addService(s.definition, s.impl);
+    const { definition, impl } = withRequestDecodeErrors(s.definition, s.impl);
+    server.addService(definition, impl);
     statuses[s.name] = 'SERVING';
   }
   const health = new HealthImplementation(statuses);

@@ -5,11 +5,14 @@ import { ListenError, listenErrorCode } from './listen-error.js';
 
 export interface MetricsServer {
   port: number;
+  /** GET /healthz answers 503 with what `check` returns while it returns a reason, 200 "ok" otherwise. */
+  setHealthCheck(check: () => string | undefined): void;
   close(): Promise<void>;
 }
 
 /** Serves `registry` on GET /metrics (Prometheus text format) and GET /healthz; a failure to listen is a ListenError. */
 export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<MetricsServer> {
+  let healthCheck: () => string | undefined = () => undefined;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') {
@@ -24,8 +27,9 @@ export async function startMetricsServer(registry: Registry, host: string, port:
           res.end(`metrics collection failed: ${String(err)}\n`);
         });
     } else if (req.method === 'GET' && path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok\n');
+      const unhealthy = healthCheck();
+      res.writeHead(unhealthy === undefined ? 200 : 503, { 'content-type': 'text/plain' });
+      res.end(`${unhealthy ?? 'ok'}\n`);
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found: try /metrics\n');
@@ -38,6 +42,9 @@ export async function startMetricsServer(registry: Registry, host: string, port:
   let closing: Promise<void> | undefined;
   return {
     port: (server.address() as AddressInfo).port,
+    setHealthCheck: (check) => {
+      healthCheck = check;
+    },
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

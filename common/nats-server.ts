@@ -19,6 +19,8 @@ export interface NatsServerOptions {
   storeDir?: string;
   /** Extra lines of nats-server configuration (authorization, tls, cluster...). */
   config?: string;
+  /** Extra settings inside the `jetstream { }` block, next to its store_dir (e.g. `max_file_store: 1MB`). */
+  jetstream?: string;
   /** Server name (needed for clustering). */
   serverName?: string;
   /** Path of the nats-server binary; default from PATH. */
@@ -36,7 +38,7 @@ export class NatsServer {
     readonly storeDir: string,
     private readonly ownsStore: boolean,
     private readonly workDir: string,
-    private readonly options: NatsServerOptions,
+    private options: NatsServerOptions,
   ) {}
 
   get url(): string {
@@ -77,6 +79,19 @@ export class NatsServer {
     this.proc = proc;
   }
 
+  /**
+   * Replaces the extra configuration lines (`config`, e.g. authorization and permissions) and has
+   * the running server reload its configuration (SIGHUP). The server applies it asynchronously.
+   */
+  async reload(config: string): Promise<void> {
+    const confPath = join(this.workDir, 'nats.conf');
+    const text = await readFile(confPath, 'utf8');
+    const base = text.slice(0, text.length - (this.options.config ?? '').length);
+    this.options = { ...this.options, config };
+    await writeFile(confPath, base + config);
+    this.proc.kill('SIGHUP');
+  }
+
   /** Stops the server and removes its temporary files. Idempotent. */
   stop(): Promise<void> {
     this.closing ??= (async () => {
@@ -102,7 +117,7 @@ async function launch(
   const confPath = join(workDir, 'nats.conf');
   const conf = [
     `listen: "127.0.0.1:${port}"`,
-    `jetstream { store_dir: ${JSON.stringify(storeDir)} }`,
+    `jetstream { store_dir: ${JSON.stringify(storeDir)}${options.jetstream ? `, ${options.jetstream}` : ''} }`,
     `ports_file_dir: ${JSON.stringify(portsDir)}`,
     options.serverName ? `server_name: ${JSON.stringify(options.serverName)}` : '',
     options.config ?? '',

@@ -1,4 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SweepState, type WorkerInfo } from '../proto/index.js';
+import type { StoreUsage } from './queue/store-usage.js';
+import type { SweepLifecycle } from './sweeps/sweep-lifecycle.js';
+
+/** Label values of `fairsweep_sweeps`: the states a sweep can be in. */
+const SWEEP_STATES = ['running', 'completed', 'failed', 'cancelled'] as const;
+
+const stateName = (s: SweepState): string => (SweepState[s] ?? 'SWEEP_STATE_UNSPECIFIED').replace('SWEEP_STATE_', '').toLowerCase();
 
 /**
  * The coordinator's Prometheus metrics (prefix `fairsweep_`), on its own registry. No name is
@@ -30,9 +38,41 @@ export class CoordinatorMetrics {
   readonly malformed = new Counter({ name: 'fairsweep_malformed_messages_total', help: 'Messages that did not decode and were dropped', labelNames: ['subject'] as const, registers: [this.registry] });
   readonly duplicates = new Counter({ name: 'fairsweep_duplicate_results_total', help: 'Result messages for trials already recorded (ignored)', registers: [this.registry] });
   readonly exhausted = new Counter({ name: 'fairsweep_shards_exhausted_total', help: 'Shards that ran out of delivery attempts', registers: [this.registry] });
+  // JetStream's file store as fairsweep's account sees it, read at each reconcile. The limit is 0
+  // when the account has none of its own (nats-server's max_file_store is not visible to clients).
+  readonly storeUsed = new Gauge({ name: 'fairsweep_jetstream_storage_bytes', help: 'JetStream file storage used by the account fairsweep runs in', registers: [this.registry] });
+  readonly storeLimit = new Gauge({ name: 'fairsweep_jetstream_storage_limit_bytes', help: 'JetStream file storage limit of the account fairsweep runs in (0: the account has none of its own)', registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Sets the per-sweep, per-state and worker gauges from the sweeps and the connected workers. */
+  update(sweeps: Iterable<SweepLifecycle>, workers: readonly WorkerInfo[]): void {
+    const byState = new Map<string, number>();
+    for (const sweep of sweeps) {
+      const state = stateName(sweep.record.state);
+      byState.set(state, (byState.get(state) ?? 0) + 1);
+      this.frontierSize.set({ sweep: sweep.id }, sweep.frontierSize());
+      const hv = sweep.objectives.length === 2 ? sweep.hypervolume() : null;
+      if (hv !== null && Number.isFinite(hv)) this.hypervolume.set({ sweep: sweep.id }, hv);
+      if (!sweep.finished) {
+        this.trials.set({ sweep: sweep.id, state: 'ok' }, sweep.ok);
+        this.trials.set({ sweep: sweep.id, state: 'failed' }, sweep.failed);
+        this.trials.set({ sweep: sweep.id, state: 'running' }, sweep.running.size);
+        this.trials.set({ sweep: sweep.id, state: 'queued' }, Math.max(0, sweep.record.totalTrials - sweep.done - sweep.running.size));
+      }
+    }
+    for (const s of SWEEP_STATES) this.sweeps.set({ state: s }, byState.get(s) ?? 0);
+    this.workersConnected.set(workers.length);
+    this.clusterSlots.set(workers.reduce((s, w) => s + w.slots, 0));
+    this.clusterBusySlots.set(workers.reduce((s, w) => s + w.busy, 0));
+  }
+
+  /** JetStream's file storage used, and the account's limit (0 when it has none of its own). */
+  observeStore(usage: StoreUsage): void {
+    this.storeUsed.set(usage.usedBytes);
+    this.storeLimit.set(usage.limitBytes ?? 0);
   }
 
   /** Drops the per-sweep series of a sweep that is no longer tracked. */

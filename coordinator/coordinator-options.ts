@@ -1,7 +1,7 @@
 import { silentLogger, type Logger, type NatsClientOptions } from '../common/index.js';
 import { InvalidOptionError } from './errors.js';
 import { DEFAULT_ACK_WAIT_MS } from './queue/dispatcher.js';
-import { DEFAULT_MAX_TRIALS } from './spec/index.js';
+import { DEFAULT_MAX_TRIALS, DEFAULT_MAX_TRIAL_MEMORY_MB } from './spec/index.js';
 
 /** JetStream replicas of the streams and the sweeps bucket: 1 on a single server. */
 export const DEFAULT_REPLICAS = 1;
@@ -13,7 +13,7 @@ export const DEFAULT_RECONCILE_INTERVAL_MS = 5_000;
 export const MIN_ACK_WAIT_MS = 100;
 /** Shortest reconcile period accepted. */
 export const MIN_RECONCILE_INTERVAL_MS = 10;
-export { DEFAULT_ACK_WAIT_MS, DEFAULT_MAX_TRIALS };
+export { DEFAULT_ACK_WAIT_MS, DEFAULT_MAX_TRIALS, DEFAULT_MAX_TRIAL_MEMORY_MB };
 
 export interface CoordinatorOptions {
   /** How to reach NATS; `servers` is required. */
@@ -22,6 +22,11 @@ export interface CoordinatorOptions {
   replicas?: number;
   /** Largest sweep accepted, in trials. Default DEFAULT_MAX_TRIALS (100,000). */
   maxTrials?: number;
+  /**
+   * Largest estimated memory of one trial accepted, in MiB (model, Adam state, activations of the
+   * full batch and data: the catalog's estimate). Default DEFAULT_MAX_TRIAL_MEMORY_MB (2048).
+   */
+  maxTrialMemoryMb?: number;
   /** Shard ack deadline: a worker silent this long loses its shard to another. Default DEFAULT_ACK_WAIT_MS (30 s). */
   ackWaitMs?: number;
   /** Period of the queue-depth / exhausted-shard check. Default DEFAULT_RECONCILE_INTERVAL_MS (5 s). */
@@ -35,6 +40,7 @@ export interface CompiledCoordinatorOptions {
   readonly nats: NatsClientOptions;
   readonly replicas: number;
   readonly maxTrials: number;
+  readonly maxTrialMemoryMb: number;
   readonly ackWaitMs: number;
   readonly reconcileIntervalMs: number;
   readonly log: Logger;
@@ -49,6 +55,7 @@ export function compileCoordinatorOptions(options: CoordinatorOptions): Readonly
     nats: checkNats(options.nats),
     replicas: integerOption('replicas', options.replicas, DEFAULT_REPLICAS, 1, MAX_REPLICAS),
     maxTrials: integerOption('maxTrials', options.maxTrials, DEFAULT_MAX_TRIALS, 1, Number.MAX_SAFE_INTEGER),
+    maxTrialMemoryMb: integerOption('maxTrialMemoryMb', options.maxTrialMemoryMb, DEFAULT_MAX_TRIAL_MEMORY_MB, 1, Number.MAX_SAFE_INTEGER),
     ackWaitMs: integerOption('ackWaitMs', options.ackWaitMs, DEFAULT_ACK_WAIT_MS, MIN_ACK_WAIT_MS, Number.MAX_SAFE_INTEGER),
     reconcileIntervalMs: integerOption('reconcileIntervalMs', options.reconcileIntervalMs, DEFAULT_RECONCILE_INTERVAL_MS, MIN_RECONCILE_INTERVAL_MS, 2 ** 31 - 1),
     log: options.log ?? silentLogger,

@@ -1,30 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { EVENTS_SUBJECTS, ID_PATTERN, Shard, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type Frontier, type Objective, type Progress, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
+import { EVENTS_SUBJECTS, ID_PATTERN, RESULTS_STREAM, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type Frontier, type Objective, type Progress, type Shard, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
 import { createSweepArtifacts } from './artifacts/index.js';
 import { sweepArtifactBytes } from '../catalog/methods/command.js';
-import { connectNats, whenReady, errorText, isAlreadyRecorded, type Logger } from '../common/index.js';
+import { ReaderSupervisor, connectNats, coreSubscriptionReader, publishToSlot, whenReady, errorText, JETSTREAM_TIMEOUT_MS, type Logger, type ReaderRun } from '../common/index.js';
 import { CoordinatorMetrics } from './coordinator-metrics.js';
 import { compileCoordinatorOptions, type CompiledCoordinatorOptions, type CoordinatorOptions } from './coordinator-options.js';
-import { InvalidArgumentError, SweepNotFoundError, SweepStateError } from './errors.js';
-import { EXHAUSTED_ADVISORY, exhaustedShardSeq } from './queue/advisories.js';
+import { InvalidArgumentError, SweepNotFoundError, SweepStateError, asJetStreamFailure } from './errors.js';
+import { EXHAUSTED_ADVISORY, exhaustedClaim } from './queue/advisories.js';
 import { Dispatcher } from './queue/dispatcher.js';
+import { ExhaustedShards } from './queue/exhausted-shards.js';
 import { ensureStreams } from './queue/streams.js';
-import { ResultsReader } from './sweeps/results-reader.js';
+import { readStoreUsage } from './queue/store-usage.js';
+import { ResultsReader, isResultOn } from './sweeps/results-reader.js';
 import { SweepLifecycle } from './sweeps/sweep-lifecycle.js';
 import { SweepStore } from './sweeps/sweep-store.js';
+import { SweepDispatch } from './sweeps/sweep-dispatch.js';
+import { RecordWriter } from './sweeps/record-writer.js';
 import { toSweepSpecMessage } from './sweeps/spec-message.js';
-import { parseSpecText, type PlannedShard } from './spec/index.js';
-import { planSweep, replanShards } from './spec/index.js';
+import { parseSpecText, planSweep } from './spec/index.js';
 import { WorkerRegistry } from './workers/worker-registry.js';
 
 export type { CoordinatorOptions } from './coordinator-options.js';
-
-/** Label values of `fairsweep_sweeps`: the states a sweep can be in. */
-const SWEEP_STATES = ['running', 'completed', 'failed', 'cancelled'] as const;
-
-const stateName = (s: SweepState): string => (SweepState[s] ?? 'SWEEP_STATE_UNSPECIFIED').replace('SWEEP_STATE_', '').toLowerCase();
 
 /**
  * Owns the sweeps: validates and dispatches them, routes results, trial events and exhausted
@@ -34,29 +32,43 @@ const stateName = (s: SweepState): string => (SweepState[s] ?? 'SWEEP_STATE_UNSP
 export class Coordinator {
   readonly metrics = new CoordinatorMetrics();
   readonly workers: WorkerRegistry;
+  /**
+   * Every NATS reader of this coordinator (events, advisories, heartbeats, results), restarted with
+   * a back-off when one closes; `healthy` is false while one is down (the gRPC health status follows).
+   */
+  readonly readers: ReaderSupervisor;
   private readonly sweeps = new Map<string, SweepLifecycle>();
-  private readonly subs: Subscription[] = [];
   private readonly js: JetStreamClient;
   private readonly dispatcher: Dispatcher;
+  private readonly exhausted: ExhaustedShards;
+  private readonly sweepDispatch: SweepDispatch;
+  private readonly records: RecordWriter;
   private readonly reader: ResultsReader;
   private readonly log: Logger;
   private readonly suspectedExhausted = new Map<string, Set<number>>();
-  /** Shard sequences being handled as exhausted now. */
-  private readonly exhausting = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly options: Readonly<CompiledCoordinatorOptions>,
-    jsm: JetStreamManager,
+    private readonly jsm: JetStreamManager,
     private readonly store: SweepStore,
   ) {
     this.log = options.log;
-    this.js = jetstream(nc);
+    this.js = jetstream(nc, { timeout: JETSTREAM_TIMEOUT_MS });
     this.dispatcher = new Dispatcher(this.js, jsm, options.ackWaitMs);
+    this.readers = new ReaderSupervisor(this.log);
+    this.exhausted = new ExhaustedShards(jsm, this.dispatcher, {
+      exhausted: (shard) => this.failExhausted(shard),
+      malformed: (subject, err) => this.dropMalformed('shards', err, subject),
+      refused: (claim, why) => this.dropMalformed('advisories', new Error(`max-deliveries advisory contradicted by JetStream: ${why}`), EXHAUSTED_ADVISORY.replace('*', claim.consumer)),
+      log: this.log,
+    });
+    this.records = new RecordWriter(store, this.log);
+    this.sweepDispatch = new SweepDispatch(this.dispatcher, store, this.records, jsm, options.replicas, this.log);
     this.workers = new WorkerRegistry((err) => this.dropMalformed('heartbeat', err));
-    this.reader = new ResultsReader(this.js, {
+    this.reader = new ResultsReader(this.js, jsm, {
       onResult: (r) => this.onResult(r),
       onMalformed: (subject, err) => this.dropMalformed('results', err, subject),
       log: this.log,
@@ -69,9 +81,9 @@ export class Coordinator {
     const nc = await connectNats({ name: 'fairsweep-coordinator', ...o.nats });
     let c: Coordinator | undefined;
     try {
-      const jsm = await whenReady(() => jetstreamManager(nc));
+      const jsm = await whenReady(() => jetstreamManager(nc, { timeout: JETSTREAM_TIMEOUT_MS }));
       await ensureStreams(jsm, { replicas: o.replicas });
-      const store = await whenReady(() => SweepStore.open(nc, o.replicas));
+      const store = await whenReady(() => SweepStore.open(nc, jsm, o.replicas));
       c = new Coordinator(nc, o, jsm, store);
       await c.init();
       return c;
@@ -91,13 +103,15 @@ export class Coordinator {
         this.log.error('unusable sweep record; skipped', { sweep: record.id, error: errorText(err) });
       }
     }
-    this.workers.start(this.nc);
-    this.subs.push(this.subscribe(EVENTS_SUBJECTS, 'events', decodeEvent, (ev) => this.onEvent(ev)));
-    this.subs.push(this.subscribe(EXHAUSTED_ADVISORY, 'advisories', exhaustedShardSeq, (seq) => void this.onExhausted(seq)));
-    await this.reader.start();
-    // Sweeps whose dispatch was interrupted: publish again; JetStream drops the shards it already has.
+    this.workers.start(this.nc, this.readers, this.log);
+    this.readers.add('events', this.subscribe(EVENTS_SUBJECTS, 'events', (m) => decodeEvent(m.data), (ev) => this.onEvent(ev)));
+    // A max-deliveries advisory is a claim, acted on once JetStream confirms it (ExhaustedShards).
+    this.readers.add('advisories', this.subscribe(EXHAUSTED_ADVISORY, 'advisories', (m) => exhaustedClaim(m.subject, m.data), (c) => void this.exhausted.claim(c)));
+    await this.reader.start(this.readers);
+    // Sweeps whose dispatch was interrupted: publish again; JetStream drops the shards it already
+    // has. One that cannot be dispatched fails; the others go on.
     for (const sweep of this.sweeps.values()) {
-      if (sweep.phase === 'dispatching') await this.dispatch(sweep);
+      if (sweep.phase === 'dispatching' && !(await this.sweepDispatch.resume(sweep))) this.ended(sweep);
       this.settle(sweep);
     }
     this.updateGauges();
@@ -110,7 +124,7 @@ export class Coordinator {
   // ---- API -------------------------------------------------------------------------------
 
   async submit(specText: string): Promise<SubmitResponse> {
-    const spec = parseSpecText(specText, { maxTrials: this.options.maxTrials });
+    const spec = parseSpecText(specText, { maxTrials: this.options.maxTrials, maxTrialMemoryMb: this.options.maxTrialMemoryMb });
     const id = `${spec.name}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`.slice(-63);
     const { trials, shardSize, shards } = planSweep(id, spec);
     const sweep = SweepLifecycle.create({
@@ -122,16 +136,26 @@ export class Coordinator {
       createdAtMs: Date.now(),
     });
     this.sweeps.set(id, sweep);
-    if (spec.method === 'command') await createSweepArtifacts(this.nc, id, sweepArtifactBytes(spec.params), this.options.replicas);
-    await this.dispatch(sweep, shards);
+    try {
+      // Before any shard goes out: workers write into the bucket but may not create it.
+      if (spec.method === 'command') await createSweepArtifacts(this.nc, id, sweepArtifactBytes(spec.params), this.options.replicas);
+      await this.sweepDispatch.submit(sweep, shards);
+    } catch (err) {
+      // Nothing of the sweep is kept (or what is left is being removed): it does not exist.
+      this.sweeps.delete(id);
+      sweep.removeAllListeners();
+      this.log.warn('sweep refused', { sweep: id, trials: trials.length, shards: shards.length, error: errorText(err) });
+      throw err;
+    }
     this.log.info('sweep submitted', { sweep: id, trials: trials.length, shards: shards.length });
     this.updateGauges();
     return { sweepId: id, totalTrials: trials.length, totalShards: shards.length };
   }
 
+  /** The sweep's record as reported: a state not stored yet says so in its reason. */
   get(id: string): { sweep: SweepRecord; progress: Progress } {
     const sweep = this.sweep(id);
-    return { sweep: sweep.record, progress: sweep.progress() };
+    return { sweep: this.records.reported(sweep), progress: sweep.progress() };
   }
 
   /** A sweep's lifecycle, for reading it and following its events; throws SweepNotFoundError. */
@@ -143,7 +167,7 @@ export class Coordinator {
   }
 
   listSweeps(): SweepRecord[] {
-    return [...this.sweeps.values()].map((s) => s.record);
+    return [...this.sweeps.values()].map((s) => this.records.reported(s));
   }
 
   results(id: string): TrialResult[] {
@@ -163,16 +187,28 @@ export class Coordinator {
     return this.workers.list();
   }
 
-  /** Cancels a running sweep; a no-op for a cancelled one; SweepStateError for one that completed or failed. */
+  /**
+   * Cancels a running sweep; a no-op for a cancelled one; SweepStateError for one that completed or
+   * failed. Workers are told at once, then its consumer and queued shards go, then the cancelled
+   * record is stored. A record JetStream does not take (its store full) is kept in memory and
+   * stored later (RecordWriter): the sweep is stopped all the same, and Get's reason says that the
+   * cancel is not stored yet.
+   */
   async cancel(id: string): Promise<Progress> {
     const sweep = this.sweep(id);
     const record = sweep.cancel(Date.now());
     if (!record) return sweep.progress();
-    await this.store.put(record);
-    this.nc.publish(cancelSubject(id), new Uint8Array());
-    await this.dispatcher.remove(id);
-    this.log.info('sweep cancelled', { sweep: id, done: sweep.done, total: record.totalTrials });
     this.ended(sweep);
+    this.nc.publish(cancelSubject(id), new Uint8Array());
+    try {
+      await this.dispatcher.remove(id);
+    } catch (err) {
+      // The workers were told; reconcile removes the consumer and shards once JetStream answers.
+      this.log.warn('could not remove a cancelled sweep\'s consumer and shards; will retry', { sweep: id, error: errorText(err) });
+      this.sweepDispatch.removeLater(id);
+    }
+    const stored = await this.records.put(sweep);
+    this.log.info('sweep cancelled', { sweep: id, done: sweep.done, total: record.totalTrials, stored });
     return sweep.progress();
   }
 
@@ -184,31 +220,26 @@ export class Coordinator {
   // ---- routing ---------------------------------------------------------------------------
 
   /**
-   * A core NATS subscription whose messages are parsed, then handled. A message that does not parse
-   * is dropped, counted and logged; an error while handling one is logged. Neither ends the
-   * subscription.
+   * A reader of a core NATS subscription whose messages are parsed, then handled. A message that
+   * does not parse is dropped, counted and logged; an error while handling one is logged. Neither
+   * ends the subscription; if it closes all the same, the supervisor subscribes again.
    */
-  private subscribe<T>(subject: string, kind: string, parse: (data: Uint8Array) => T, handle: (value: T) => void): Subscription {
-    return this.nc.subscribe(subject, {
-      callback: (err, msg: Msg) => {
-        if (err) {
-          this.log.warn('subscription error', { subject, error: errorText(err) });
-          return;
-        }
+  private subscribe<T>(subject: string, kind: string, parse: (msg: Msg) => T, handle: (value: T) => void): ReaderRun {
+    return coreSubscriptionReader(
+      this.nc,
+      subject,
+      (msg) => {
         let value: T;
         try {
-          value = parse(msg.data);
+          value = parse(msg);
         } catch (e) {
           this.dropMalformed(kind, e, msg.subject);
           return;
         }
-        try {
-          handle(value);
-        } catch (e) {
-          this.log.error('handling a message failed', { subject: msg.subject, error: errorText(e) });
-        }
+        handle(value);
       },
-    });
+      this.log,
+    );
   }
 
   private dropMalformed(kind: string, err: unknown, subject?: string): void {
@@ -243,75 +274,42 @@ export class Coordinator {
   }
 
   /**
-   * A shard ran out of delivery attempts: publish a failed result for each of its trials that has
-   * none (a result JetStream already holds is kept: isAlreadyRecorded), then delete the shard.
-   * Anything else that fails is tried again by reconcile.
+   * A shard JetStream confirms ran out of delivery attempts: a failed result for each of its trials
+   * that has none (a result JetStream already holds is kept). A throw leaves the shard to be tried again.
    */
-  private async onExhausted(seq: number): Promise<void> {
-    // The advisory and reconcile may both report a shard: it is handled once at a time.
-    if (this.exhausting.has(seq)) return;
-    this.exhausting.add(seq);
-    try {
-      const stored = await this.dispatcher.getShard(seq);
-      if (!stored) return;
-      let shard: Shard;
-      try {
-        shard = Shard.decode(stored.data);
-      } catch (err) {
-        this.dropMalformed('shards', err, stored.subject);
-        await this.dispatcher.deleteShard(seq);
-        return;
-      }
-      this.metrics.exhausted.inc();
-      this.log.warn('shard exhausted its delivery attempts', { sweep: shard.sweepId, shard: shard.id, attempts: shard.maxAttempts });
-      const failed = this.sweeps.get(shard.sweepId)?.shardExhausted(shard, Date.now()) ?? [];
-      await Promise.all(failed.map((r) => this.publishResult(r)));
-      await this.dispatcher.deleteShard(seq);
-    } catch (err) {
-      this.log.warn('handling an exhausted shard failed; will retry', { seq, error: errorText(err) });
-    } finally {
-      this.exhausting.delete(seq);
-    }
+  private async failExhausted(shard: Shard): Promise<void> {
+    this.log.warn('shard exhausted its delivery attempts', { sweep: shard.sweepId, shard: shard.id, attempts: shard.maxAttempts });
+    const failed = this.sweeps.get(shard.sweepId)?.shardExhausted(shard, Date.now()) ?? [];
+    await Promise.all(failed.map((r) => this.publishResult(r)));
+    this.metrics.exhausted.inc();
   }
 
+  /** Publishes a result the coordinator made; a valid result already stored stands, garbage in its place is replaced. */
   private async publishResult(r: TrialResult): Promise<void> {
-    try {
-      await this.js.publish(resultSubject(r.sweepId, r.trialId), TrialResult.encode(r).finish(), { msgID: r.trialId });
-    } catch (err) {
-      // The trial already has its one result message (a worker's, or an earlier attempt of ours).
-      if (!isAlreadyRecorded(err)) throw err;
-    }
+    const subject = resultSubject(r.sweepId, r.trialId);
+    await publishToSlot(this.js, this.jsm, {
+      stream: RESULTS_STREAM,
+      subject,
+      data: TrialResult.encode(r).finish(),
+      msgID: r.trialId,
+      belongs: (stored) => isResultOn(subject, stored),
+      foreign: 'delete',
+      onForeign: (seq) => this.log.warn('deleted a message that is not a result from the place of a result', { subject, seq }),
+    });
   }
 
   // ---- lifecycle side effects ------------------------------------------------------------
-
-  /** Stores the sweep, publishes its shards (planned now, or again from its spec), then marks it dispatched. */
-  private async dispatch(sweep: SweepLifecycle, planned?: readonly PlannedShard[]): Promise<void> {
-    const { id, specYaml } = sweep.record;
-    const spec = sweep.spec;
-    const shards = planned ?? replanShards(id, specYaml, spec.shardSize);
-    await this.dispatcher.ensureConsumer(id, spec.maxAttempts);
-    await this.store.put(sweep.record);
-    await this.dispatcher.publish({
-      sweepId: id,
-      method: spec.method,
-      ...(spec.dataset ? { dataset: spec.dataset } : {}),
-      maxAttempts: spec.maxAttempts,
-      shards,
-    });
-    const record = sweep.markDispatched();
-    if (record) await this.store.put(record);
-    // Cancelled while its shards were published: the ones published after the purge go too.
-    else if (sweep.phase === 'cancelled') await this.dispatcher.remove(id);
-  }
 
   /** Ends the sweep if every trial has a result, and stores the outcome. */
   private settle(sweep: SweepLifecycle): void {
     const record = sweep.settle(Date.now());
     if (!record) return;
     this.log.info(record.state === SweepState.SWEEP_STATE_FAILED ? 'sweep failed' : 'sweep completed', { sweep: sweep.id, ok: sweep.ok, failed: sweep.failed, ...(record.reason ? { reason: record.reason } : {}) });
-    void this.store.put(record).catch((err: unknown) => this.log.error('could not store finished sweep', { sweep: sweep.id, error: errorText(err) }));
-    void this.dispatcher.remove(sweep.id).catch((err: unknown) => this.log.warn('could not remove consumer', { sweep: sweep.id, error: errorText(err) }));
+    void this.records.put(sweep);
+    void this.dispatcher.remove(sweep.id).catch((err: unknown) => {
+      this.log.warn('could not remove consumer; will retry', { sweep: sweep.id, error: errorText(err) });
+      this.sweepDispatch.removeLater(sweep.id);
+    });
     this.ended(sweep);
   }
 
@@ -322,25 +320,7 @@ export class Coordinator {
   }
 
   private updateGauges(): void {
-    const byState = new Map<string, number>();
-    for (const sweep of this.sweeps.values()) {
-      const state = stateName(sweep.record.state);
-      byState.set(state, (byState.get(state) ?? 0) + 1);
-      this.metrics.frontierSize.set({ sweep: sweep.id }, sweep.frontierSize());
-      const hv = sweep.objectives.length === 2 ? sweep.hypervolume() : null;
-      if (hv !== null && Number.isFinite(hv)) this.metrics.hypervolume.set({ sweep: sweep.id }, hv);
-      if (!sweep.finished) {
-        this.metrics.trials.set({ sweep: sweep.id, state: 'ok' }, sweep.ok);
-        this.metrics.trials.set({ sweep: sweep.id, state: 'failed' }, sweep.failed);
-        this.metrics.trials.set({ sweep: sweep.id, state: 'running' }, sweep.running.size);
-        this.metrics.trials.set({ sweep: sweep.id, state: 'queued' }, Math.max(0, sweep.record.totalTrials - sweep.done - sweep.running.size));
-      }
-    }
-    for (const s of SWEEP_STATES) this.metrics.sweeps.set({ state: s }, byState.get(s) ?? 0);
-    const workers = this.workers.list();
-    this.metrics.workersConnected.set(workers.length);
-    this.metrics.clusterSlots.set(workers.reduce((s, w) => s + w.slots, 0));
-    this.metrics.clusterBusySlots.set(workers.reduce((s, w) => s + w.busy, 0));
+    this.metrics.update(this.sweeps.values(), this.workers.list());
   }
 
   /**
@@ -350,9 +330,14 @@ export class Coordinator {
    */
   private async reconcile(): Promise<void> {
     this.updateGauges();
+    await this.updateStoreGauges();
+    await this.records.retry();
+    await this.sweepDispatch.retry();
     await this.reader.checkStalled();
+    await this.exhausted.recheck();
     for (const sweep of this.sweeps.values()) {
       if (sweep.phase !== 'running') continue;
+      await this.restoreRecord(sweep);
       const depth = await this.dispatcher.depth(sweep.id);
       if (!depth) {
         await this.dispatcher.ensureConsumer(sweep.id, sweep.spec.maxAttempts);
@@ -367,8 +352,29 @@ export class Coordinator {
       const stuck = await this.dispatcher.remaining(sweep.id);
       const before = this.suspectedExhausted.get(sweep.id) ?? new Set<number>();
       const now = new Set(stuck.map((m) => m.seq));
-      for (const seq of now) if (before.has(seq)) await this.onExhausted(seq);
+      for (const seq of now) if (before.has(seq)) await this.exhausted.suspect(seq);
       this.suspectedExhausted.set(sweep.id, now);
+    }
+  }
+
+  /**
+   * A running sweep's entry in the sweeps bucket that is not its record (garbage written over it)
+   * is written again, so a worker or coordinator starting later reads the real one. (Workers
+   * ignore such an entry; a deleted record or another valid one is left as it is.)
+   */
+  private async restoreRecord(sweep: SweepLifecycle): Promise<void> {
+    if ((await this.store.entryState(sweep.id)) !== 'unreadable') return;
+    this.log.warn('sweep record overwritten by something that is not its record; writing it again', { sweep: sweep.id });
+    this.metrics.malformed.inc({ subject: 'sweeps' });
+    await this.records.put(sweep);
+  }
+
+  /** JetStream's file storage used, and its limit when the account has one (store-usage.ts). */
+  private async updateStoreGauges(): Promise<void> {
+    try {
+      this.metrics.observeStore(await readStoreUsage(this.jsm, this.options.replicas));
+    } catch (err) {
+      this.log.warn('could not read JetStream storage usage', { error: errorText(asJetStreamFailure(err, 'while reading its storage usage')) });
     }
   }
 
@@ -376,10 +382,8 @@ export class Coordinator {
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.timer) clearInterval(this.timer);
-      for (const s of this.subs) s.unsubscribe();
-      this.workers.stop();
       for (const sweep of this.sweeps.values()) sweep.removeAllListeners();
-      await this.reader.stop().catch(() => undefined);
+      await this.readers.close().catch(() => undefined);
       await this.nc.drain().catch(() => this.nc.close());
     })();
     return this.closing;

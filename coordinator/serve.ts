@@ -1,5 +1,5 @@
 import { SweepServiceService } from '../proto/index.js';
-import { checkServerTls, startGrpcServer, parseHostPort, startMetricsServer, type GrpcTlsOptions, type MetricsServer, type RunningGrpcServer } from '../common/index.js';
+import { checkServerTls, followReaders, startGrpcServer, parseHostPort, startMetricsServer, type GrpcTlsOptions, type MetricsServer, type RunningGrpcServer } from '../common/index.js';
 import { sweepService } from './api/sweep-service.js';
 import { Coordinator } from './coordinator.js';
 import { compileCoordinatorOptions, type CompiledCoordinatorOptions, type CoordinatorOptions } from './coordinator-options.js';
@@ -57,15 +57,25 @@ function tlsOption(tls: GrpcTlsOptions | undefined): GrpcTlsOptions | undefined 
   return tls;
 }
 
-/** A coordinator with its gRPC API and /metrics endpoint. */
+/** gRPC service name of the coordinator's API, as the health service reports it. */
+const SERVICE_NAME = 'fairsweep.v1.SweepService';
+
+/**
+ * A coordinator with its gRPC API and /metrics endpoint. Its gRPC health status (overall and
+ * SweepService) is NOT_SERVING, and its /healthz answers 503, while one of its NATS readers is
+ * down (Coordinator.readers).
+ */
 export class CoordinatorServer {
   private closing: Promise<void> | undefined;
+  private readonly unfollow: () => void;
   private constructor(
     readonly coordinator: Coordinator,
     private readonly grpc: RunningGrpcServer,
     private readonly metricsServer: MetricsServer | undefined,
     readonly grpcHost: string,
-  ) {}
+  ) {
+    this.unfollow = followReaders(grpc.health, ['', SERVICE_NAME], coordinator.readers);
+  }
 
   /** Checks the options (InvalidOptionError) before connecting to anything. */
   static async start(options: CoordinatorServerOptions): Promise<CoordinatorServer> {
@@ -74,8 +84,9 @@ export class CoordinatorServer {
     let grpc: RunningGrpcServer | undefined;
     try {
       const g = o.grpc;
-      grpc = await startGrpcServer(`${g.host.includes(':') ? `[${g.host}]` : g.host}:${g.port}`, [{ name: 'fairsweep.v1.SweepService', definition: SweepServiceService, impl: sweepService(coordinator) }], o.tls);
+      grpc = await startGrpcServer(`${g.host.includes(':') ? `[${g.host}]` : g.host}:${g.port}`, [{ name: SERVICE_NAME, definition: SweepServiceService, impl: sweepService(coordinator) }], o.tls);
       const metrics = o.metrics ? await startMetricsServer(coordinator.metrics.registry, o.metrics.host, o.metrics.port) : undefined;
+      metrics?.setHealthCheck(() => coordinator.readers.unhealthy());
       return new CoordinatorServer(coordinator, grpc, metrics, g.host);
     } catch (err) {
       await grpc?.close();
@@ -99,6 +110,7 @@ export class CoordinatorServer {
   /** Graceful: stops accepting calls, lets streams finish briefly, then disconnects. Idempotent; every step runs even when one fails. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.unfollow();
       const failures: unknown[] = [];
       for (const step of [() => this.grpc.close(), () => this.metricsServer?.close(), () => this.coordinator.close()]) {
         await Promise.resolve().then(step).catch((err: unknown) => failures.push(err));

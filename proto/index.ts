@@ -14,3 +14,4 @@ export {
 } from './gen/fairsweep/v1/worker_service.js';
 export * from './params.js';
 export * from './subjects.js';
+export * from './checked-decode.js';

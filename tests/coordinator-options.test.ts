@@ -1,7 +1,7 @@
 /** Coordinator and coordinator-server options: defaults filled once, bad values refused by name. */
 import test from 'ava';
 import {
-  CoordinatorServer, DEFAULT_ACK_WAIT_MS, DEFAULT_GRPC_ADDRESS, DEFAULT_MAX_TRIALS, DEFAULT_RECONCILE_INTERVAL_MS, DEFAULT_REPLICAS, InvalidOptionError,
+  CoordinatorServer, DEFAULT_ACK_WAIT_MS, DEFAULT_GRPC_ADDRESS, DEFAULT_MAX_TRIALS, DEFAULT_MAX_TRIAL_MEMORY_MB, DEFAULT_RECONCILE_INTERVAL_MS, DEFAULT_REPLICAS, InvalidOptionError,
   compileCoordinatorOptions, compileCoordinatorServerOptions, type CoordinatorServerOptions,
 } from '../coordinator/index.js';
 
@@ -11,10 +11,10 @@ const nats = { servers: 'nats://127.0.0.1:4222' };
 test('every coordinator option has its documented default', (t) => {
   const o = compileCoordinatorOptions({ nats });
   t.deepEqual(
-    { replicas: o.replicas, maxTrials: o.maxTrials, ackWaitMs: o.ackWaitMs, reconcileIntervalMs: o.reconcileIntervalMs },
-    { replicas: DEFAULT_REPLICAS, maxTrials: DEFAULT_MAX_TRIALS, ackWaitMs: DEFAULT_ACK_WAIT_MS, reconcileIntervalMs: DEFAULT_RECONCILE_INTERVAL_MS },
+    { replicas: o.replicas, maxTrials: o.maxTrials, maxTrialMemoryMb: o.maxTrialMemoryMb, ackWaitMs: o.ackWaitMs, reconcileIntervalMs: o.reconcileIntervalMs },
+    { replicas: DEFAULT_REPLICAS, maxTrials: DEFAULT_MAX_TRIALS, maxTrialMemoryMb: DEFAULT_MAX_TRIAL_MEMORY_MB, ackWaitMs: DEFAULT_ACK_WAIT_MS, reconcileIntervalMs: DEFAULT_RECONCILE_INTERVAL_MS },
   );
-  t.deepEqual([DEFAULT_REPLICAS, DEFAULT_MAX_TRIALS, DEFAULT_ACK_WAIT_MS, DEFAULT_RECONCILE_INTERVAL_MS], [1, 100_000, 30_000, 5_000]);
+  t.deepEqual([DEFAULT_REPLICAS, DEFAULT_MAX_TRIALS, DEFAULT_MAX_TRIAL_MEMORY_MB, DEFAULT_ACK_WAIT_MS, DEFAULT_RECONCILE_INTERVAL_MS], [1, 100_000, 2048, 30_000, 5_000]);
   t.is(typeof o.log.info, 'function');
   t.true(Object.isFrozen(o));
   const given = compileCoordinatorOptions({ nats, replicas: 3, maxTrials: 10, ackWaitMs: 1_500, reconcileIntervalMs: 1_000 });
@@ -26,6 +26,7 @@ test('a bad coordinator option fails fast with an InvalidOptionError naming it',
     [{ nats, replicas: 0 }, 'replicas', /^replicas: expected an integer from 1 to 5, got 0$/],
     [{ nats, replicas: 7 }, 'replicas', /got 7/],
     [{ nats, maxTrials: 2.5 }, 'maxTrials', /expected an integer at least 1, got 2\.5/],
+    [{ nats, maxTrialMemoryMb: 0 }, 'maxTrialMemoryMb', /expected an integer at least 1, got 0/],
     [{ nats, ackWaitMs: -1 }, 'ackWaitMs', /got -1/],
     [{ nats, ackWaitMs: Number.NaN }, 'ackWaitMs', /got NaN/],
     [{ nats, reconcileIntervalMs: 0 }, 'reconcileIntervalMs', /from 10 to 2147483647, got 0/],

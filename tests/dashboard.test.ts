@@ -33,6 +33,8 @@ test('the dashboard has the panels operators need, each on the dashboard\'s data
     ['Worker utilisation over time', /^sum\(fairsweep_cluster_worker_busy_slots\)[^\n]*fairsweep_cluster_worker_slots[^\n]*\nfairsweep_worker_busy_slots \/ on \(instance, job\) fairsweep_worker_slots$/],
     ['Frontier size per sweep', /fairsweep_frontier_size/],
     ['Frontier hypervolume per sweep', /fairsweep_frontier_hypervolume/],
+    ['JetStream storage', /fairsweep_jetstream_storage_bytes[^\n]*\n[^\n]*fairsweep_jetstream_storage_limit_bytes > 0/],
+    ['Workers backing off', /fairsweep_worker_store_backoff_seconds/],
   ];
   for (const [title, re] of expect) t.regex(byTitle.get(title) ?? '', re, title);
   for (const p of d.panels.filter((x) => x.type !== 'row')) t.is(p.datasource?.uid, '${datasource}', p.title);
@@ -77,7 +79,7 @@ test('promtool accepts the alert rules (file and PrometheusRule), their unit tes
   const dir = await mkdtemp(join(tmpdir(), 'fairsweep-promtool-'));
   try {
     const checked = await exec('promtool', ['check', 'rules', repoPath('deploy', 'prometheus', 'alerts.yml')], { timeout: 60_000 });
-    t.regex(checked.stdout, /SUCCESS: 7 rules found/);
+    t.regex(checked.stdout, /SUCCESS: 9 rules found/);
     const k8sRule = (await readRepoYaml('deploy', 'k8s', 'base', 'monitoring', 'prometheus-rule.yaml')) as { spec: RuleGroups };
     await writeFile(join(dir, 'k8s-rules.yml'), stringify(k8sRule.spec));
     t.regex((await exec('promtool', ['check', 'rules', join(dir, 'k8s-rules.yml')], { timeout: 60_000 })).stdout, /SUCCESS/);
@@ -94,14 +96,14 @@ test('promtool accepts the alert rules (file and PrometheusRule), their unit tes
   }
 });
 
-test('every alert has a severity and a summary; the stalled, no-worker and failure alerts exist', async (t) => {
+test('every alert has a severity and a summary; the stalled, no-worker, failure and store-full alerts exist', async (t) => {
   const alerts = (await readRepoYaml('deploy', 'prometheus', 'alerts.yml')) as RuleGroups;
   const rules = alerts.groups.flatMap((g) => g.rules);
   for (const r of rules) {
     t.regex(r.labels?.severity ?? '', /^(critical|warning)$/, r.alert);
     t.truthy(r.annotations?.summary, r.alert);
   }
-  for (const name of ['FairsweepNoWorkers', 'FairsweepSweepStalled', 'FairsweepTrialFailuresRising', 'FairsweepCoordinatorDown']) t.true(rules.some((r) => r.alert === name), name);
+  for (const name of ['FairsweepNoWorkers', 'FairsweepSweepStalled', 'FairsweepTrialFailuresRising', 'FairsweepCoordinatorDown', 'FairsweepJetStreamStoreFilling', 'FairsweepResultsNotStored']) t.true(rules.some((r) => r.alert === name), name);
 });
 
 test('Grafana provisioning: the datasource and the dashboard folder match the compose mounts', async (t) => {

@@ -1,37 +1,18 @@
 import test from 'ava';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { CoordinatorServer } from '../coordinator/index.js';
-import { NatsServer, isNotFound, type LogFields, type Logger } from '../common/index.js';
+import { NatsServer, isNotFound } from '../common/index.js';
 import { SHARDS_STREAM, Shard, SweepState, TrialStatus, TrialResult, resultSubject, shardSubject, sweepConsumerName } from '../proto/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { storedResultCount } from './helpers/streams.js';
 import { reportFault } from './helpers/reliability.js';
+import { RecordingLogger } from './helpers/recording-logger.js';
 
 let nats: NatsServer;
 let server: CoordinatorServer;
 const workers: CliProcess[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
-
-/** What a coordinator logged, kept for the assertions. */
-class RecordingLogger implements Logger {
-  readonly lines: { level: string; msg: string; fields: LogFields }[] = [];
-  debug(msg: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'debug', msg, fields });
-  }
-  info(msg: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'info', msg, fields });
-  }
-  warn(msg: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'warn', msg, fields });
-  }
-  error(msg: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'error', msg, fields });
-  }
-  child(): Logger {
-    return this;
-  }
-}
 
 const log = new RecordingLogger();
 const ADVISORY = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${SHARDS_STREAM}.x`;
@@ -114,48 +95,61 @@ test('garbage on the max-deliveries advisory subject is dropped, counted and log
   t.is(logged[0]?.fields.subject, ADVISORY);
 });
 
-test('a shard handled as exhausted after one of its trials was recorded: failed results for the others only, no error, the shard deleted', async (t) => {
-  // Its own server and no worker: the test takes the shard itself.
+test('a shard JetStream exhausted after one of its trials was recorded: failed results for the others only, no error, the shard deleted; garbage shards exhausted with it are malformed, not exhausted shards', async (t) => {
+  // Its own server and no worker: the test takes the shards itself. The periodic check is slow, so
+  // the advisories (checked against JetStream) are what ends the sweep.
   const own = await startNats();
   cleanups.push(() => own.stop());
   const ownLog = new RecordingLogger();
-  const s = await CoordinatorServer.start({ nats: { servers: own.url }, grpc: '127.0.0.1:0', metrics: '127.0.0.1:0', ackWaitMs: 60_000, log: ownLog });
+  const s = await CoordinatorServer.start({ nats: { servers: own.url }, grpc: '127.0.0.1:0', metrics: '127.0.0.1:0', ackWaitMs: 1_000, reconcileIntervalMs: 120_000, log: ownLog });
   cleanups.push(() => s.close());
   const c = s.coordinator;
-  const { sweepId, totalShards } = await c.submit(`name: ${uniqueName('recorded')}\nmethod: sleep\nparams: { duration_ms: 1 }\ngrid: { x: { linspace: [0, 1, 6] } }\nshard_size: 3\nmax_attempts: 1\nobjectives: [{ metric: score, goal: max }]\n`);
-  t.is(totalShards, 2);
+  const { sweepId, totalShards } = await c.submit(`name: ${uniqueName('recorded')}\nmethod: sleep\nparams: { duration_ms: 1 }\ngrid: { x: { linspace: [0, 1, 3] } }\nshard_size: 3\nmax_attempts: 1\nobjectives: [{ metric: score, goal: max }]\n`);
+  t.is(totalShards, 1);
   const sweep = c.sweep(sweepId);
   const nc = await connect({ servers: own.url });
   cleanups.push(() => nc.close());
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
-  // Act as a worker: take the first shard, record its first trial, never acknowledge it.
+  // Two messages that decode as shards but are not shards of this sweep, on its subject.
+  const otherSweep: Shard = { id: 'other-s0', sweepId: 'other-sweep', method: 'sleep', dataset: undefined, maxAttempts: 1, trials: [{ id: 'tother', sweepId: 'other-sweep', index: 0, params: {}, seed: 0 }] };
+  await js.publish(shardSubject(sweepId), new Uint8Array(), { msgID: 'junk-empty' });
+  await js.publish(shardSubject(sweepId), Shard.encode(otherSweep).finish(), { msgID: 'junk-other' });
+  // Act as a worker that dies: take every shard, record the first trial of the real one, acknowledge nothing.
   const consumer = await js.consumers.get(SHARDS_STREAM, sweepConsumerName(sweepId));
-  const taken = await consumer.next({ expires: 5_000 });
-  if (!taken) return t.fail('no shard delivered');
-  const shard = Shard.decode(taken.data);
+  const taken: JsMsg[] = [];
+  await eventually(async () => {
+    for await (const m of await consumer.fetch({ max_messages: 3 - taken.length, expires: 1_000 })) taken.push(m);
+    return taken.length === 3;
+  }, 10_000, 'the shard and the two junk messages delivered');
+  const real = taken.find((m) => m.data.length > 0 && Shard.decode(m.data).sweepId === sweepId);
+  if (!real) return t.fail('the real shard was not delivered');
+  const shard = Shard.decode(real.data);
   const [first, ...others] = shard.trials;
   if (!first) return t.fail('empty shard');
   const ok: TrialResult = { trialId: first.id, sweepId, params: first.params, seed: first.seed, index: first.index, status: TrialStatus.TRIAL_STATUS_OK, error: '', metrics: { score: 1 }, groupMetrics: [], attempts: 1, workerId: 'test', backend: 'none', startedAtMs: 1, finishedAtMs: 2 };
   await js.publish(resultSubject(sweepId, first.id), TrialResult.encode(ok).finish(), { msgID: first.id });
   await eventually(() => sweep.results.has(first.id), 10_000, 'the first trial recorded');
-  // Garbage first, then JetStream's advisory for the shard, twice: the subscription survives the garbage.
+  // Garbage first: the advisory subscription survives it.
   await publishAll(nc, ADVISORY, GARBAGE_ADVISORIES);
-  const advisory = JSON.stringify({ type: 'io.nats.jetstream.advisory.v1.max_deliver', stream: SHARDS_STREAM, consumer: sweepConsumerName(sweepId), stream_seq: taken.seq, deliveries: 1 });
-  await publishAll(nc, ADVISORY, [advisory, advisory]);
-  await eventually(() => sweep.done === 3, 10_000, 'failed results for the other trials of the shard');
-  const shardGone = await jsm.streams.getMessage(SHARDS_STREAM, { seq: taken.seq }).then((m) => m === null, (err: unknown) => isNotFound(err));
-  t.true(shardGone, 'the exhausted shard was deleted');
+  // Past the ack deadline, a pull has JetStream give up on the three (max_deliver 1) and announce it.
+  // (Once the sweep has ended its consumer is gone and a pull fails.)
+  await eventually(async () => {
+    if (sweep.done < 3) await consumer.next({ expires: 1_000 }).catch(() => null);
+    return sweep.done === 3;
+  }, 20_000, 'failed results for the other trials of the shard');
+  const gone = async (seq: number): Promise<boolean> => jsm.streams.getMessage(SHARDS_STREAM, { seq }).then((m) => m === null, (err: unknown) => isNotFound(err));
+  await eventually(async () => (await Promise.all(taken.map((m) => gone(m.seq)))).every(Boolean), 10_000, 'the exhausted shard and the junk deleted');
   const results = c.results(sweepId);
   t.deepEqual(results.map((r) => r.trialId), [first.id, ...others.map((o) => o.id)]);
   t.deepEqual(results[0], ok, 'the recorded result stands');
   t.true(results.slice(1).every((r) => r.status === TrialStatus.TRIAL_STATUS_FAILED && /no result after 1 delivery attempt\(s\) of shard/.test(r.error)));
   t.is(await storedResultCount(own.url, sweepId), 3, 'one result message per trial, none for the recorded one');
-  t.is(await coordinatorMetric(s, 'fairsweep_shards_exhausted_total'), 1);
+  t.is(await coordinatorMetric(s, 'fairsweep_shards_exhausted_total'), 1, 'only the real shard counts as exhausted');
+  // The junk is counted as malformed when its advisory is checked before the finished sweep's queue
+  // is purged, and just removed with that queue otherwise; never as an exhausted shard (above).
+  t.true((await coordinatorMetric(s, 'fairsweep_malformed_messages_total{subject="shards"}')) <= 2, 'at most the two junk messages count as malformed shards');
   t.is(await coordinatorMetric(s, 'fairsweep_duplicate_results_total'), 0);
   t.deepEqual(ownLog.lines.filter((l) => l.level === 'error' || /failed/.test(l.msg)).map((l) => l.msg), []);
-  // The other shard is untouched and the sweep goes on.
-  const info = await jsm.streams.info(SHARDS_STREAM, { subjects_filter: shardSubject(sweepId) });
-  t.is(info.state.subjects?.[shardSubject(sweepId)], 1);
-  t.is(sweep.phase, 'running');
+  t.is(sweep.record.state, SweepState.SWEEP_STATE_COMPLETED);
 });

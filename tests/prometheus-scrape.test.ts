@@ -83,6 +83,10 @@ objectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]
   for (const mustHaveData of ['Workers connected A', 'Worker utilisation A', 'Throughput A', 'Trial duration quantiles A', 'Trial duration quantiles D', 'Frontier size per sweep A', 'Frontier hypervolume per sweep A', 'Worker utilisation over time A', 'Worker utilisation over time B', 'Worker trials by outcome A', 'Sweeps by state A']) {
     t.false(empty.includes(mustHaveData), `${mustHaveData} returns data`);
   }
+  // JetStream storage is read at each reconcile; this nats-server's account has no limit of its own.
+  await eventually(async () => ((await p.value('fairsweep_jetstream_storage_bytes')) ?? 0) > 0, 60_000, 'JetStream storage used exported');
+  t.is(await p.value('fairsweep_jetstream_storage_limit_bytes'), 0);
+  t.is(await p.value('max(fairsweep_worker_store_backoff_seconds)'), 0, 'the worker never backed off');
   const perWorker = await p.query('fairsweep_worker_busy_slots / on (instance, job) fairsweep_worker_slots');
   t.deepEqual(perWorker.map((s) => s.metric.job), ['fairsweep-worker'], 'per-worker utilisation holds no coordinator series');
   t.true(((await p.value('max_over_time(fairsweep_cluster_worker_busy_slots[5m])')) ?? 0) >= 1, 'the coordinator saw the worker busy');
@@ -90,7 +94,7 @@ objectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]
   // The alert rules evaluate without error on the real series, and none fires on a healthy run.
   const rules = await eventually(async () => {
     const r = await p.rules();
-    return r.length === 7 && r.every((x) => !x.lastEvaluation.startsWith('0001')) ? r : undefined;
+    return r.length === 9 && r.every((x) => !x.lastEvaluation.startsWith('0001')) ? r : undefined;
   }, 60_000, 'rules evaluated');
   t.deepEqual(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError ?? r.health}`), []);
   t.deepEqual(await p.query('ALERTS'), []);

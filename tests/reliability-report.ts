@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const files = ['worker-faults', 'local-run', 'coordinator-restart', 'nats-restart', 'nats-cluster', 'malformed-messages', 'load', 'sweep-e2e'].map((f) => join(here, `${f}.test.js`)).filter((f) => existsSync(f));
+const files = ['worker-faults', 'local-run', 'coordinator-restart', 'nats-restart', 'nats-cluster', 'malformed-messages', 'forged-messages', 'nats-fuzz', 'load', 'sweep-e2e'].map((f) => join(here, `${f}.test.js`)).filter((f) => existsSync(f));
 const dir = mkdtempSync(join(tmpdir(), 'fairsweep-reliability-'));
 const out = join(dir, 'rows.jsonl');
 const loadOut = join(dir, 'load.jsonl');

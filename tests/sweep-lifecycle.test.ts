@@ -199,6 +199,28 @@ test('cancel: from running or dispatching; again is a no-op; a completed or fail
   t.throws(() => failed.cancel(2), { instanceOf: SweepStateError, message: /has already failed/ });
 });
 
+test('fail: a sweep still dispatching fails with the reason; an ended one is left as it is; a running one is refused', (t) => {
+  const s = create();
+  let ended = 0;
+  s.on('end', () => ended++);
+  const record = s.fail(9_000, 'dispatch failed: the store is full');
+  t.is(record?.state, SweepState.SWEEP_STATE_FAILED);
+  t.is(record?.reason, 'dispatch failed: the store is full');
+  t.is(record?.finishedAtMs, 9_000);
+  t.is(s.phase, 'failed');
+  t.is(ended, 1);
+  t.is(s.fail(9_500, 'again'), undefined);
+  t.is(s.markDispatched(), undefined);
+  t.throws(() => s.cancel(9_600), { instanceOf: SweepStateError, message: /has already failed/ });
+
+  const cancelled = create();
+  cancelled.cancel(1);
+  t.is(cancelled.fail(2, 'late'), undefined);
+  t.is(cancelled.phase, 'cancelled');
+
+  t.throws(() => running().fail(1, 'no'), { instanceOf: SweepStateError, message: /cannot fail: its shards are queued already/ });
+});
+
 test('shardExhausted: failed results only for the unrecorded trials, with the last error a retry reported', (t) => {
   const s = running();
   s.recordResult(result(0, true));

@@ -2,10 +2,10 @@ import test from 'ava';
 import { createLogger, NatsServer } from '../common/index.js';
 import {
   compileWorkerOptions, compileWorkerServerOptions, DEFAULT_BACKEND, DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_HEARTBEAT_INTERVAL_MS,
-  DEFAULT_PREFETCH_MAX_SHARD_MS, DEFAULT_PREFIX_CACHE_BYTES, DEFAULT_SLOTS, DEFAULT_MAX_DATA_BYTES, MAX_DATA_BYTES_LIMIT, Worker, WorkerOptionError, WorkerServer, WorkerStateError,
+  DEFAULT_PREFETCH_MAX_SHARD_MS, DEFAULT_PREFIX_CACHE_BYTES, DEFAULT_SLOTS, DEFAULT_MAX_DATA_BYTES, MAX_DATA_BYTES_LIMIT, MAX_WORKER_MEMORY_MB, defaultWorkerMemoryMb, Worker, WorkerOptionError, WorkerServer, WorkerStateError,
 } from '../worker/index.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { PrefixCache } from '../worker/methods/prefix-cache.js';
 import { WorkerLifecycle, type WorkerState } from '../worker/runtime/worker-lifecycle.js';
@@ -24,6 +24,8 @@ test('compileWorkerOptions fills every default from its DEFAULT_* constant and f
   t.is(o.grpcAddress, '');
   t.is(o.dataDir, undefined, 'no data directory unless one is given');
   t.is(o.maxDataBytes, DEFAULT_MAX_DATA_BYTES);
+  t.is(o.memoryMb, defaultWorkerMemoryMb(), "the machine's memory (or its cgroup's limit)");
+  t.true(defaultWorkerMemoryMb() >= 1 && defaultWorkerMemoryMb() <= totalmem() / 2 ** 20);
   t.regex(o.id, /^[a-z0-9-]+-\d+-[0-9a-f]{4}$/);
   t.true(Object.isFrozen(o) && Object.isFrozen(o.prefixCache));
   const s = compileWorkerServerOptions({ nats, grpc: null, metrics: null });
@@ -57,6 +59,8 @@ test('a bad option fails fast with a WorkerOptionError that names it', (t) => {
     ['dataDir', () => compileWorkerOptions({ nats, dataDir: notADirectory })],
     ['maxDataBytes', () => compileWorkerOptions({ nats, maxDataBytes: 0 })],
     ['maxDataBytes', () => compileWorkerOptions({ nats, maxDataBytes: MAX_DATA_BYTES_LIMIT + 1 })],
+    ['memoryMb', () => compileWorkerOptions({ nats, memoryMb: 0 })],
+    ['memoryMb', () => compileWorkerOptions({ nats, memoryMb: MAX_WORKER_MEMORY_MB + 1 })],
     ['drainTimeoutMs', () => compileWorkerServerOptions({ nats, grpc: null, metrics: null, drainTimeoutMs: -1 })],
     ['grpc', () => compileWorkerServerOptions({ nats, grpc: '', metrics: null })],
   ];

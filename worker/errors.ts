@@ -27,6 +27,15 @@ export class DataPathError extends DatasetError {
   override name = 'DataPathError';
 }
 
+/**
+ * A trial whose estimated memory (catalog: model, Adam state, activations, data) is over this
+ * worker's budget per trial (`--memory-mb` shared by its slots): refused before anything is built,
+ * never retried (it would not fit on the next attempt either).
+ */
+export class TrialMemoryError extends TrialFailedError {
+  override name = 'TrialMemoryError';
+}
+
 /** The trial was stopped because its sweep was cancelled or its shard handed back. */
 export class TrialCancelledError extends Error {
   override name = 'TrialCancelledError';

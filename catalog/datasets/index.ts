@@ -8,6 +8,7 @@ export { spuriousOptions, type SpuriousOptions } from './spurious.js';
 export { coloredMnistOptions, type ColoredMnistOptions } from './colored-mnist.js';
 export { csvOptions, type CsvOptions } from './csv.js';
 export { toxicityOptions, type ToxicityOptions } from './toxicity.js';
+export { datasetShape, COLORED_MNIST_SOURCE_DIGITS, type DatasetShape } from './shape.js';
 
 /** The option schema of every dataset a worker can build, by spec `dataset.name`. */
 const DATASET_OPTIONS: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>([

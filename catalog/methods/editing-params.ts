@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Params } from '../../proto/index.js';
+import { editingExtra, trainingMemory } from './method-memory.js';
 
 /** Params shared by the model-editing methods (task arithmetic, LoRA, fine-tuning). */
 const editingShape = {
@@ -15,6 +16,9 @@ const editingShape = {
   /** LoRA scale numerator: the delta is (lora_alpha / lora_rank)·B·A; default lora_rank (scale 1). */
   lora_alpha: z.number().positive().optional(),
 };
+
+/** The memory estimate of the model-editing methods, from their `hidden`. */
+export const editingMemoryEstimate = trainingMemory(editingShape.hidden, editingExtra);
 
 export const taskArithmeticParams = z.strictObject({
   ...editingShape,

@@ -1,6 +1,6 @@
 import type { MethodDescriptor } from './types.js';
 import { asParams } from './training-params.js';
-import { finetuneParams, prefixParams, taskArithmeticParams } from './editing-params.js';
+import { editingMemoryEstimate, finetuneParams, prefixParams, taskArithmeticParams } from './editing-params.js';
 import { canonicalJson } from '../../proto/index.js';
 
 /** Datasets with subgroups to fine-tune on. */
@@ -12,6 +12,7 @@ export const taskArithmeticMethod: MethodDescriptor = {
   summary: 'edited model θ₀ + Σ λ_g τ_g from subgroup fine-tunes (finetune: full | lora); grid over coefficients',
   datasets: EDITING_DATASETS,
   params: asParams(taskArithmeticParams),
+  memory: editingMemoryEstimate,
   prefixKey: (params, seed) => canonicalJson(prefixParams('task-arithmetic', params, seed)),
 };
 
@@ -21,6 +22,7 @@ export const loraMethod: MethodDescriptor = {
   summary: 'LoRA fine-tune (rank lora_rank, scale lora_alpha/lora_rank) of a base model on target_group',
   datasets: EDITING_DATASETS,
   params: asParams(finetuneParams),
+  memory: editingMemoryEstimate,
   prefixKey: (params, seed) => canonicalJson(prefixParams('lora', params, seed)),
 };
 
@@ -30,5 +32,6 @@ export const finetuneMethod: MethodDescriptor = {
   summary: 'full fine-tune of a base model on target_group',
   datasets: EDITING_DATASETS,
   params: asParams(finetuneParams),
+  memory: editingMemoryEstimate,
   prefixKey: (params, seed) => canonicalJson(prefixParams('finetune', params, seed)),
 };

@@ -1,10 +1,11 @@
 import type { MethodDescriptor } from './types.js';
-import { TRAINING_DATASETS, asParams, ermParams } from './training-params.js';
+import { TRAINING_DATASETS, asParams, trainingMemoryEstimate, ermParams } from './training-params.js';
 
 /** `erm`: an MLP trained by empirical risk minimisation (mean cross-entropy + L2). */
 export const ermMethod: MethodDescriptor = {
   name: 'erm',
   summary: 'MLP trained by empirical risk minimisation',
   datasets: TRAINING_DATASETS,
+  memory: trainingMemoryEstimate,
   params: asParams(ermParams),
 };

@@ -1,5 +1,6 @@
 import type { MethodDescriptor } from './types.js';
-import { TRAINING_DATASETS, asParams, balancingParams, groupBalancingParams, ibIrmParams, irmExtrapolatedParams, vrexParams } from './training-params.js';
+import { bottleneckExtra, trainingMemory } from './method-memory.js';
+import { TRAINING_DATASETS, asParams, trainingMemoryEstimate, trainingParamShape, balancingParams, groupBalancingParams, ibIrmParams, irmExtrapolatedParams, vrexParams } from './training-params.js';
 
 
 /** `vrex`: V-REx (DomainBed): risk + penalty_weight · population variance of the environments' risks. */
@@ -7,6 +8,7 @@ export const vrexMethod: MethodDescriptor = {
   name: 'vrex',
   summary: 'V-REx: mean risk + penalty_weight · variance of the per-environment risks',
   datasets: TRAINING_DATASETS,
+  memory: trainingMemoryEstimate,
   params: asParams(vrexParams),
 };
 
@@ -15,6 +17,7 @@ export const irmExtrapolatedMethod: MethodDescriptor = {
   name: 'irm-extrapolated',
   summary: 'IRMv1 with extrapolated penalties: v-IRMv1 (variance, beta) or mm-IRMv1 (min-max, alpha ≤ 0)',
   datasets: TRAINING_DATASETS,
+  memory: trainingMemoryEstimate,
   params: asParams(irmExtrapolatedParams),
 };
 
@@ -23,6 +26,7 @@ export const ibIrmMethod: MethodDescriptor = {
   name: 'ib-irm',
   summary: 'IB-IRM: IRMv1 + ib_lambda · mean variance of the last hidden layer per environment',
   datasets: TRAINING_DATASETS,
+  memory: trainingMemory(trainingParamShape.hidden, bottleneckExtra),
   params: asParams(ibIrmParams),
 };
 
@@ -31,6 +35,7 @@ export const reweightMethod: MethodDescriptor = {
   name: 'reweight',
   summary: 'group balancing by reweighting: ERM with weights 1/|group| (balance: group | class)',
   datasets: TRAINING_DATASETS,
+  memory: trainingMemoryEstimate,
   params: asParams(balancingParams),
 };
 
@@ -39,6 +44,7 @@ export const subsampleMethod: MethodDescriptor = {
   name: 'subsample',
   summary: 'group balancing by subsampling every group (or class) to the smallest one',
   datasets: TRAINING_DATASETS,
+  memory: trainingMemoryEstimate,
   params: asParams(balancingParams),
 };
 
@@ -47,5 +53,6 @@ export const groupBalancingMethod: MethodDescriptor = {
   name: 'group-balancing',
   summary: 'ERM (strategy none), reweighting or subsampling by group or class, chosen by a param',
   datasets: TRAINING_DATASETS,
+  memory: trainingMemoryEstimate,
   params: asParams(groupBalancingParams),
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Params } from '../../proto/index.js';
+import { trainingMemory } from './method-memory.js';
 
 /** Params shared by the MLP-training methods, with their defaults. */
 export const trainingParamShape = {
@@ -45,6 +46,9 @@ export const groupBalancingParams = z.strictObject({
   /** none is plain ERM: one spec compares ERM, reweighting and subsampling on one frontier. */
   strategy: z.enum(['none', 'reweight', 'subsample']).default('reweight'),
 });
+
+/** The memory estimate of the MLP-training methods, from their `hidden`. */
+export const trainingMemoryEstimate = trainingMemory(trainingParamShape.hidden);
 
 export type ErmParams = z.output<typeof ermParams>;
 export type GroupBalancingParams = z.output<typeof groupBalancingParams>;

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import type { Params } from '../../proto/index.js';
+import type { DatasetShape } from '../datasets/shape.js';
+import type { MemoryEstimate } from './memory-estimate.js';
 
 /**
  * What the catalog says of a method: enough for the coordinator to validate a spec and plan its
@@ -17,4 +19,10 @@ export interface MethodDescriptor {
    * subgroup fine-tunes): the coordinator puts them in the same shard, the worker computes it once.
    */
   prefixKey?(params: Params, seed: number): string;
+  /**
+   * What one trial needs in memory (its model, optimiser state, activations and data), estimated
+   * from its params and the dataset's shape before anything is built; absent for methods that build
+   * no model. The coordinator checks it at submit, the worker before it trains.
+   */
+  memory?(params: Params, data: DatasetShape): MemoryEstimate | undefined;
 }

@@ -14,8 +14,6 @@ import type { SweepLifecycle } from '../sweeps/sweep-lifecycle.js';
 import { InvalidArgumentError } from '../errors.js';
 import { toServiceError } from './grpc-errors.js';
 
-/** Largest spec text accepted by Submit. */
-export const MAX_SPEC_BYTES = 1024 * 1024;
 /** Minimum time between two progress messages of one Watch stream. */
 export const WATCH_PROGRESS_INTERVAL_MS = 250;
 
@@ -35,7 +33,6 @@ export function sweepService(c: Coordinator): SweepServiceServer {
   return {
     submit: unary(async (req) => {
       if (!req.specYaml.trim()) throw new InvalidArgumentError('spec_yaml: empty spec');
-      if (Buffer.byteLength(req.specYaml) > MAX_SPEC_BYTES) throw new InvalidArgumentError(`spec_yaml: larger than ${MAX_SPEC_BYTES} bytes`);
       return c.submit(req.specYaml);
     }),
     get: unary((req) => c.get(req.sweepId)),
@@ -47,7 +44,9 @@ export function sweepService(c: Coordinator): SweepServiceServer {
         for (const r of c.results(call.request.sweepId)) call.write({ result: r });
         call.end();
       } catch (err) {
-        call.destroy(toServiceError(err));
+        // 'error' ends the call with this status; destroy() would end the stream without one, and
+        // the client would wait for its deadline.
+        call.emit('error', toServiceError(err));
       }
     },
     watch: (call: ServerWritableStream<WatchRequest, WatchResponse>) => watch(c, call),
@@ -59,7 +58,7 @@ function watch(c: Coordinator, call: ServerWritableStream<WatchRequest, WatchRes
   try {
     sweep = c.sweep(call.request.sweepId);
   } catch (err) {
-    call.destroy(toServiceError(err));
+    call.emit('error', toServiceError(err));
     return;
   }
   let lastProgress = 0;

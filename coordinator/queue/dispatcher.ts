@@ -1,5 +1,5 @@
 import { nanos } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type NextMsgRequest, type SeqMsgRequest, type StoredMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type PubAck, type JetStreamManager, type NextMsgRequest, type SeqMsgRequest, type StoredMsg } from '@nats-io/jetstream';
 import { SHARDS_STREAM, Shard, shardSubject, sweepConsumerName, type DatasetSpec } from '../../proto/index.js';
 import { toParamMap } from '../../proto/index.js';
 import type { PlannedShard } from '../spec/index.js';
@@ -9,6 +9,15 @@ import { BoundedPublish, isNotFound } from '../../common/index.js';
 export const DEFAULT_ACK_WAIT_MS = 30_000;
 /** Shard publishes awaiting their JetStream ack at once. */
 const PUBLISH_WINDOW = 512;
+/** Shard deletions awaiting their answer at once when a dispatch is taken back. */
+const DISCARD_WINDOW = 64;
+
+/** One shard message, ready to publish. */
+export interface EncodedShard {
+  id: string;
+  subject: string;
+  data: Uint8Array;
+}
 
 export interface ShardPlan {
   sweepId: string;
@@ -40,11 +49,10 @@ export class Dispatcher {
     });
   }
 
-  /** Publishes every shard with its id as message id: a re-publish after a crash is dropped by JetStream. */
-  async publish(plan: ShardPlan): Promise<void> {
+  /** The shard messages of a plan, encoded: what `publish` sends and what `storedBytes` measures. */
+  encode(plan: ShardPlan): EncodedShard[] {
     const subject = shardSubject(plan.sweepId);
-    const inFlight = new BoundedPublish(PUBLISH_WINDOW);
-    for (const s of plan.shards) {
+    return plan.shards.map((s) => {
       const msg: Shard = {
         id: s.id,
         sweepId: plan.sweepId,
@@ -53,9 +61,43 @@ export class Dispatcher {
         maxAttempts: plan.maxAttempts,
         trials: s.trials.map((t) => ({ id: t.id, sweepId: plan.sweepId, index: t.index, params: toParamMap(t.params), seed: t.seed })),
       };
-      await inFlight.add(this.js.publish(subject, Shard.encode(msg).finish(), { msgID: s.id }));
+      return { id: s.id, subject, data: Shard.encode(msg).finish() };
+    });
+  }
+
+  /**
+   * Publishes every shard with its id as message id: a re-publish after a crash is dropped by
+   * JetStream. The stream sequence of each shard JetStream stored is pushed to `stored` (also when
+   * a later one fails), so that what was published can be taken back.
+   */
+  async publish(shards: readonly EncodedShard[], stored: number[] = []): Promise<void> {
+    const inFlight = new BoundedPublish(PUBLISH_WINDOW);
+    const record = (ack: PubAck): void => {
+      if (!ack.duplicate) stored.push(ack.seq);
+    };
+    try {
+      for (const s of shards) await inFlight.add(this.js.publish(s.subject, s.data, { msgID: s.id }).then(record));
+    } catch (err) {
+      // Every publish settles before this throws: `stored` is then complete.
+      await inFlight.drain().catch(() => undefined);
+      throw err;
     }
     await inFlight.drain();
+  }
+
+  /**
+   * Takes back what a dispatch stored: the consumer, the shards at `seqs` one by one (JetStream
+   * counts the room each frees; nats-server before 2.9.15 does not for a purge by subject, see
+   * nats-server#3876), then whatever else is left on the sweep's subject.
+   */
+  async discard(sweepId: string, seqs: readonly number[]): Promise<void> {
+    await this.jsm.consumers.delete(SHARDS_STREAM, sweepConsumerName(sweepId)).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+    const deleting = new BoundedPublish(DISCARD_WINDOW);
+    for (const seq of seqs) await deleting.add(this.deleteShard(seq));
+    await deleting.drain();
+    await this.jsm.streams.purge(SHARDS_STREAM, { filter: shardSubject(sweepId) });
   }
 
   /** Deletes the sweep's consumer and the shards still queued for it. */

@@ -1,8 +1,41 @@
 import type { Param, Params } from '../../proto/index.js';
 import type { GridAxis } from './schema.js';
+import { fieldBytes, paramValueBytes } from './limits.js';
 
 /** One grid key with the list of values it takes, in spec order. */
 export type Axis = readonly [key: string, values: readonly Param[]];
+
+/**
+ * Number of values of an axis, without expanding it: a list's length, a `{product}`'s product of
+ * its component lengths, a `{linspace}`'s count. May exceed 2^53 only as an inexact number or
+ * Infinity, never by materialising anything.
+ */
+export function axisLength(axis: GridAxis): number {
+  if (Array.isArray(axis)) return axis.length;
+  if ('product' in axis) return axis.product.reduce((n, component) => n * component.length, 1);
+  return axis.linspace[2];
+}
+
+/**
+ * Encoded bytes of an axis's values as a `ParamList` once expanded, computed without expanding it:
+ * a `{product}` vector holds one value of each component, and each value of component i appears
+ * in (product / length of i) vectors. Call it only once axisLength is known to be bounded.
+ */
+export function axisBytes(axis: GridAxis): number {
+  if (Array.isArray(axis)) return axis.reduce<number>((n, v) => n + fieldBytes(paramValueBytes(v)), 0);
+  if ('linspace' in axis) return axis.linspace[2] * fieldBytes(paramValueBytes(0));
+  const vectors = axisLength(axis);
+  let valuesBytes = 0;
+  let largestVector = 0;
+  for (const component of axis.product) {
+    const sizes = component.map((v) => fieldBytes(paramValueBytes(v)));
+    valuesBytes += (vectors / component.length) * sizes.reduce((a, b) => a + b, 0);
+    largestVector += Math.max(...sizes);
+  }
+  // Each vector is an entry of the axis's list holding a ParamValue whose `list` field holds its
+  // values: two length-delimited wrappers (counted for the largest vector, an upper bound).
+  return valuesBytes + vectors * (fieldBytes(fieldBytes(largestVector)) - largestVector);
+}
 
 /** Materialises the `{product}` and `{linspace}` forms of a grid axis into a plain list. */
 export function axisValues(axis: GridAxis): Param[] {

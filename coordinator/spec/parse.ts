@@ -3,8 +3,12 @@ import type { z } from 'zod';
 import type { Param, Params } from '../../proto/index.js';
 import { datasetOptionsSchema, getMethod, methodNames } from '../../catalog/index.js';
 import { SpecError } from '../errors.js';
-import { axisValues, gridPoints, type Axis } from './grid.js';
+import { axisValues, type Axis } from './grid.js';
 import { DEFAULT_MAX_TRIALS, specSchema, type Search } from './schema.js';
+import { checkSpecData, checkSpecSize, checkYamlDepth } from './limits.js';
+import { checkEncodedSizes, checkGridSize, checkParamValues } from './size-checks.js';
+import { checkTrialMemory, DEFAULT_MAX_TRIAL_MEMORY_MB } from './memory-check.js';
+import { MAX_DEFAULT_SHARD_SIZE, defaultShardSize } from './trials.js';
 import { distributionIssues, drawSamples } from './search.js';
 import { issueMessages, describeValue, objectKeysAt } from './zod-issues.js';
 import { closestMatch, unknownNameMessage } from './suggest.js';
@@ -37,11 +41,18 @@ export interface ValidatedSpec {
 export interface SpecLimits {
   /** Largest number of trials accepted; default DEFAULT_MAX_TRIALS. */
   maxTrials?: number;
+  /** Largest estimated memory of one trial, in MiB (catalog memory estimates); default DEFAULT_MAX_TRIAL_MEMORY_MB. */
+  maxTrialMemoryMb?: number;
 }
 
-/** Parses YAML (or JSON) text and validates it; errors name the line or the path of the bad value. */
+/**
+ * Parses YAML (or JSON) text and validates it; errors name the line or the path of the bad value.
+ * The text's size and nesting (SPEC_LIMITS) are checked before it is parsed into objects.
+ */
 export function parseSpecText(text: string, limits: SpecLimits = {}): ValidatedSpec {
   let data: unknown;
+  checkSpecSize(text);
+  checkYamlDepth(text);
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   // Warnings (unresolved tags, unknown directives) are mistakes in a spec too: refuse them.
   const problem = doc.errors[0] ?? doc.warnings[0];
@@ -63,9 +74,12 @@ export function parseSpecText(text: string, limits: SpecLimits = {}): ValidatedS
 
 /** Validates an already-parsed spec object against the schema and the method registry. */
 export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedSpec {
+  checkSpecData(data);
   const parsed = specSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) throw new SpecError(issueMessages(parsed.error, { schema: specSchema }));
   const s = parsed.data;
+  // Sizes first (values here, the grid from its axes' lengths below): nothing is expanded, drawn or stored before they pass.
+  checkParamValues(s);
 
   const method = getMethod(s.method);
   if (!method) {
@@ -90,6 +104,10 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
     }
     dataset = { name, options: options as Params };
   }
+
+  const maxTrials = limits.maxTrials ?? DEFAULT_MAX_TRIALS;
+  const trials = checkGridSize(s, maxTrials);
+  checkEncodedSizes(s, dataset?.options ?? {}, s.shard_size ?? (method.prefixKey ? MAX_DEFAULT_SHARD_SIZE : defaultShardSize(trials)));
 
   const grid: Axis[] = Object.entries(s.grid).map(([k, axis]) => [k, axisValues(axis)] as const);
   const issues: { path: string; message: string }[] = [];
@@ -117,16 +135,9 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
   });
   if (issues.length) throw new SpecError(issues);
 
-  const maxTrials = limits.maxTrials ?? DEFAULT_MAX_TRIALS;
-  const sampleCount = s.search?.samples ?? 1;
-  const trials = gridPoints(grid) * sampleCount * s.seeds.length;
-  if (trials > maxTrials) {
-    const factors = [...grid.map(([k, v]) => `${k}: ${v.length}`), ...(s.search ? [`${s.search.samples} samples`] : [])];
-    throw SpecError.at(s.search && grid.length === 0 ? 'search.samples' : 'grid', `${trials} trials (${factors.join(' × ') || '1 point'} × ${s.seeds.length} seeds) exceeds this coordinator's limit of ${maxTrials}`);
-  }
-
   const samples = s.search ? drawSamples(s.search) : [];
   validateMethodParams(method.name, method.params, s.params, grid, samples);
+  checkTrialMemory(method, dataset, s.params, grid, samples, limits.maxTrialMemoryMb ?? DEFAULT_MAX_TRIAL_MEMORY_MB);
 
   return {
     name: s.name,

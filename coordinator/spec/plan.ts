@@ -20,7 +20,7 @@ export function planSweep(sweepId: string, spec: ValidatedSpec): SweepPlan {
 
 /** The shards of a stored sweep, planned again from its spec text: ids are deterministic, so it is the same plan. */
 export function replanShards(sweepId: string, specYaml: string, shardSize: number): PlannedShard[] {
-  const spec = parseSpecText(specYaml, { maxTrials: Number.MAX_SAFE_INTEGER });
+  const spec = parseSpecText(specYaml, { maxTrials: Number.MAX_SAFE_INTEGER, maxTrialMemoryMb: Number.MAX_SAFE_INTEGER });
   return planPrefixShards(sweepId, planTrials(sweepId, spec.grid, spec.params, spec.seeds, spec.samples), shardSize, prefixKeyOf(spec.method));
 }
 

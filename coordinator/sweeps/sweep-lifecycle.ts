@@ -35,7 +35,7 @@ export interface SweepEvents {
  * - `running`: every shard is queued; results are coming in (SWEEP_STATE_RUNNING, `dispatched`);
  * - `completed`: every trial has a result and at least one is ok (some may have failed);
  * - `failed`: every trial has a result and none is ok, so there is no frontier (SWEEP_STATE_FAILED,
- *   `reason` says so and quotes the first error);
+ *   `reason` says so and quotes the first error); or its shards could not be queued (`fail`);
  * - `cancelled`: stopped by request before every trial had a result.
  * The last three are final.
  */
@@ -218,6 +218,19 @@ export class SweepLifecycle extends EventEmitter<SweepEvents> {
     if (phase === 'cancelled') return undefined;
     if (phase === 'completed' || phase === 'failed') throw this.refuse('cancel', `it has already ${phase}`);
     return this.end({ state: SweepState.SWEEP_STATE_CANCELLED, finishedAtMs: now, reason });
+  }
+
+  /**
+   * dispatching → failed: its shards could not all be queued (e.g. when a restarted coordinator
+   * dispatches it again and JetStream's store is full); `reason` says why. Returns the record to
+   * store, or undefined when the sweep has ended already. A sweep that is running is not failed
+   * this way: SweepStateError.
+   */
+  fail(now: number, reason: string): Readonly<SweepRecord> | undefined {
+    const phase = this.phase;
+    if (this.finished) return undefined;
+    if (phase !== 'dispatching') throw this.refuse('fail', 'its shards are queued already');
+    return this.end({ state: SweepState.SWEEP_STATE_FAILED, finishedAtMs: now, reason: reason.slice(0, MAX_REASON_ERROR_CHARS * 2) });
   }
 
   /**

@@ -1,6 +1,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { canonicalJson } from '../../proto/index.js';
-import { loadDataset, type Dataset, type Split } from '../datasets/index.js';
+import type { Dataset, Split } from '../datasets/index.js';
+import { loadTrialData } from './memory-guard.js';
 import { TrialFailedError } from '../errors.js';
 import { selectRows } from '../training/balancing.js';
 import { splitMetrics } from '../training/evaluate.js';
@@ -91,7 +92,7 @@ interface TaskPrefix {
 
 /** `task-arithmetic`: θ₀ + Σ_g λ_g·τ_g, the prefix (θ₀ and every τ_g) computed once per config. */
 export const taskArithmeticImpl: MethodImpl = withParams(taskArithmeticParams, async (p, input, rt) => {
-  const data = loadDataset(input.dataset.name, input.dataset.options, input.seed, rt.dataRoot);
+  const data = loadTrialData(input, rt);
   const { tf } = await rt.backend();
   const prefix = await cacheOf(rt).get<TaskPrefix>(
     cacheKey('task-arithmetic', input),
@@ -116,7 +117,7 @@ export const taskArithmeticImpl: MethodImpl = withParams(taskArithmeticParams, a
 /** `lora` and `finetune`: θ₀ (shared, cached) fine-tuned on one subgroup. */
 function finetuneImpl(full: boolean): MethodImpl {
   return withParams(finetuneParams, async (p, input, rt) => {
-    const data = loadDataset(input.dataset.name, input.dataset.options, input.seed, rt.dataRoot);
+    const data = loadTrialData(input, rt);
     const groups = subgroups(data);
     if (!groups.includes(p.target_group)) throw new TrialFailedError(`params.target_group: "${p.target_group}" is not a subgroup of the data (${groups.join(', ')})`);
     const { tf } = await rt.backend();

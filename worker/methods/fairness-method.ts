@@ -1,4 +1,5 @@
-import { loadDataset, type Dataset, type Split } from '../datasets/index.js';
+import type { Dataset, Split } from '../datasets/index.js';
+import { loadTrialData } from './memory-guard.js';
 import { splitMetrics } from '../training/evaluate.js';
 import { fitSteering, steer } from '../training/gaussian-steering.js';
 import { disposeMlp, type Mlp } from '../training/mlp.js';
@@ -31,7 +32,7 @@ async function score(rt: TrialRuntime, model: Mlp, data: Dataset, view: (s: Spli
  * trained on the ideal distribution has group-independent decisions.
  */
 export const steerImpl: MethodImpl = withParams(steerParams, async (p, input, rt) => {
-  const data = loadDataset(input.dataset.name, input.dataset.options, input.seed, rt.dataRoot);
+  const data = loadTrialData(input, rt);
   const maps = fitSteering(data.train.x, data.dim, data.train.attribute, p.ridge);
   const view = (s: Split): Split => ({ ...s, x: steer(maps, s.x, s.attribute, p.strength) });
   const { tf } = await rt.backend();
@@ -45,7 +46,7 @@ export const steerImpl: MethodImpl = withParams(steerParams, async (p, input, rt
 
 /** `reprogram`: an ERM model, frozen; a fairness trigger δ trained min-max; scored on x + δ. */
 export const reprogramImpl: MethodImpl = withParams(reprogramParams, async (p, input, rt) => {
-  const data = loadDataset(input.dataset.name, input.dataset.options, input.seed, rt.dataRoot);
+  const data = loadTrialData(input, rt);
   const { tf } = await rt.backend();
   const base = await trainMlp(tf, data.dim, data.environments, { steps: p.steps, lr: p.lr, l2: p.l2, hidden: p.hidden, seed: input.seed, objective: { kind: 'erm' }, signal: rt.signal, heartbeat: rt.heartbeat });
   try {

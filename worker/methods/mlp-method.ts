@@ -1,4 +1,5 @@
-import { loadDataset, type Dataset, type Split } from '../datasets/index.js';
+import type { Dataset, Split } from '../datasets/index.js';
+import { loadTrialData } from './memory-guard.js';
 import { disposeMlp } from '../training/mlp.js';
 import { predictProba, trainMlp, type TrainObjective } from '../training/trainer.js';
 import { environmentAccuracies, splitMetrics } from '../training/evaluate.js';
@@ -20,7 +21,7 @@ interface Plan {
 /** Trains an MLP as `plan` says on the dataset and scores train, val and test; params parsed by `schema`. */
 function mlpMethod<S extends z.ZodType<ErmParams>>(schema: S, plan: (p: z.output<S>, data: Dataset, seed: number) => Plan): MethodImpl {
   return withParams(schema, async (p, input, rt): Promise<TrialOutput> => {
-    const data = loadDataset(input.dataset.name, input.dataset.options, input.seed, rt.dataRoot);
+    const data = loadTrialData(input, rt);
     const { objective, environments } = plan(p, data, input.seed);
     const { tf } = await rt.backend();
     const trained = await trainMlp(tf, data.dim, environments, {

@@ -3,6 +3,8 @@ import type { Backend } from '../backend-types.js';
 import type { PrefixCache } from './prefix-cache.js';
 import type { DataRoot } from '../datasets/data-root.js';
 import type { CommandHost } from './command/host-types.js';
+import type { DatasetShape } from '../../catalog/index.js';
+import type { MemoryBudget } from './memory-guard.js';
 
 export interface DatasetConfig {
   name: string;
@@ -41,6 +43,16 @@ export interface TrialRuntime {
   dataRoot?: DataRoot;
   /** What the worker gives command trials (its --allow-command policy, GPUs, artifacts). Unset, they are refused. */
   command?: CommandHost;
+  /**
+   * This worker's memory budget for one trial (WorkerOptions.memoryMb over its slots). Unset (a
+   * method called directly, as in tests and benchmarks), nothing is checked.
+   */
+  memoryBudget?: MemoryBudget;
+  /**
+   * Throws TrialMemoryError when this trial would not fit memoryBudget on a dataset of this shape;
+   * set by the runtime for each trial, called by loadTrialData before a model is built.
+   */
+  checkMemory?(data: DatasetShape): void;
 }
 
 export interface GroupMetricsRow {

@@ -1,16 +1,18 @@
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Shard, TrialEvent, TrialEvent_Kind, TrialResult, TrialStatus, eventSubject, type Trial } from '../../proto/index.js';
+import { TrialEvent, TrialEvent_Kind, TrialResult, TrialStatus, decodeShardOn, eventSubject, type Shard, type Trial } from '../../proto/index.js';
 import { errorText, type Logger } from '../../common/index.js';
 import type { TrialOutput, TrialRuntime } from '../methods/types.js';
 import type { PrefixCache } from '../methods/prefix-cache.js';
 import type { DataRoot } from '../datasets/data-root.js';
 import type { CommandHost } from '../methods/command/host-types.js';
+import type { MemoryBudget } from '../methods/memory-guard.js';
 import { TrialCancelledError, isUnrecoverable } from '../errors.js';
 import type { Backend } from '../backend-types.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 import { ShardHeartbeat } from './shard-heartbeat.js';
 import { ResultPublisher, isRecorded } from './result-publisher.js';
+import type { StoreBackoff } from './store-backoff.js';
 import { executeTrial } from './trial-execution.js';
 
 /** Why a running shard was stopped from outside. */
@@ -28,12 +30,16 @@ export interface ShardContext {
   dataRoot: DataRoot | undefined;
   /** What command trials get; undefined: they are refused. */
   command?: CommandHost;
+  /** One trial's share of the worker's memory (WorkerOptions.memoryMb over its slots). */
+  memoryBudget: MemoryBudget;
   metrics: WorkerMetrics;
   log: Logger;
   /** JetStream's ack deadline for this consumer; heartbeats go out at a third of it. */
   ackWaitMs: number;
   /** Called once per trial result published by this worker. */
   onTrialDone: () => void;
+  /** The worker's back-off while results cannot be stored: told of each result stored or refused. */
+  storeBackoff: StoreBackoff;
 }
 
 /** Base delay before a retried shard is delivered again; doubles per attempt, capped at MAX_RETRY_DELAY_MS. */
@@ -48,7 +54,7 @@ export type ShardOutcome =
   | { kind: 'completed' }
   /** A trial failed with attempts left: nak with a back-off; recorded trials are skipped on redelivery. */
   | { kind: 'retry'; delayMs: number }
-  /** Results could not be stored: nak at once rather than after the ack deadline. */
+  /** Results could not be stored: nak for the worker's back-off (StoreBackoff), not after the ack deadline. */
   | { kind: 'store-failed'; error: unknown }
   /** The worker drains with hand-back: nak, another worker takes it now. */
   | { kind: 'handed-back' }
@@ -59,7 +65,7 @@ export type ShardOutcome =
 const OUTCOME_LABEL: Readonly<Record<ShardOutcome['kind'], string>> = {
   completed: 'acked',
   retry: 'retried',
-  'store-failed': 'retried',
+  'store-failed': 'store_refused',
   'handed-back': 'handed_back',
   cancelled: 'cancelled',
 };
@@ -87,9 +93,8 @@ export async function runShard(
 
 function decodeShard(msg: JsMsg, ctx: ShardContext): Shard | undefined {
   try {
-    const shard = Shard.decode(msg.data);
-    if (shard.id && shard.sweepId) return shard;
-    throw new Error('shard without id or sweep_id');
+    // Not a shard of the sweep its subject names (garbage, or another sweep's shard): terminated.
+    return decodeShardOn(msg.subject, msg.data);
   } catch (err) {
     ctx.metrics.malformed.inc({ subject: 'shards' });
     ctx.metrics.shards.inc({ outcome: 'malformed' });
@@ -109,6 +114,11 @@ export class ShardRun {
   private readonly heartbeat: ShardHeartbeat;
   private readonly results: ResultPublisher;
   private readonly runtime: TrialRuntime;
+  /** Aborted when a result is refused: the trials left would only make results that cannot be stored. */
+  private readonly refusal = new AbortController();
+  /** The worker's signal (cancel, hand-back) or a refused result: the trials stop. */
+  private readonly trialSignal: AbortSignal;
+  private refusedFor = 0;
   private finished = false;
 
   constructor(
@@ -121,8 +131,23 @@ export class ShardRun {
     this.attempt = msg.info.deliveryCount;
     this.log = ctx.log.child({ sweep: shard.sweepId, shard: shard.id, attempt: this.attempt });
     this.heartbeat = new ShardHeartbeat(msg, ctx.ackWaitMs);
-    this.results = new ResultPublisher(ctx.js);
-    this.runtime = { signal, heartbeat: () => this.heartbeat.beat(), backend: ctx.backend, prefixCache: ctx.prefixCache, ...(ctx.dataRoot ? { dataRoot: ctx.dataRoot } : {}), ...(ctx.command ? { command: ctx.command } : {}) };
+    this.results = new ResultPublisher(
+      ctx.js,
+      ctx.jsm,
+      {
+        stored: () => ctx.storeBackoff.stored(),
+        refused: (err, retry) => {
+          this.refusedFor = ctx.storeBackoff.refused(err, retry);
+          this.refusal.abort('store-refused');
+        },
+      },
+      (subject, seq) => {
+        ctx.metrics.malformed.inc({ subject: 'results' });
+        this.log.warn('found a message that is not a result in the place of a result; publishing again once the coordinator has deleted it', { subject, seq });
+      },
+    );
+    this.trialSignal = AbortSignal.any([signal, this.refusal.signal]);
+    this.runtime = { signal: this.trialSignal, heartbeat: () => this.heartbeat.beat(), backend: ctx.backend, prefixCache: ctx.prefixCache, memoryBudget: ctx.memoryBudget, ...(ctx.dataRoot ? { dataRoot: ctx.dataRoot } : {}), ...(ctx.command ? { command: ctx.command } : {}) };
   }
 
   async run(): Promise<void> {
@@ -137,14 +162,15 @@ export class ShardRun {
 
   private async runTrials(): Promise<ShardOutcome> {
     for (const trial of this.shard.trials) {
-      if (this.signal.aborted) break;
-      if (this.attempt > 1 && (await isRecorded(this.ctx.jsm, this.shard.sweepId, trial.id))) continue;
+      if (this.trialSignal.aborted) break;
+      if (this.attempt > 1 && (await isRecorded(this.ctx.jsm, this.shard.sweepId, trial))) continue;
       const step = await this.runTrial(trial);
       if (step === 'stop') break;
       if (step !== 'next') return step;
     }
-    if (!this.signal.aborted) return { kind: 'completed' };
-    return this.signal.reason === 'hand-back' ? { kind: 'handed-back' } : { kind: 'cancelled' };
+    if (this.signal.aborted) return this.signal.reason === 'hand-back' ? { kind: 'handed-back' } : { kind: 'cancelled' };
+    // A refused result: `finish` finds the error when it drains the results.
+    return { kind: 'completed' };
   }
 
   private async runTrial(trial: Trial): Promise<TrialStep> {
@@ -166,7 +192,7 @@ export class ShardRun {
   /** A trial threw: cancelled, recorded as failed (unrecoverable or out of attempts), or retried with the shard. */
   private async onTrialError(trial: Trial, started: number, err: unknown): Promise<TrialStep> {
     const method = this.shard.method;
-    if (this.signal.aborted || err instanceof TrialCancelledError) {
+    if (this.trialSignal.aborted || err instanceof TrialCancelledError) {
       this.ctx.metrics.trials.inc({ method, outcome: 'cancelled' });
       return 'stop';
     }
@@ -248,8 +274,9 @@ export class ShardRun {
         this.msg.nak(outcome.delayMs);
         return;
       case 'store-failed':
-        this.log.warn('shard given back: results could not be stored', { error: errorText(outcome.error) });
-        this.msg.nak(RETRY_BASE_DELAY_MS);
+        // StoreBackoff logs the episode once; this shard comes back when its wait is over.
+        this.log.debug('shard given back: results could not be stored', { error: errorText(outcome.error), delay_ms: this.refusedFor });
+        this.msg.nak(this.refusedFor || RETRY_BASE_DELAY_MS);
         return;
       case 'handed-back':
         this.msg.nak();

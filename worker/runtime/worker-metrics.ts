@@ -11,9 +11,10 @@ export class WorkerMetrics {
     buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200],
     registers: [this.registry],
   });
-  readonly shards = new Counter({ name: 'fairsweep_worker_shards_total', help: 'Shards handled, by outcome (acked, retried, handed_back, cancelled, malformed)', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly shards = new Counter({ name: 'fairsweep_worker_shards_total', help: 'Shards handled, by outcome (acked, retried, store_refused, handed_back, cancelled, malformed)', labelNames: ['outcome'] as const, registers: [this.registry] });
   readonly slots = new Gauge({ name: 'fairsweep_worker_slots', help: 'Trial slots of this worker', registers: [this.registry] });
   readonly busy = new Gauge({ name: 'fairsweep_worker_busy_slots', help: 'Slots running a shard now', registers: [this.registry] });
+  readonly storeBackoff = new Gauge({ name: 'fairsweep_worker_store_backoff_seconds', help: 'Current wait while results cannot be stored (JetStream store full or not answering); 0 when they can', registers: [this.registry] });
   readonly malformed = new Counter({ name: 'fairsweep_worker_malformed_messages_total', help: 'Messages that did not decode and were dropped', labelNames: ['subject'] as const, registers: [this.registry] });
 
   constructor() {

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { silentLogger, type GrpcTlsOptions, type Logger, type NatsClientOptions } from '../../common/index.js';
@@ -36,6 +36,19 @@ export const DEFAULT_PREFETCH_MAX_SHARD_MS = 1_000;
 /** How long a drain lets running shards finish before handing them back, by default. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
+const MIB = 1024 * 1024;
+/**
+ * Memory a worker's trials may use together by default, in MiB: this machine's memory, or the
+ * memory limit of the process's cgroup (a container's limit) when that is lower.
+ */
+export function defaultWorkerMemoryMb(): number {
+  const limit = process.constrainedMemory?.() ?? 0;
+  const bytes = limit > 0 && limit < totalmem() ? limit : totalmem();
+  return Math.max(1, Math.floor(bytes / MIB));
+}
+/** Largest --memory-mb accepted: 1 PiB. */
+export const MAX_WORKER_MEMORY_MB = 1024 ** 3;
+
 /** Settings of the cache of expensive trial prefixes (a base model, subgroup fine-tunes). */
 export interface PrefixCacheOptions {
   /** Off: every trial computes its own prefix. Default true. */
@@ -71,6 +84,13 @@ export interface WorkerOptions {
   maxDataBytes?: number;
   /** Command trials (method `command`): refused unless `command.allow`; GPUs, work dir, artifact caps. */
   command?: CommandOptions;
+  /**
+   * Memory this worker's trials may use together, in MiB; each slot gets an equal share, and a
+   * trial whose estimated memory (the catalog's estimate: model, Adam state, activations of the full
+   * batch, data) is over that share fails before its model is built, without being retried.
+   * Default defaultWorkerMemoryMb(): this machine's memory, or its cgroup's limit when lower.
+   */
+  memoryMb?: number;
   /** Default: logs nothing. */
   log?: Logger;
 }
@@ -128,6 +148,7 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     prefixCache: Object.freeze({ enabled, maxBytes: positive('prefixCache.maxBytes', options.prefixCache?.maxBytes ?? DEFAULT_PREFIX_CACHE_BYTES) }),
     dataDir: options.dataDir === undefined ? undefined : directory('dataDir', options.dataDir),
     maxDataBytes: integer('maxDataBytes', options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES, 1, MAX_DATA_BYTES_LIMIT),
+    memoryMb: integer('memoryMb', options.memoryMb ?? defaultWorkerMemoryMb(), 1, MAX_WORKER_MEMORY_MB),
     log: options.log ?? silentLogger,
   });
 }

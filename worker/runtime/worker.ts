@@ -1,12 +1,13 @@
 import { hostname } from 'node:os';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { CANCEL_SUBJECTS, WORKER_HEARTBEAT_SUBJECT, WorkerInfo, type Shard } from '../../proto/index.js';
-import { connectNats, whenReady, errorText, type Logger } from '../../common/index.js';
+import { ReaderSupervisor, connectNats, coreSubscriptionReader, whenReady, errorText, type Logger } from '../../common/index.js';
 import type { Backend } from '../backend-types.js';
 import { loadBackend } from '../backend.js';
 import { PrefixCache } from '../methods/prefix-cache.js';
 import { DataRoot } from '../datasets/data-root.js';
+import { memoryBudget } from '../methods/memory-guard.js';
 import { runShard, type ShardContext, type StopReason } from './shard-runner.js';
 import { WorkerMetrics } from './worker-metrics.js';
 import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './worker-options.js';
@@ -14,6 +15,7 @@ import { WorkerLifecycle, type WorkerState } from './worker-lifecycle.js';
 import { SlotScheduler, type FetchedShard } from './slot-scheduler.js';
 import { RunningSweeps } from './running-sweeps.js';
 import { WorkerCommandHost } from '../methods/command/worker-command-host.js';
+import { StoreBackoff } from './store-backoff.js';
 
 /** How long a pull request waits for a shard before the worker looks at other sweeps. */
 const FETCH_EXPIRES_MS = 1_000;
@@ -46,6 +48,9 @@ export class Worker {
   private readonly lifecycle = new WorkerLifecycle((state) => this.onState(state));
   private readonly scheduler: SlotScheduler;
   private readonly sweeps: RunningSweeps;
+  private readonly storeBackoff: StoreBackoff;
+  /** Aborted when the worker stops: ends a back-off wait. */
+  private readonly halt = new AbortController();
   private readonly running = new Map<string, RunningShard>();
   /** The cache of expensive trial prefixes its slots share (WorkerOptions.prefixCache). */
   readonly prefixCache: PrefixCache;
@@ -55,7 +60,11 @@ export class Worker {
   readonly commandHost: WorkerCommandHost;
   private backendPromise: Promise<Backend> | undefined;
   private backendLoaded: Backend | undefined;
-  private readonly subs: Subscription[] = [];
+  /**
+   * The worker's NATS readers (cancel messages, the sweeps bucket), restarted with a back-off when
+   * one closes; `healthy` is false while one is down (the gRPC health status follows).
+   */
+  readonly readers: ReaderSupervisor;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -76,7 +85,13 @@ export class Worker {
     this.prefixCache = new PrefixCache(options.prefixCache.maxBytes, options.prefixCache.enabled);
     this.dataRoot = options.dataDir === undefined ? undefined : new DataRoot(options.dataDir, options.maxDataBytes);
     this.commandHost = new WorkerCommandHost(options.command, nc, options.id, this.log);
+    this.readers = new ReaderSupervisor(this.log);
     this.sweeps = new RunningSweeps(nc, js, { onRunning: () => this.wake?.(), onCancelled: (id) => this.abortSweep(id, 'cancelled') }, this.metrics, this.log);
+    this.storeBackoff = new StoreBackoff(this.log, {
+      // Shards held for the next free slot go back to the queue: no slot starts one until results are stored again.
+      onStart: () => this.scheduler.returnHeld(),
+      onDelay: (ms) => this.metrics.storeBackoff.set(ms / 1000),
+    });
     this.metrics.slots.set(options.slots);
   }
 
@@ -155,16 +170,10 @@ export class Worker {
 
   private async init(): Promise<void> {
     if (this.options.backend !== 'none') await this.backend();
-    this.subs.push(
-      this.nc.subscribe(CANCEL_SUBJECTS, {
-        callback: (err, msg) => {
-          if (!err) this.abortSweep(msg.subject.split('.').pop() ?? '', 'cancelled');
-        },
-      }),
-    );
+    this.readers.add('cancel', coreSubscriptionReader(this.nc, CANCEL_SUBJECTS, (msg) => this.onCancelHint(msg), this.log));
     this.heartbeatTimer = setInterval(() => this.publishHeartbeat(), this.options.heartbeatIntervalMs);
     this.heartbeatTimer.unref();
-    this.sweeps.watch();
+    this.sweeps.watch(this.readers);
     this.lifecycle.to('running');
     this.loop = this.pullLoop();
     this.log.info('worker running', { slots: this.slots, backend: this.backendName });
@@ -185,42 +194,75 @@ export class Worker {
     }
   }
 
+  /**
+   * A cancel message names a sweep, and anyone allowed to publish on its subject can send one: the
+   * sweep stops here only if its record, written by the coordinator, says it was cancelled (or is gone).
+   */
+  private onCancelHint(msg: Msg): void {
+    const sweepId = msg.subject.split('.').pop() ?? '';
+    void this.sweeps.cancelConfirmed(sweepId).then((cancelled) => {
+      if (cancelled) {
+        this.abortSweep(sweepId, 'cancelled');
+        return;
+      }
+      this.metrics.malformed.inc({ subject: 'cancel' });
+      this.log.warn('cancel message for a sweep whose record does not say cancelled; ignored', { sweep: sweepId.slice(0, 200) });
+    });
+  }
+
   private abortSweep(sweepId: string, reason: StopReason): void {
     this.sweeps.delete(sweepId);
     for (const r of this.running.values()) if (r.sweepId === sweepId) r.controller.abort(reason);
   }
 
+  /** Pulls until the worker drains; an unexpected failure of one round is logged and the next one runs after a pause. */
   private async pullLoop(): Promise<void> {
     while (this.lifecycle.accepting) {
-      const redeliveryRunning = [...this.running.values()].some((r) => r.deliveryCount > 1);
-      const free = this.scheduler.wanted(redeliveryRunning);
-      const ids = this.sweeps.ids();
-      const sweepId = ids[this.rr % Math.max(1, ids.length)];
-      if (free <= 0 || sweepId === undefined) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          setTimeout(resolve, sweepId === undefined ? IDLE_NO_SWEEP_MS : IDLE_SLOTS_BUSY_MS).unref();
-        });
-        this.wake = undefined;
-        continue;
-      }
-      this.rr++;
-      const c = await this.sweeps.consumer(sweepId);
-      if (!c) {
-        await delay(NO_CONSUMER_PAUSE_MS);
-        continue;
-      }
       try {
-        const batch = await c.consumer.fetch({ max_messages: free, expires: FETCH_EXPIRES_MS });
-        for await (const m of batch) {
-          if (this.lifecycle.accepting) this.admit({ msg: m, ackWaitMs: c.ackWaitMs });
-          else m.nak();
+        if (this.storeBackoff.active) {
+          await this.storeBackoff.wait(this.halt.signal);
+          continue;
         }
+        await this.pullRound();
       } catch (err) {
-        this.sweeps.forgetConsumer(sweepId);
-        this.log.debug('fetch failed', { sweep: sweepId, error: errorText(err) });
+        this.log.error('pulling shards failed', { error: errorText(err) });
         await delay(FETCH_FAILED_PAUSE_MS);
       }
+    }
+  }
+
+  /** One round of the pull loop: waits for a free slot and a sweep, or fetches shards of the next sweep in turn. */
+  private async pullRound(): Promise<void> {
+    const redeliveryRunning = [...this.running.values()].some((r) => r.deliveryCount > 1);
+    const free = this.scheduler.wanted(redeliveryRunning);
+    const ids = this.sweeps.ids();
+    const sweepId = ids[this.rr % Math.max(1, ids.length)];
+    if (free <= 0 || sweepId === undefined) {
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, sweepId === undefined ? IDLE_NO_SWEEP_MS : IDLE_SLOTS_BUSY_MS).unref();
+      });
+      this.wake = undefined;
+      return;
+    }
+    this.rr++;
+    const c = await this.sweeps.consumer(sweepId);
+    if (!c) {
+      await delay(NO_CONSUMER_PAUSE_MS);
+      return;
+    }
+    try {
+      const batch = await c.consumer.fetch({ max_messages: free, expires: FETCH_EXPIRES_MS });
+      for await (const m of batch) {
+        // Shards fetched as results stopped being stored wait out the back-off in the queue.
+        if (this.storeBackoff.active) m.nak(this.storeBackoff.delay);
+        else if (this.lifecycle.accepting) this.admit({ msg: m, ackWaitMs: c.ackWaitMs });
+        else m.nak();
+      }
+    } catch (err) {
+      this.sweeps.forgetConsumer(sweepId);
+      this.log.debug('fetch failed', { sweep: sweepId, error: errorText(err) });
+      await delay(FETCH_FAILED_PAUSE_MS);
     }
   }
 
@@ -245,12 +287,14 @@ export class Worker {
       prefixCache: this.prefixCache,
       dataRoot: this.dataRoot,
       command: this.commandHost,
+      memoryBudget: memoryBudget(this.options.memoryMb, this.options.slots),
       metrics: this.metrics,
       log: this.log,
       ackWaitMs,
       onTrialDone: () => {
         this.trialsDone++;
       },
+      storeBackoff: this.storeBackoff,
     };
     this.running.set(key, entry);
     let released = false;
@@ -274,7 +318,7 @@ export class Worker {
   }
 
   private releaseSlot(ms: number): void {
-    const next = this.scheduler.release(ms, this.lifecycle.accepting);
+    const next = this.scheduler.release(ms, this.lifecycle.accepting && !this.storeBackoff.active);
     if (next) this.startShard(next);
     this.metrics.busy.set(this.scheduler.busy);
     this.wake?.();
@@ -293,13 +337,13 @@ export class Worker {
   private stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.lifecycle.to('draining');
+      this.halt.abort();
       this.wake?.();
       await this.loop?.catch(() => undefined);
       this.cleanup('return held shards', () => this.scheduler.returnHeld());
       // Shard runs never reject (startShard logs their failures).
       await Promise.all([...this.running.values()].map((r) => r.done));
-      this.cleanup('stop the sweeps watch', () => this.sweeps.stop());
-      for (const s of this.subs) this.cleanup('unsubscribe', () => s.unsubscribe());
+      await this.readers.close().catch((err: unknown) => this.log.warn('worker stop: a step failed', { step: 'stop the readers', error: errorText(err) }));
       clearInterval(this.heartbeatTimer);
       await this.commandHost.close();
       this.lifecycle.to('stopped');
