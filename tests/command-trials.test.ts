@@ -77,7 +77,7 @@ test('metrics from predictions.csv are the built-in methods\' metrics of the sam
   const csv = join(dir, 'p.csv');
   await writeFile(csv, lines.join('\n') + '\n');
   const out = await runTrial(host(dir), { predictions_from: csv, metrics: JSON.stringify({ 'custom/score': 0.25 }) });
-  const { 'custom/score': custom, 'env/cache_dir_files': _files, ...computed } = out.metrics;
+  const { 'custom/score': custom, 'env/cache_dir_files': _files, 'env/worker_variables': _vars, ...computed } = out.metrics;
   t.is(custom, 0.25, 'metrics.json merged');
   t.deepEqual(computed, expected);
   t.true(Object.keys(expected).includes('test/ece') && Object.keys(expected).includes('train/env1/accuracy'));
@@ -197,5 +197,16 @@ test('the example specs of examples/byo are valid command sweeps', async (t) => 
     const spec = parseSpecText(await readFile(repoPath('examples', 'byo', f), 'utf8'));
     t.is(spec.method, 'command', f);
     t.true(spec.trials > 0, f);
+  }
+});
+
+test('the program gets none of the worker\'s FAIRSWEEP_ variables (its NATS credentials), only its own', async (t) => {
+  const dir = await tempDir(t, 'cmd-env');
+  process.env['FAIRSWEEP_NATS_PASSWORD'] = 'worker-secret';
+  try {
+    const out = await runTrial(host(dir), { env: ['EXTRA=1'] });
+    t.is(out.metrics['env/worker_variables'], 0);
+  } finally {
+    delete process.env['FAIRSWEEP_NATS_PASSWORD'];
   }
 });

@@ -25,7 +25,7 @@ export const MAX_SWEEP_ARTIFACTS_MB = 1024 * 1024;
 /** A command sweep's artifact cap in bytes: its fixed `artifacts_mb` param, else DEFAULT_SWEEP_ARTIFACTS_MB. */
 export function sweepArtifactBytes(fixedParams: Params): number {
   const mb = fixedParams['artifacts_mb'];
-  return (typeof mb === 'number' && mb >= 0 && mb <= MAX_SWEEP_ARTIFACTS_MB ? Math.floor(mb) : DEFAULT_SWEEP_ARTIFACTS_MB) * 1024 * 1024;
+  return (typeof mb === 'number' && mb >= 1 && mb <= MAX_SWEEP_ARTIFACTS_MB ? Math.floor(mb) : DEFAULT_SWEEP_ARTIFACTS_MB) * 1024 * 1024;
 }
 
 /**
@@ -51,7 +51,7 @@ export const commandParamsSchema = z
     timeout_s: z.number().min(0).max(MAX_COMMAND_TIMEOUT_S).default(0),
     grace_s: z.number().min(0).max(3_600).default(DEFAULT_COMMAND_GRACE_S),
     vary: z.array(z.string()).default([]),
-    artifacts_mb: z.number().int().min(0).max(MAX_SWEEP_ARTIFACTS_MB).default(DEFAULT_SWEEP_ARTIFACTS_MB),
+    artifacts_mb: z.number().int().min(1).max(MAX_SWEEP_ARTIFACTS_MB).default(DEFAULT_SWEEP_ARTIFACTS_MB),
   })
   .catchall(paramSchemaLoose);
 

@@ -28,6 +28,7 @@ function ok() {
   // The cache of the trial's prefix group: how many trials of the group ran here before this one.
   const cache = process.env.FAIRSWEEP_CACHE_DIR;
   own['env/cache_dir_files'] = readdirSync(cache).length;
+  own['env/worker_variables'] = Object.keys(process.env).filter((k) => k.startsWith('FAIRSWEEP_NATS')).length;
   writeFileSync(join(cache, `${trial.trial_id}.done`), '');
   writeFileSync(join(out, 'metrics.json'), JSON.stringify(own));
   writeFileSync(join(out, 'note.txt'), `trial ${trial.trial_id} attempt ${trial.attempt}\n`);

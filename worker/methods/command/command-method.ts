@@ -24,6 +24,14 @@ export class CommandFailedError extends Error {
   override name = 'CommandFailedError';
 }
 
+/**
+ * The worker's environment as a program sees it: without the worker's own FAIRSWEEP_* variables,
+ * which hold its NATS credentials (FAIRSWEEP_NATS_PASSWORD, _TOKEN) and settings.
+ */
+export function inheritedEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FAIRSWEEP_')));
+}
+
 /** `--name value` for each of the program's params: lists and booleans as JSON, strings as they are. */
 export function paramFlags(params: Params): string[] {
   const text = (v: Param): string => (typeof v === 'string' ? v : JSON.stringify(v));
@@ -35,7 +43,7 @@ export const commandImpl: MethodImpl = withParams(commandParamsSchema, async (p,
   const host = rt.command;
   if (!host) throw new CommandRefusedError('command trials run only on a worker (fairsweep worker --allow-command)');
   const cwd = resolve(p.cwd ?? process.cwd());
-  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(p.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) };
+  const env: NodeJS.ProcessEnv = { ...inheritedEnv(), ...Object.fromEntries(p.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) };
   const [program] = p.command;
   checkCommandAllowed(host.options, program ?? '', cwd, env['PATH']);
   const ref: TrialRef = { sweepId: input.sweepId, trialId: input.trialId, attempt: input.attempt };
