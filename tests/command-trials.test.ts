@@ -127,6 +127,7 @@ test('a non-zero exit fails the attempt with the tail of stderr; a crash names i
   t.false(isUnrecoverable(err));
   await t.throwsAsync(runTrial(host(dir), { behaviour: 'crash' }), { message: /killed by SIGKILL/ });
   await t.throwsAsync(runTrial(host(dir), { command: [join(dir, 'no-such-program')] }), { message: /could not be started: .*ENOENT/ });
+  await t.throwsAsync(runTrial(host(dir), { cwd: join(dir, 'no-such-dir') }), { message: /cwd: .*no-such-dir is not a directory/ });
 });
 
 test('cancel sends SIGTERM to the program, then SIGKILL after grace_s; timeout_s fails the attempt', async (t) => {

@@ -101,6 +101,11 @@ export function runProgram(spec: ProgramRunSpec): Promise<ProgramExit> {
             stop();
           }, spec.timeoutMs)
         : undefined;
+    // The supervisor itself could not start (its cwd missing, say): reported as the program's spawn error.
+    let supervisorError: string | undefined;
+    child.on('error', (err) => {
+      supervisorError = err.message;
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timeout);
       clearTimeout(killTimer);
@@ -115,7 +120,7 @@ export function runProgram(spec: ProgramRunSpec): Promise<ProgramExit> {
         resolve({
           code: report ? report.code : code,
           signal: report ? report.signal : signal,
-          ...(report?.error !== undefined ? { spawnError: report.error } : {}),
+          ...(report?.error !== undefined ? { spawnError: report.error } : supervisorError !== undefined ? { spawnError: supervisorError } : {}),
           timedOut,
           aborted: spec.signal.aborted,
           stderrTail: tail,
