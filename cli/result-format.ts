@@ -15,6 +15,8 @@ export interface ResultRow {
   backend: string;
   started_at: string | null;
   finished_at: string | null;
+  /** The GPU a command trial was pinned to (`fairsweep worker --gpus`). */
+  gpu?: number;
   error?: string;
 }
 
@@ -35,6 +37,7 @@ export function toResultRow(r: TrialResult): ResultRow {
     backend: r.backend,
     started_at: iso(r.startedAtMs),
     finished_at: iso(r.finishedAtMs),
+    ...(r.gpu !== undefined ? { gpu: r.gpu } : {}),
     ...(r.status !== TrialStatus.TRIAL_STATUS_OK ? { error: r.error } : {}),
   };
 }

@@ -8,6 +8,7 @@ import type { NatsServer } from '../common/index.js';
 import { EVENTS_SUBJECTS, TrialEvent, TrialEvent_Kind, TrialStatus, type TrialResult } from '../proto/index.js';
 import { startNats, spawnWorker, spawnCli, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { listArtifacts } from '../coordinator/artifacts/index.js';
+import { toResultRow } from '../cli/result-format.js';
 import { repoPath } from './helpers/repo-files.js';
 import { tempDir } from './helpers/temp-dir.js';
 
@@ -107,9 +108,18 @@ test.serial('the standard-library Python example runs as a sweep (python3 on PAT
 
 test.serial('a failed attempt is retried as a built-in trial is: the next attempt succeeds', async (t) => {
   await worker('--allow-command');
-  const results = await sweep([process.execPath, PROGRAM], 'behaviour: flaky', 'x: [1]', 'max_attempts: 3\n');
+  const { sweepId, results } = await sweepWithId([process.execPath, PROGRAM], 'behaviour: flaky', 'x: [1]', 'max_attempts: 3\n');
   t.is(results[0]?.status, TrialStatus.TRIAL_STATUS_OK, results[0]?.error);
   t.is(results[0]?.attempts, 2);
+  // The failed attempt's log is kept beside the successful one's.
+  const nc = await connect({ servers: nats.url });
+  try {
+    const names = (await listArtifacts(nc, sweepId)).map((i) => i.name);
+    const trial = results[0]?.trialId ?? '';
+    t.true(names.includes(`${trial}/a1/log.txt`) && names.includes(`${trial}/a2/log.txt`), names.join(', '));
+  } finally {
+    await nc.close();
+  }
 });
 
 test.serial('slots are pinned to GPUs (--gpus, --slots-per-gpu): the program sees its GPU and the result records it', async (t) => {
@@ -121,6 +131,7 @@ test.serial('slots are pinned to GPUs (--gpus, --slots-per-gpu): the program see
     t.true(r.gpu === 3 || r.gpu === 4);
     t.is(r.metrics['env/cuda_visible_devices'], r.gpu);
   }
+  t.deepEqual(results.map((r) => toResultRow(r).gpu), results.map((r) => r.gpu), 'results.jsonl rows carry the GPU');
 });
 
 const alive = async (pid: number): Promise<boolean> => {
