@@ -29,8 +29,9 @@ export function parseProgressLine(line: string): ProgressLine | undefined {
 }
 
 /**
- * Follows the progress file a program appends JSON lines to (FAIRSWEEP_PROGRESS_FILE): every
- * complete line read is passed to `onLine`. `stop()` reads what is left and ends.
+ * Follows the progress file a program appends JSON lines to (FAIRSWEEP_PROGRESS_FILE): of the
+ * complete lines found at each poll, the latest is passed to `onLine`, so a program reporting
+ * every step sends at most one event per PROGRESS_POLL_MS. `stop()` reads what is left and ends.
  */
 export class ProgressTail {
   private offset = 0;
@@ -56,6 +57,7 @@ export class ProgressTail {
     } catch {
       return;
     }
+    let latest: ProgressLine | undefined;
     try {
       for (;;) {
         const buf = Buffer.alloc(64 * 1024);
@@ -68,12 +70,13 @@ export class ProgressTail {
         if (this.partial.length > MAX_PROGRESS_LINE) this.partial = '';
         for (const l of lines) {
           const p = l.trim() === '' ? undefined : parseProgressLine(l);
-          if (p) this.onLine(p);
+          if (p) latest = p;
         }
       }
     } finally {
       await fh.close();
     }
+    if (latest) this.onLine(latest);
   }
 
   /** Reads the rest of the file (a last line without newline included) and stops. */
