@@ -71,9 +71,8 @@ const watchSweeps = (who: string): Grant[] => [
  * Sweep artifacts: one JetStream object store bucket per sweep (`OBJ_fairsweep-artifacts-<sweep>`,
  * subjects `$O.<bucket>.C.>` for chunks and `$O.<bucket>.M.>` for metadata). A NATS permission
  * cannot match part of a token, so these grants name every stream and bucket (`*`): they are
- * read-only (info, direct get, ordered consumers with an `$O.` filter, and pulling from a consumer)
- * or object-store subjects (`$O.`), never a purge or delete (docs/command-trials.md says what
- * remains). Removing a bucket (`fairsweep artifacts --delete`) takes a user allowed to delete
+ * read-only (stream info, direct get: artifacts are read without any consumer) or object-store
+ * subjects (`$O.`), never a consumer, purge or delete (docs/command-trials.md says what remains). Removing a bucket (`fairsweep artifacts --delete`) takes a user allowed to delete
  * streams, which no role here is.
  */
 const OBJECT_SUBJECTS = '$O.*.>';
@@ -82,11 +81,6 @@ const openObjectStore = (who: string): Grant[] => [
   { subject: api('DIRECT.GET.*'), why: 'object metadata (direct get, request form)' },
   { subject: api('DIRECT.GET.*.>'), why: 'object metadata (direct get of the last message of a subject)' },
   { subject: api('STREAM.MSG.GET.*'), why: 'object metadata (message get, when the bucket is opened without stream info)' },
-];
-const readObjects: Grant[] = [
-  { subject: api('CONSUMER.CREATE.*.*.$O.*.>'), why: 'lists and reads artifacts (ordered consumer over a bucket\'s chunks or metadata)' },
-  { subject: api('CONSUMER.INFO.*.*'), why: 'ordered consumer checks' },
-  { subject: api('CONSUMER.MSG.NEXT.*.*'), why: 'pulls artifact chunks' },
 ];
 
 const readSweepRecord: Grant[] = [
@@ -124,7 +118,6 @@ const COORDINATOR: RolePermissions = {
     { subject: CANCEL_SUBJECTS, why: 'tells workers a sweep was cancelled' },
     ...openObjectStore('the coordinator'),
     { subject: api('STREAM.CREATE.*'), why: "creates a command sweep's artifacts bucket at submit" },
-    ...readObjects,
   ],
   subscribe: [
     inbox,
@@ -160,7 +153,6 @@ const CLIENT: RolePermissions = {
     { subject: api(`STREAM.INFO.${RESULTS_STREAM}`), why: 'how many results are stored' },
     { subject: api(`STREAM.MSG.GET.${RESULTS_STREAM}`), why: 'reads stored results (by sequence or by trial subject)' },
     ...openObjectStore('fairsweep artifacts'),
-    ...readObjects,
   ],
   subscribe: [
     inbox,

@@ -1,7 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { listArtifacts, openArtifacts } from './sweep-artifacts.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { artifactsBucket } from '../../proto/index.js';
+import { listArtifacts } from './sweep-artifacts.js';
+import { readObject } from './object-reader.js';
 
 /** An artifact name that would be written outside the output directory. */
 export class ArtifactPathError extends Error {
@@ -14,7 +17,7 @@ export class ArtifactPathError extends Error {
  */
 export async function fetchArtifacts(nc: NatsConnection, sweepId: string, trialId: string | undefined, outDir: string): Promise<string[]> {
   const infos = await listArtifacts(nc, sweepId, trialId);
-  const os = infos.length > 0 ? await openArtifacts(nc, sweepId) : undefined;
+  const jsm = await jetstreamManager(nc);
   const out = resolve(outDir);
   const written: string[] = [];
   for (const i of infos) {
@@ -22,8 +25,7 @@ export async function fetchArtifacts(nc: NatsConnection, sweepId: string, trialI
     const rel = relative(out, path);
     // Names come from the bucket: none may lead out of the output directory.
     if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new ArtifactPathError(`artifact name "${i.name}" leads out of ${out}`);
-    const data = await os?.getBlob(i.name);
-    if (!data) continue;
+    const data = await readObject(jsm, artifactsBucket(sweepId), i);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(join(out, rel), data);
     written.push(i.name);

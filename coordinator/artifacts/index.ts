@@ -1,2 +1,3 @@
-export { openArtifacts, listArtifacts, removeSweepArtifacts, createSweepArtifacts } from './sweep-artifacts.js';
+export { listArtifacts, removeSweepArtifacts, createSweepArtifacts } from './sweep-artifacts.js';
 export { fetchArtifacts, ArtifactPathError } from './fetch-artifacts.js';
+export { ArtifactReadError, type StoredObject } from './object-reader.js';

@@ -1,30 +1,25 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Objm, StorageType, type ObjectInfo, type ObjectStore } from '@nats-io/obj';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Objm, StorageType } from '@nats-io/obj';
 import { artifactsBucket } from '../../proto/index.js';
+import { isNotFound } from '../../common/index.js';
+import { storedObjects, type StoredObject } from './object-reader.js';
 
-/** The artifacts bucket of a sweep, or undefined when it has none (no command trial stored any). */
-export async function openArtifacts(nc: NatsConnection, sweepId: string): Promise<ObjectStore | undefined> {
-  try {
-    return await new Objm(nc).open(artifactsBucket(sweepId));
-  } catch (err) {
-    if (err instanceof Error && /not found/i.test(err.message)) return undefined;
-    throw err;
-  }
-}
-
-/** The artifacts of a sweep (of one trial when `trialId` is given), by name. */
-export async function listArtifacts(nc: NatsConnection, sweepId: string, trialId?: string): Promise<ObjectInfo[]> {
-  const os = await openArtifacts(nc, sweepId);
-  if (!os) return [];
-  const all = await os.list();
-  return all.filter((o) => !o.deleted && (trialId === undefined || o.name.startsWith(`${trialId}/`))).sort((a, b) => a.name.localeCompare(b.name));
+/** The artifacts of a sweep (of one trial when `trialId` is given), sorted by name; none when it has no bucket. */
+export async function listArtifacts(nc: NatsConnection, sweepId: string, trialId?: string): Promise<StoredObject[]> {
+  const all = (await storedObjects(await jetstreamManager(nc), artifactsBucket(sweepId))) ?? [];
+  return all.filter((o) => trialId === undefined || o.name.startsWith(`${trialId}/`)).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Removes a sweep's artifacts bucket with everything in it; false when there was none. */
 export async function removeSweepArtifacts(nc: NatsConnection, sweepId: string): Promise<boolean> {
-  const os = await openArtifacts(nc, sweepId);
-  if (!os) return false;
-  return os.destroy();
+  const jsm = await jetstreamManager(nc);
+  try {
+    return await jsm.streams.delete(`OBJ_${artifactsBucket(sweepId)}`);
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
 }
 
 /**
