@@ -223,3 +223,20 @@ test('a program reporting every step sends at most one progress event per poll, 
   t.is(h.lines.at(-1)?.step, 2000);
   t.true(h.lines.length < 40, `${h.lines.length} events for 40 lines`);
 });
+
+test('artifacts: the log and the output files go to the sink, smallest first, within the per-trial cap', async (t) => {
+  const dir = await tempDir(t, 'cmd-artifacts');
+  const stored: { trial: TrialRef; names: string[] }[] = [];
+  const h: CommandHost = {
+    ...host(dir, { maxTrialArtifactBytes: 10_000 }),
+    artifacts: { store: (trial, files) => Promise.resolve(stored.push({ trial, names: files.map((f) => f.name) })).then(() => files.map((f) => f.name)) },
+  };
+  await runTrial(h, { big_bytes: 20_000 });
+  t.is(stored.length, 1);
+  t.deepEqual([...(stored[0]?.names ?? [])].sort(), ['log.txt', 'output/metrics.json', 'output/note.txt'], 'big.bin is over the cap');
+  await runTrial(h, { big_bytes: 5_000 });
+  t.true(stored[1]?.names.includes('output/big.bin'));
+  // A failed attempt's log is stored too.
+  await t.throwsAsync(runTrial(h, { behaviour: 'exit', code: 2, stderr: 'boom' }));
+  t.deepEqual(stored[2]?.names, ['log.txt']);
+});

@@ -2,7 +2,8 @@
 // The program of the command-trial tests: what it does is the `behaviour` param of its trial.
 //   ok        copies the file `predictions_from` (if any) to predictions.csv, writes `metrics` (a JSON
 //             text) to metrics.json, records the GPU variables as metrics env/* and the number of
-//             files in FAIRSWEEP_CACHE_DIR as env/cache_dir_files, then adds one there;
+//             files in FAIRSWEEP_CACHE_DIR as env/cache_dir_files, then adds one there; with
+//             `big_bytes`, also writes a file big.bin of that many bytes;
 //   exit      prints `stderr` on stderr and exits with `code`;
 //   crash     kills itself with SIGKILL;
 //   sleep     writes its pid to `pid_file`, then sleeps; on SIGTERM writes `<pid_file>.term` and
@@ -32,6 +33,7 @@ function ok() {
   writeFileSync(join(cache, `${trial.trial_id}.done`), '');
   writeFileSync(join(out, 'metrics.json'), JSON.stringify(own));
   writeFileSync(join(out, 'note.txt'), `trial ${trial.trial_id} attempt ${trial.attempt}\n`);
+  if (p.big_bytes) writeFileSync(join(out, 'big.bin'), Buffer.alloc(p.big_bytes));
   console.log(`ok ${trial.trial_id} argv ${JSON.stringify(process.argv.slice(2))}`);
 }
 

@@ -46,7 +46,7 @@ export const commandImpl: MethodImpl = withParams(commandParamsSchema, async (p,
   const env: NodeJS.ProcessEnv = { ...inheritedEnv(), ...Object.fromEntries(p.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) };
   const [program] = p.command;
   checkCommandAllowed(host.options, program ?? '', cwd, env['PATH']);
-  if (!(await stat(cwd).then((s) => s.isDirectory(), () => false))) throw new TrialFailedError(`cwd: ${cwd} is not a directory on worker`);
+  if (!(await stat(cwd).then((s) => s.isDirectory(), () => false))) throw new TrialFailedError(`cwd: ${cwd} is not a directory on this worker`);
   const ref: TrialRef = { sweepId: input.sweepId, trialId: input.trialId, attempt: input.attempt };
   const root = await host.workDir();
   const trialDir = join(root, 'trials', input.sweepId, `${input.trialId}-a${input.attempt}`);
