@@ -246,3 +246,16 @@ test.serial('cancelling a sweep sends SIGTERM to its running programs, which end
   await eventually(async () => !(await alive(pid)), 10_000, 'the program to end');
   t.pass();
 });
+
+test.serial('a sweep\'s artifacts stay within its artifacts_mb: a file the bucket has no room for is left out, and the trial still succeeds', async (t) => {
+  await worker('--allow-command', '--max-trial-artifact-mb', '8');
+  const { sweepId, results } = await sweepWithId([process.execPath, PROGRAM], 'behaviour: ok, big_bytes: 3000000, artifacts_mb: 1', 'x: [1]');
+  t.is(results[0]?.status, TrialStatus.TRIAL_STATUS_OK, results[0]?.error);
+  const nc = await connect({ servers: nats.url });
+  try {
+    const names = (await listArtifacts(nc, sweepId)).map((i) => i.name.split('/').slice(1).join('/'));
+    t.deepEqual(names, ['a1/log.txt', 'a1/output/metrics.json', 'a1/output/note.txt']);
+  } finally {
+    await nc.close();
+  }
+});
