@@ -259,3 +259,23 @@ test.serial('a sweep\'s artifacts stay within its artifacts_mb: a file the bucke
     await nc.close();
   }
 });
+
+test.serial('fairsweep run passes --allow-command and --allow-executable to its workers: refused without the first, and for a program not on the list', async (t) => {
+  const dir = await tempDir(t, 'cmd-run-policy');
+  const specFile = join(dir, 'spec.yaml');
+  await writeFile(specFile, `name: cmd-policy\nmethod: command\nparams: { command: ${JSON.stringify([process.execPath, PROGRAM])}, behaviour: ok }\ngrid: { x: [1] }\nobjectives: [{ metric: env/cache_dir_files, goal: min }]\n`);
+  const cases: [string[], RegExp][] = [
+    [[], /refuses command trials/],
+    [['--allow-command', '--allow-executable', '/bin/true'], /refuses to run .*--allow-executable/],
+  ];
+  for (const [flags, refusal] of cases) {
+    const out = join(dir, `out-${flags.length}`);
+    const run = spawnCli(['run', specFile, ...flags, '--workers', '1', '--out', out, '--quiet']);
+    procs.push(run);
+    t.not((await run.exited).code, 0, run.output);
+    t.regex(await readFile(join(out, 'results.jsonl'), 'utf8'), refusal);
+  }
+  const allowed = spawnCli(['run', specFile, '--allow-command', '--allow-executable', process.execPath, '--workers', '1', '--out', join(dir, 'out-ok'), '--quiet']);
+  procs.push(allowed);
+  t.is((await allowed.exited).code, 0, allowed.output);
+});
