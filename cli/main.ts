@@ -147,10 +147,11 @@ export function buildProgram(): Command {
         .command('worker'))
         .description('run a worker: pulls shards, runs trials, publishes results; serves gRPC Describe/Drain')
         .option('--slots <n>', 'shards run at once (default 1, or GPUs × slots-per-gpu with --gpus)', intArg(1, 1024))
-        .option('--gpu <index>', 'GPU index (uses @tensorflow/tfjs-node-gpu when installed)', intArg(0, 1023))
+        .option('--gpu <index>', 'GPU index: tries the webgpu backend (Dawn), then @tensorflow/tfjs-node-gpu, before the CPU ones', intArg(0, 1023))
+        .option('--gpu-adapter <name>', "WebGPU adapter whose name contains this (e.g. H200), instead of an index; FAIRSWEEP_DAWN_FLAGS adds Dawn flags (key=value, space-separated)")
         .option('--grpc <host:port>', 'gRPC address (port 0 picks one; "none" to disable)', '127.0.0.1:0')
         .option('--metrics <host:port>', 'Prometheus /metrics address ("none" to disable)', 'none')
-        .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu | none', 'auto')
+        .option('--backend <name>', 'auto | webgpu | tensorflow-gpu | tensorflow | wasm | cpu | none', 'auto')
         .option('--id <id>', 'worker id (default host-pid-random)')
         .option('--data-dir <dir>', 'directory csv datasets are read from, spec paths relative to it (default none: no dataset file is read)')
         .option('--max-data-mb <n>', MAX_DATA_MB_HELP, intArg(1, MAX_DATA_MB))
@@ -158,10 +159,13 @@ export function buildProgram(): Command {
         .option('--drain-timeout <ms>', 'on SIGTERM, time running shards get to finish before they are handed back', intArg(0, 86_400_000), 30_000),
       true,
     ),
-  ).action(async (o: NatsFlagValues & TlsFlagValues & CommandFlagValues & { slots?: number; gpu?: number; grpc: string; metrics: string; backend: string; id?: string; dataDir?: string; maxDataMb?: number; memoryMb?: number; drainTimeout: number }) => {
+  ).action(async (o: NatsFlagValues & TlsFlagValues & CommandFlagValues & { slots?: number; gpu?: number; gpuAdapter?: string; grpc: string; metrics: string; backend: string; id?: string; dataDir?: string; maxDataMb?: number; memoryMb?: number; drainTimeout: number }) => {
     // The worker's environment variables are read here and nowhere else: FAIRSWEEP_BACKEND stands in for --backend auto.
     const backend = o.backend === 'auto' ? (process.env.FAIRSWEEP_BACKEND ?? 'auto') : o.backend;
     if (!isWorkerBackend(backend)) throw new CliError(`${backend === o.backend ? '--backend' : 'FAIRSWEEP_BACKEND'}: expected one of ${WORKER_BACKENDS.join(', ')}, got "${backend}"`);
+    const dawnFlags = (process.env.FAIRSWEEP_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean);
+    const badFlag = dawnFlags.find((f) => !/^[a-z][a-z0-9_-]*=./i.test(f));
+    if (badFlag !== undefined) throw new CliError(`FAIRSWEEP_DAWN_FLAGS: expected Dawn flags key=value separated by spaces, got "${badFlag}"`);
     const cacheMb = process.env.FAIRSWEEP_PREFIX_CACHE_MB;
     if (cacheMb && !(Number(cacheMb) > 0)) throw new CliError(`FAIRSWEEP_PREFIX_CACHE_MB: expected a positive number of MiB, got "${cacheMb}"`);
     const natsUrl = o.nats ?? DEFAULT_NATS_URL;
@@ -172,6 +176,8 @@ export function buildProgram(): Command {
       ...(o.slots !== undefined ? { slots: o.slots } : {}),
       command: commandOptionsFrom(o),
       ...(o.gpu !== undefined ? { gpu: o.gpu } : {}),
+      ...(o.gpuAdapter !== undefined ? { gpuAdapter: o.gpuAdapter } : {}),
+      dawnFlags,
       ...(o.id ? { id: o.id } : {}),
       ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
       ...(o.maxDataMb !== undefined ? { maxDataBytes: o.maxDataMb * MIB } : {}),
@@ -185,7 +191,7 @@ export function buildProgram(): Command {
       log: createLogger({ component: 'worker' }, parseLogLevel(process.env.FAIRSWEEP_LOG_LEVEL)),
     }));
     const w = server.worker;
-    process.stdout.write(`worker ${w.id} running backend=${w.backendName} slots=${w.slots} grpc=${server.grpcPort ?? 'none'} metrics=${server.metricsPort ?? 'none'} data-dir=${w.dataRoot?.dir ?? 'none'}\n`);
+    process.stdout.write(`worker ${w.id} running backend=${w.backendName}${w.device ? ` device="${w.device}"` : ''} slots=${w.slots} grpc=${server.grpcPort ?? 'none'} metrics=${server.metricsPort ?? 'none'} data-dir=${w.dataRoot?.dir ?? 'none'}\n`);
     await Promise.race([untilSignal(() => server.close()), server.closed]);
   });
 

@@ -13,6 +13,8 @@ export interface ResultRow {
   attempts: number;
   worker: string;
   backend: string;
+  /** The accelerator's name; absent on a CPU backend. */
+  device?: string;
   started_at: string | null;
   finished_at: string | null;
   /** The GPU a command trial was pinned to (`fairsweep worker --gpus`). */
@@ -35,6 +37,7 @@ export function toResultRow(r: TrialResult): ResultRow {
     attempts: r.attempts,
     worker: r.workerId,
     backend: r.backend,
+    ...(r.device ? { device: r.device } : {}),
     started_at: iso(r.startedAtMs),
     finished_at: iso(r.finishedAtMs),
     ...(r.gpu !== undefined ? { gpu: r.gpu } : {}),

@@ -37,6 +37,8 @@ test('npm run bundle: one archive under 40 MB with no tests, maps or other platf
   t.deepEqual(all.filter((f) => /\/dist\/(darwin|win32)-/.test(f)), [], "no other platform's binaries");
   t.true(all.includes('node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'), 'the wasm backend keeps its binary');
   t.true(all.includes('node_modules/echarts/dist/echarts.min.js'), 'the report keeps echarts');
+  t.true(all.includes(`node_modules/webgpu/dist/${process.platform}-${process.arch}/dawn.node`), "the webgpu backend keeps this platform's Dawn");
+  t.true(all.includes('node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.node.js'));
 
   // The unpacked copy alone: its own node_modules, no npm, no registry, nothing of this checkout.
   const env = { PATH: process.env.PATH ?? '', HOME: dir, npm_config_registry: 'http://127.0.0.1:9/' };

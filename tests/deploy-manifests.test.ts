@@ -329,7 +329,7 @@ test('docker compose: images build from deploy/docker, commands use known CLI fl
     }
   }
   t.regex(await readRepoText('deploy', 'compose', 'nats.conf'), /^jetstream\s*\{[^}]*store_dir:\s*\/data/m);
-  t.deepEqual(compose.services['worker-gpu']?.deploy?.resources?.reservations?.devices?.[0], { driver: 'nvidia', count: 1, capabilities: ['gpu'] });
+  t.deepEqual(compose.services['worker-gpu']?.deploy?.resources?.reservations?.devices?.[0], { driver: 'nvidia', count: 1, capabilities: ['gpu', 'compute', 'utility', 'graphics'] });
   t.true((compose.services['worker-gpu']?.command as string[]).join(' ').includes('--gpu 0'));
 });
 
@@ -401,13 +401,20 @@ test('Dockerfiles lint clean, use the required bases, COPY only what the build c
   t.regex(cpu.text, /npm install [^\n]*@tensorflow\/tfjs-node@\$\{TFJS_NODE\}/);
   const gpu = await lintDockerfile('worker-gpu.Dockerfile', ignore);
   t.deepEqual(gpu.problems, []);
-  t.regex(gpu.finalBase, /^nvidia\/cuda:11\.8\.\d+-cudnn8-runtime-/, 'CUDA 11.8 with cuDNN 8 for tfjs-node-gpu 4.22');
-  t.is(gpu.args.TFJS_NODE_GPU, '4.22.0');
-  t.regex(gpu.text, /npm install [^\n]*@tensorflow\/tfjs-node-gpu@\$\{TFJS_NODE_GPU\}/);
-  const pkg = JSON.parse(await readRepoText('package.json')) as { peerDependencies: Record<string, string> };
-  t.is(pkg.peerDependencies['@tensorflow/tfjs-node-gpu'], `^${gpu.args.TFJS_NODE_GPU}`, 'the image installs the version package.json supports');
+  t.is(gpu.finalBase, 'node:20-slim', 'webgpu needs no CUDA image');
+  t.regex(gpu.text, /apt-get install [^\n]*libvulkan1/, "Dawn's Vulkan loader");
+  t.regex(gpu.text, /NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics/, "graphics: the toolkit mounts the driver's Vulkan ICD");
+  t.notRegex(gpu.text, /--omit=optional|tfjs-node-gpu@/, 'the optional webgpu packages stay installed');
+  const pkg = JSON.parse(await readRepoText('package.json')) as { peerDependencies: Record<string, string>; optionalDependencies: Record<string, string> };
+  t.truthy(pkg.optionalDependencies.webgpu && pkg.optionalDependencies['@tensorflow/tfjs-backend-webgpu'], 'npm ci installs the webgpu backend');
   t.deepEqual(gpu.cmd.slice(gpu.cmd.indexOf('--gpu'), gpu.cmd.indexOf('--gpu') + 2), ['--gpu', '0']);
-  for (const [image, cmd] of [['coordinator', coordinator.cmd], ['worker-cpu', cpu.cmd], ['worker-gpu', gpu.cmd]] as const) {
+  const cuda = await lintDockerfile('worker-gpu-cuda11.Dockerfile', ignore);
+  t.deepEqual(cuda.problems, []);
+  t.regex(cuda.finalBase, /^nvidia\/cuda:11\.8\.\d+-cudnn8-runtime-/, 'CUDA 11.8 with cuDNN 8 for tfjs-node-gpu 4.22');
+  t.is(cuda.args.TFJS_NODE_GPU, '4.22.0');
+  t.regex(cuda.text, /npm install [^\n]*@tensorflow\/tfjs-node-gpu@\$\{TFJS_NODE_GPU\}/);
+  t.is(pkg.peerDependencies['@tensorflow/tfjs-node-gpu'], `^${cuda.args.TFJS_NODE_GPU}`, 'the image installs the version package.json supports');
+  for (const [image, cmd] of [['coordinator', coordinator.cmd], ['worker-cpu', cpu.cmd], ['worker-gpu', gpu.cmd], ['worker-gpu-cuda11', cuda.cmd]] as const) {
     const arg = (flag: string): string | undefined => (cmd.includes(flag) ? cmd[cmd.indexOf(flag) + 1] : undefined);
     t.deepEqual([arg('--tls-cert'), arg('--tls-key'), arg('--tls-client-ca')], ['/etc/fairsweep/tls/tls.crt', '/etc/fairsweep/tls/tls.key', '/etc/fairsweep/tls/ca.crt'], `${image}: by default the image serves gRPC with mutual TLS from the mounted certificates`);
   }

@@ -149,7 +149,7 @@ test.serial('garbage in the place of a trial\'s result does not block the real r
   const before = await metric(server.metricsPort, 'fairsweep_malformed_messages_total{subject="results"}');
   const resultOf = (trial: Trial, fields: Partial<TrialResult> = {}): TrialResult => ({
     trialId: trial.id, sweepId, params: trial.params, seed: trial.seed, index: trial.index, status: TrialStatus.TRIAL_STATUS_OK, error: '',
-    metrics: { score: 99 }, groupMetrics: [], attempts: 1, workerId: 'forger', backend: 'none', startedAtMs: 1, finishedAtMs: 2, ...fields,
+    metrics: { score: 99 }, groupMetrics: [], attempts: 1, workerId: 'forger', backend: 'none', device: '', startedAtMs: 1, finishedAtMs: 2, ...fields,
   });
   // 64 random bytes, as reported.
   await js.publish(resultSubject(sweepId, t0.id), randomBytes(64));

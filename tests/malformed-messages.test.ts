@@ -48,7 +48,7 @@ test('garbage and truncated protobuf on the shard and result subjects is dropped
   const agg = c.sweep(sweepId);
   const nc = await connect({ servers: nats.url });
   const js = jetstream(nc);
-  const valid = TrialResult.encode({ trialId: 'tfake', sweepId, params: {}, seed: 0, status: TrialStatus.TRIAL_STATUS_OK, error: '', metrics: { score: 99 }, groupMetrics: [], attempts: 1, workerId: 'x', backend: 'x', startedAtMs: 0, finishedAtMs: 0, index: 0 }).finish();
+  const valid = TrialResult.encode({ trialId: 'tfake', sweepId, params: {}, seed: 0, status: TrialStatus.TRIAL_STATUS_OK, error: '', metrics: { score: 99 }, groupMetrics: [], attempts: 1, workerId: 'x', backend: 'x', device: '', startedAtMs: 0, finishedAtMs: 0, index: 0 }).finish();
   const garbage = [new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]), valid.slice(0, Math.floor(valid.length / 2)), new TextEncoder().encode('{"json": "not protobuf"}'), new Uint8Array()];
   for (const [i, g] of garbage.entries()) {
     await js.publish(shardSubject(sweepId), g, { msgID: `junk-shard-${i}` });
@@ -127,7 +127,7 @@ test('a shard JetStream exhausted after one of its trials was recorded: failed r
   const shard = Shard.decode(real.data);
   const [first, ...others] = shard.trials;
   if (!first) return t.fail('empty shard');
-  const ok: TrialResult = { trialId: first.id, sweepId, params: first.params, seed: first.seed, index: first.index, status: TrialStatus.TRIAL_STATUS_OK, error: '', metrics: { score: 1 }, groupMetrics: [], attempts: 1, workerId: 'test', backend: 'none', startedAtMs: 1, finishedAtMs: 2 };
+  const ok: TrialResult = { trialId: first.id, sweepId, params: first.params, seed: first.seed, index: first.index, status: TrialStatus.TRIAL_STATUS_OK, error: '', metrics: { score: 1 }, groupMetrics: [], attempts: 1, workerId: 'test', backend: 'none', device: '', startedAtMs: 1, finishedAtMs: 2 };
   await js.publish(resultSubject(sweepId, first.id), TrialResult.encode(ok).finish(), { msgID: first.id });
   await eventually(() => sweep.results.has(first.id), 10_000, 'the first trial recorded');
   // Garbage first: the advisory subscription survives it.

@@ -43,6 +43,7 @@ function result(i: number, ok: boolean, extra: Partial<TrialResult> = {}): Trial
     attempts: 1,
     workerId: 'w1',
     backend: 'none',
+    device: '',
     startedAtMs: 2_000 + i,
     finishedAtMs: 3_000 + i,
     ...extra,

@@ -63,7 +63,7 @@ test('a result the store already holds is not a failure: the worker gives no sha
   for (const trial of earlier) {
     const result: TrialResult = {
       trialId: trial.id, sweepId, params: trial.params, seed: trial.seed, index: trial.index, status: TrialStatus.TRIAL_STATUS_OK,
-      error: '', metrics: { score: 0.5 }, groupMetrics: [], attempts: 1, workerId: 'an-earlier-attempt', backend: 'none', startedAtMs: 1, finishedAtMs: 2,
+      error: '', metrics: { score: 0.5 }, groupMetrics: [], attempts: 1, workerId: 'an-earlier-attempt', backend: 'none', device: '', startedAtMs: 1, finishedAtMs: 2,
     };
     await js.publish(resultSubject(sweepId, trial.id), TrialResult.encode(result).finish(), { msgID: `earlier-${trial.id}` });
   }

@@ -97,7 +97,8 @@ test('the worker command reads its environment variables and names the bad one',
   // Nothing listens on port 1: a worker that got past its options would fail to connect instead.
   for (const [env, message] of [
     [{ FAIRSWEEP_PREFIX_CACHE_MB: 'lots' }, /FAIRSWEEP_PREFIX_CACHE_MB: expected a positive number of MiB, got "lots"/],
-    [{ FAIRSWEEP_BACKEND: 'gpu' }, /FAIRSWEEP_BACKEND: expected one of auto, tensorflow-gpu, tensorflow, wasm, cpu, none, got "gpu"/],
+    [{ FAIRSWEEP_BACKEND: 'gpu' }, /FAIRSWEEP_BACKEND: expected one of auto, webgpu, tensorflow-gpu, tensorflow, wasm, cpu, none, got "gpu"/],
+    [{ FAIRSWEEP_DAWN_FLAGS: 'backend=vulkan verbose' }, /FAIRSWEEP_DAWN_FLAGS: expected Dawn flags key=value separated by spaces, got "verbose"/],
   ] as const) {
     const p = spawnCli(['worker', '--nats', 'nats://127.0.0.1:1', '--grpc', 'none'], env);
     const exit = await p.exited;

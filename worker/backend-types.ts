@@ -1,7 +1,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 
 /** The tfjs backends a worker can run trials on, best first. */
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
@@ -14,5 +14,7 @@ export interface Backend {
   name: BackendName;
   /** GPU index in use, -1 when none. */
   gpu: number;
+  /** The accelerator's name (the WebGPU adapter's, e.g. "NVIDIA H200"); '' on the CPU. */
+  device: string;
   tf: typeof tfType;
 }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type { Backend, BackendName } from './backend-types.js';
+import { loadWebgpu } from './webgpu/load-webgpu.js';
 
 export type { Backend, BackendName } from './backend-types.js';
 
@@ -10,11 +11,16 @@ export class BackendUnavailableError extends Error {
 }
 
 export interface LoadBackendOptions {
-  /** GPU index: tries @tensorflow/tfjs-node-gpu first. */
+  /** GPU index: tries webgpu, then @tensorflow/tfjs-node-gpu, first. */
   gpu?: number;
-  /** Backends to try, in order (one forces it); default: (tensorflow-gpu when gpu is set) → tensorflow → wasm → cpu. */
+  /** A substring of the WebGPU adapter's name, instead of an index (Dawn's `adapter=` flag). */
+  gpuAdapter?: string;
+  /** Extra Dawn flags for the webgpu backend (`key=value`). */
+  dawnFlags?: readonly string[];
+  /** Backends to try, in order (one forces it); default: BACKEND_ORDER. */
   prefer?: readonly BackendName[];
-  log?: (msg: string) => void;
+  /** Told why each backend tried before the one loaded was unavailable; `warn` for a GPU backend. */
+  log?: (msg: string, level: 'info' | 'warn') => void;
 }
 
 let loading: Promise<Backend> | undefined;
@@ -29,24 +35,37 @@ export function loadBackend(options: LoadBackendOptions = {}): Promise<Backend> 
   return loading;
 }
 
+/** The backends tried, best first: with a GPU (`--gpu` or `--gpu-adapter`) the GPU ones lead. */
+export function backendOrder(options: Pick<LoadBackendOptions, 'gpu' | 'gpuAdapter' | 'prefer'>): readonly BackendName[] {
+  if (options.prefer) return options.prefer;
+  const gpu = options.gpu !== undefined || options.gpuAdapter !== undefined;
+  return gpu ? ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : ['tensorflow', 'wasm', 'cpu'];
+}
+
 async function load(options: LoadBackendOptions): Promise<Backend> {
-  const order: readonly BackendName[] = options.prefer ?? (options.gpu !== undefined ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : ['tensorflow', 'wasm', 'cpu']);
+  const order = backendOrder(options);
   const reasons: string[] = [];
   for (const name of order) {
     try {
-      return await tryLoad(name, options.gpu);
+      return await tryLoad(name, options);
     } catch (err) {
       reasons.push(`${name}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-      options.log?.(`backend ${name} unavailable: ${reasons.at(-1)}`);
+      options.log?.(`backend ${name} unavailable: ${reasons.at(-1)}`, name === 'webgpu' || name === 'tensorflow-gpu' ? 'warn' : 'info');
     }
   }
   loading = undefined;
-  throw new BackendUnavailableError(`no tfjs backend could be loaded (${reasons.join('; ')})`);
+  throw new BackendUnavailableError(order.length === 1 ? (reasons[0] ?? `backend ${order[0]} unavailable`) : `no tfjs backend could be loaded (${reasons.join('; ')})`);
 }
 
-async function tryLoad(name: BackendName, gpu: number | undefined): Promise<Backend> {
+async function tryLoad(name: BackendName, options: LoadBackendOptions): Promise<Backend> {
   const tf = await import('@tensorflow/tfjs');
+  const gpu = options.gpu;
+  let device = '';
   switch (name) {
+    case 'webgpu': {
+      device = (await loadWebgpu(tf, { ...(gpu !== undefined ? { gpu } : {}), ...(options.gpuAdapter !== undefined ? { adapterName: options.gpuAdapter } : {}), ...(options.dawnFlags ? { dawnFlags: options.dawnFlags } : {}) })).device;
+      break;
+    }
     case 'tensorflow-gpu':
     case 'tensorflow': {
       // libtensorflow picks its GPUs from this process's environment when it loads, and reads
@@ -71,5 +90,6 @@ async function tryLoad(name: BackendName, gpu: number | undefined): Promise<Back
       break;
   }
   await tf.ready();
-  return { name, gpu: name === 'tensorflow-gpu' ? (gpu ?? 0) : -1, tf };
+  if (name === 'tensorflow-gpu') device = `CUDA device ${gpu ?? 0}`;
+  return { name, gpu: name === 'webgpu' || name === 'tensorflow-gpu' ? (gpu ?? 0) : -1, device, tf };
 }

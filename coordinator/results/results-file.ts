@@ -31,6 +31,7 @@ const resultLine = z.object({
   attempts: z.number().int().optional(),
   worker: z.string().optional(),
   backend: z.string().optional(),
+  device: z.string().optional(),
   started_at: z.string().nullable().optional(),
   finished_at: z.string().nullable().optional(),
   gpu: z.number().int().optional(),

@@ -262,6 +262,7 @@ export class SweepLifecycle extends EventEmitter<SweepEvents> {
           attempts: shard.maxAttempts,
           workerId: running?.workerId ?? '',
           backend: '',
+          device: '',
           startedAtMs: running?.sinceMs ?? 0,
           finishedAtMs: now,
         };

@@ -24,6 +24,8 @@ export interface ShardContext {
   jsm: JetStreamManager;
   workerId: string;
   backendName: () => string;
+  /** The accelerator's name, '' on a CPU backend. */
+  deviceName: () => string;
   backend: () => Promise<Backend>;
   prefixCache: PrefixCache;
   /** Where dataset files are read (WorkerOptions.dataDir); undefined: none are. */
@@ -226,6 +228,7 @@ export class ShardRun {
       metrics: {},
       error: '',
       backend: this.ctx.backendName(),
+      device: this.ctx.deviceName(),
       finishedAtMs: Date.now(),
       ...fields,
     });

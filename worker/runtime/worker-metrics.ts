@@ -15,6 +15,7 @@ export class WorkerMetrics {
   readonly slots = new Gauge({ name: 'fairsweep_worker_slots', help: 'Trial slots of this worker', registers: [this.registry] });
   readonly busy = new Gauge({ name: 'fairsweep_worker_busy_slots', help: 'Slots running a shard now', registers: [this.registry] });
   readonly storeBackoff = new Gauge({ name: 'fairsweep_worker_store_backoff_seconds', help: 'Current wait while results cannot be stored (JetStream store full or not answering); 0 when they can', registers: [this.registry] });
+  readonly backend = new Gauge({ name: 'fairsweep_worker_backend_info', help: 'The loaded tfjs backend (1), with its GPU index (-1 none) and accelerator name', labelNames: ['backend', 'device', 'gpu'] as const, registers: [this.registry] });
   readonly malformed = new Counter({ name: 'fairsweep_worker_malformed_messages_total', help: 'Messages that did not decode and were dropped', labelNames: ['subject'] as const, registers: [this.registry] });
 
   constructor() {

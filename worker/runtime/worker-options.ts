@@ -61,8 +61,12 @@ export interface WorkerOptions {
   nats: NatsClientOptions;
   /** Shards run at once, 1 to MAX_SLOTS. Default DEFAULT_SLOTS. */
   slots?: number;
-  /** GPU index; selects the tfjs-node-gpu backend when it is installed. Default none. */
+  /** GPU index: the GPU backends (webgpu, then tfjs-node-gpu) are tried first. Default none. */
   gpu?: number;
+  /** A substring of the WebGPU adapter's name to use (instead of, or with, `gpu`). Default none. */
+  gpuAdapter?: string;
+  /** Extra Dawn flags for the webgpu backend, `key=value` each. Default none. */
+  dawnFlags?: readonly string[];
   /** Worker id; default HOST-PID-RANDOM. */
   id?: string;
   /** Forces a backend, or 'none' to load none until a trial needs one. Default 'auto': best available. */
@@ -108,10 +112,12 @@ export interface WorkerServerOptions extends WorkerOptions {
 
 /** WorkerOptions with every default filled in and every value checked. */
 export type CompiledWorkerOptions = Readonly<
-  Required<Omit<WorkerOptions, 'gpu' | 'prefixCache' | 'dataDir' | 'command'>> & {
+  Required<Omit<WorkerOptions, 'gpu' | 'gpuAdapter' | 'prefixCache' | 'dataDir' | 'command'>> & {
     command: CompiledCommandOptions;
     /** undefined: no GPU asked for. */
     gpu: number | undefined;
+    /** undefined: no adapter name asked for. */
+    gpuAdapter: string | undefined;
     /** Absolute; undefined: no data directory, no dataset file is read. */
     dataDir: string | undefined;
     prefixCache: Readonly<Required<PrefixCacheOptions>>;
@@ -140,6 +146,8 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     slots: integer('slots', options.slots ?? (command.gpus.length > 0 ? command.gpus.length * command.slotsPerGpu : DEFAULT_SLOTS), 1, MAX_SLOTS),
     command,
     gpu: options.gpu === undefined ? undefined : integer('gpu', options.gpu, 0, 1023),
+    gpuAdapter: options.gpuAdapter === undefined ? undefined : nonEmpty('gpuAdapter', options.gpuAdapter),
+    dawnFlags: Object.freeze((options.dawnFlags ?? []).map((f, i) => dawnFlag(`dawnFlags[${i}]`, f))),
     id: options.id ?? defaultWorkerId(),
     backend,
     grpcAddress: options.grpcAddress ?? '',
@@ -162,6 +170,17 @@ export function compileWorkerServerOptions(options: WorkerServerOptions): Compil
     tls: options.tls,
     drainTimeoutMs: integer('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, 0, 86_400_000),
   });
+}
+
+function nonEmpty(name: string, value: string): string {
+  if (value.trim() === '') throw new WorkerOptionError(name, 'expected a non-empty string');
+  return value;
+}
+
+/** A Dawn flag is `key=value` (dawn.node refuses anything else, at its first use). */
+function dawnFlag(name: string, value: string): string {
+  if (!/^[a-z][a-z0-9_-]*=./i.test(value)) throw new WorkerOptionError(name, `expected a Dawn flag key=value (e.g. backend=vulkan), got ${JSON.stringify(value)}`);
+  return value;
 }
 
 function defaultWorkerId(): string {

@@ -136,6 +136,11 @@ export class Worker {
     return this.backendLoaded?.gpu ?? -1;
   }
 
+  /** The accelerator's name ('' on a CPU backend or before one is loaded). */
+  get device(): string {
+    return this.backendLoaded?.device ?? '';
+  }
+
   get busy(): number {
     return this.scheduler.busy;
   }
@@ -145,6 +150,7 @@ export class Worker {
       id: this.id,
       backend: this.backendName,
       gpu: this.gpu,
+      device: this.device,
       slots: this.slots,
       busy: this.busy,
       state: this.state,
@@ -156,13 +162,17 @@ export class Worker {
   }
 
   private backend(): Promise<Backend> {
-    const { gpu, backend } = this.options;
+    const { gpu, gpuAdapter, dawnFlags, backend } = this.options;
     this.backendPromise ??= loadBackend({
       ...(gpu !== undefined ? { gpu } : {}),
+      ...(gpuAdapter !== undefined ? { gpuAdapter } : {}),
+      dawnFlags,
+      log: (msg, level) => this.log[level](msg),
       ...(backend !== 'auto' && backend !== 'none' ? { prefer: [backend] } : {}),
     }).then((b) => {
       this.backendLoaded = b;
-      this.log.info('backend loaded', { backend: b.name, gpu: b.gpu });
+      this.metrics.backend.set({ backend: b.name, device: b.device, gpu: String(b.gpu) }, 1);
+      this.log.info('backend loaded', { backend: b.name, gpu: b.gpu, device: b.device });
       return b;
     });
     return this.backendPromise;
@@ -283,6 +293,7 @@ export class Worker {
       jsm: this.jsm,
       workerId: this.id,
       backendName: () => this.backendName,
+      deviceName: () => this.device,
       backend: () => this.backend(),
       prefixCache: this.prefixCache,
       dataRoot: this.dataRoot,
