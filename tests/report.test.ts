@@ -248,3 +248,22 @@ test.serial('the page draws the frontier the data carries and computes none: a p
   t.deepEqual(errors, []);
   await page.close();
 });
+
+test.serial('a trial with artifacts (command trials under fairsweep run) links them from its panel', async (t) => {
+  const withFiles = rows.map((r) => (r.trial_id === frontierIds[0] ? { ...r, artifacts: [`artifacts/${r.trial_id}/a1/log.txt`, `artifacts/${r.trial_id}/a1/output/predictions.csv`] } : r));
+  const data = buildReportData({ sweepId: 'artifacts', specYaml: '', trials: withFiles, frontier: { objectives: [{ metric: 'test/accuracy', goal: 'max' }, { metric: 'test/demographic_parity_difference', goal: 'min' }], frontier: frontierIds.map((id) => ({ trial_id: id, values: [] })), hypervolume: null, reference: null } });
+  const path = join(dir, 'artifacts.html');
+  await writeFile(path, renderReportHtml(data, await loadEcharts()));
+  const { page, errors } = await open(path);
+  await page.click(`#frontier-table tbody tr:nth-child(1)`);
+  t.is(await page.$eval('#trial h3', (e) => e.textContent), frontierIds[0]);
+  const links = await page.$$eval('#trial p.artifacts a', (as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
+  t.deepEqual(links, [
+    ['a1/log.txt', `artifacts/${frontierIds[0]}/a1/log.txt`],
+    ['a1/output/predictions.csv', `artifacts/${frontierIds[0]}/a1/output/predictions.csv`],
+  ]);
+  await page.click(`#frontier-table tbody tr:nth-child(2)`);
+  t.is(await page.$$eval('#trial p.artifacts', (ps) => ps.length), 0, 'a trial without artifacts shows none');
+  t.deepEqual(errors, []);
+  await page.close();
+});
