@@ -4,8 +4,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { CoordinatorServer } from '../coordinator/index.js';
-import type { NatsServer } from '../common/index.js';
-import { EVENTS_SUBJECTS, TrialEvent, TrialEvent_Kind, TrialStatus, type TrialResult } from '../proto/index.js';
+import { NatsServer } from '../common/index.js';
+import { EVENTS_SUBJECTS, artifactsBucketDescription, artifactsCapOf, TrialEvent, TrialEvent_Kind, TrialStatus, type TrialResult } from '../proto/index.js';
 import { startNats, spawnWorker, spawnCli, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { listArtifacts } from '../coordinator/artifacts/index.js';
 import { toResultRow } from '../cli/result-format.js';
@@ -278,4 +278,24 @@ test.serial('fairsweep run passes --allow-command and --allow-executable to its 
   const allowed = spawnCli(['run', specFile, '--allow-command', '--allow-executable', process.execPath, '--workers', '1', '--out', join(dir, 'out-ok'), '--quiet']);
   procs.push(allowed);
   t.is((await allowed.exited).code, 0, allowed.output);
+});
+
+test.serial('a sweep\'s artifacts_mb reserves nothing: on a 10 MB store, three sweeps of 8 MB each are accepted', async (t) => {
+  const small = await NatsServer.start({ jetstream: 'max_file_store: 10MB' });
+  const coord = await CoordinatorServer.start({ nats: { servers: small.url }, grpc: '127.0.0.1:0', metrics: null });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const spec = `name: ${uniqueName('cmd-cap')}\nmethod: command\nparams: { command: [\"true\"], artifacts_mb: 8 }\ngrid: { x: [1] }\nobjectives: [{ metric: m, goal: max }]\n`;
+      const { sweepId } = await coord.coordinator.submit(spec);
+      t.truthy(sweepId);
+    }
+  } finally {
+    await coord.close();
+    await small.stop();
+  }
+});
+
+test('the cap of an artifacts bucket travels in its description', (t) => {
+  t.is(artifactsCapOf(artifactsBucketDescription('s1', 1048576)), 1048576);
+  t.is(artifactsCapOf('some other bucket'), undefined);
 });

@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Objm, StorageType } from '@nats-io/obj';
-import { artifactsBucket } from '../../proto/index.js';
+import { artifactsBucket, artifactsBucketDescription } from '../../proto/index.js';
 import { isNotFound } from '../../common/index.js';
 import { storedObjects, type StoredObject } from './object-reader.js';
 
@@ -24,8 +24,10 @@ export async function removeSweepArtifacts(nc: NatsConnection, sweepId: string):
 
 /**
  * Creates the artifacts bucket of a command sweep (at submit, before its shards go out): workers
- * only write into it, so they need no right to create streams. `maxBytes` caps the whole sweep.
+ * only write into it, so they need no right to create streams. `capBytes` caps the whole sweep; it
+ * travels in the bucket's description and the workers keep to it (a max_bytes would reserve that
+ * much of the server's store for as long as the bucket exists).
  */
-export async function createSweepArtifacts(nc: NatsConnection, sweepId: string, maxBytes: number, replicas: number): Promise<void> {
-  await new Objm(nc).create(artifactsBucket(sweepId), { storage: StorageType.File, max_bytes: maxBytes, replicas, description: `fairsweep artifacts of sweep ${sweepId}` });
+export async function createSweepArtifacts(nc: NatsConnection, sweepId: string, capBytes: number, replicas: number): Promise<void> {
+  await new Objm(nc).create(artifactsBucket(sweepId), { storage: StorageType.File, replicas, description: artifactsBucketDescription(sweepId, capBytes) });
 }

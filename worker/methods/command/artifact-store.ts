@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Objm, type ObjectStore } from '@nats-io/obj';
-import { artifactName, artifactsBucket } from '../../../proto/index.js';
+import { artifactName, artifactsBucket, artifactsCapOf } from '../../../proto/index.js';
 import { errorText, type Logger } from '../../../common/index.js';
 import type { ArtifactFile, ArtifactSink, TrialRef } from './host-types.js';
 
@@ -40,7 +40,14 @@ export class JetStreamArtifactSink implements ArtifactSink {
     if (files.length === 0) return stored;
     try {
       const os = await this.bucket(trial.sweepId);
-      for (const f of files) {
+      // The sweep's cap (artifacts_mb, in the bucket's description) less what its bucket holds:
+      // files that do not fit are left out, smallest kept first. Workers storing at the same time
+      // may together pass it by up to one trial's artifacts each.
+      const status = await os.status();
+      let room = (artifactsCapOf(status.description) ?? Infinity) - status.size;
+      const fitting = [...files].sort((a, b) => a.size - b.size).filter((f) => (f.size <= room ? ((room -= f.size), true) : false));
+      if (fitting.length < files.length) this.log.warn('artifacts over the sweep\'s artifacts_mb left out', { sweep: trial.sweepId, trial: trial.trialId, left_out: files.length - fitting.length });
+      for (const f of fitting) {
         // Files are at most the per-trial cap (CommandOptions.maxTrialArtifactBytes).
         const name = artifactName(trial.trialId, `a${trial.attempt}/${f.name}`);
         await os.putBlob({ name, description: `attempt ${trial.attempt}` }, await readFile(f.path));
