@@ -19,7 +19,7 @@ export const PREDICTIONS_FILE = 'predictions.csv';
 export const METRICS_FILE = 'metrics.json';
 export const LOG_FILE = 'log.txt';
 
-/** A command attempt that failed in a way another attempt may not (non-zero exit, crash, timeout): retried as any trial error. */
+/** A command attempt that failed in a way the next attempt may not repeat (non-zero exit, crash, timeout): retried as any trial error. */
 export class CommandFailedError extends Error {
   override name = 'CommandFailedError';
 }
