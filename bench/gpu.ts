@@ -7,6 +7,7 @@ import { isBackendName } from '../worker/backend-types.js';
 import { loadBackend } from '../worker/backend.js';
 import { loadDataset } from '../worker/datasets/index.js';
 import { trainMlp } from '../worker/training/trainer.js';
+import { trainMlpPacked } from '../worker/training/packed-trainer.js';
 import { disposeMlp } from '../worker/training/mlp.js';
 import { isEntry, median } from './harness.js';
 
@@ -80,6 +81,20 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const ms = median(perStep);
   const where = `${backend.name}${backend.device ? ` on ${backend.device}` : ''}`;
   console.log(`gpu: IRMv1 step, ${rows} rows, ${[dim, ...hidden, 1].join('-')}, Adam: ${ms.toFixed(2)} ms per step on ${where} (median of 3, ${s} vs ${2 * s} steps)`);
+  // Packed: K trials (different penalty weights and learning rates) as one batched model.
+  const K = onGpu ? 16 : 4;
+  const packs = Array.from({ length: K }, (_, i) => ({ lr: 0.001 * (1 + i / K), l2: 0.001, seed: i, objective: { kind: 'irm' as const, penaltyWeight: 10 * (i + 1), annealIters: 0 } }));
+  const trainPacked = async (steps: number): Promise<number> => {
+    const t0 = performance.now();
+    const out = await trainMlpPacked(backend.tf, data.dim, data.environments, { steps, hidden, signal: new AbortController().signal, heartbeat: () => undefined }, packs);
+    for (const r of out) if (r.ok) disposeMlp(r.result.model);
+    return performance.now() - t0;
+  };
+  await trainPacked(2);
+  const packedPerTrialStep: number[] = [];
+  for (let r = 1; r <= 3; r++) packedPerTrialStep.push(((await trainPacked(2 * s)) - (await trainPacked(s))) / s / K);
+  const pms = median(packedPerTrialStep);
+  console.log(`gpu: packed K = ${K}: ${pms.toFixed(2)} ms per trial-step on ${where} = ${(pms / ms).toFixed(2)}× the unpacked step (median of 3)`);
   const torch = await torchReference(rows, dim, hidden, onGpu ? 'auto' : 'cpu');
   if (typeof torch === 'string') console.log(`gpu: ${torch}`);
   else console.log(`gpu: PyTorch ${torch.torch} fp32 on ${torch.device}: ${torch.ms_per_step.toFixed(2)} ms per step; fairsweep/PyTorch = ${(ms / torch.ms_per_step).toFixed(2)}× (target on a GPU: <= 3×)`);
