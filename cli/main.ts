@@ -12,7 +12,10 @@ import { ListenError } from '../common/index.js';
 import { getMethod, methodNames } from '../catalog/index.js';
 import { intArg } from './args.js';
 import { ExitCode, exitCodeHelp } from './exit-codes.js';
-import { frontierOfRows, parseObjectiveArg, parseReferenceArg, readResultsJsonl, type ObjectiveArg } from './frontier-file.js';
+import { frontierOfRows, parseIntervalArg, parseObjectiveArg, parseReferenceArg, parseSelectionArg, readResultsJsonl, type ObjectiveArg } from './frontier-file.js';
+import { configurationFrontier, type IntervalMethod, type SelectionMethod } from '../coordinator/configurations/index.js';
+import { readResultsFile } from '../coordinator/results/index.js';
+import { addAnalysisCommands } from './analysis-commands.js';
 import { addNatsFlags, addServerTlsFlags, natsOptionsFrom, tlsOptionsFrom, type NatsFlagValues, type TlsFlagValues } from './nats-flags.js';
 import type { DisplayMode } from './progress-display.js';
 import { runLocal } from './run-local.js';
@@ -199,15 +202,19 @@ export function buildProgram(): Command {
   addValidateCommand(program);
   addCredentialsCommand(program);
   addArtifactsCommand(program);
+  addAnalysisCommands(program);
 
   program
     .command('frontier')
     .description('Pareto frontier of a results.jsonl file, as JSON (of a sweep on a coordinator: frontier-of)')
     .argument('<results>', 'results.jsonl')
-    .option('--objective <metric:goal...>', 'objective, e.g. test/accuracy:max (repeat for each; required)', (v: string, prev: ObjectiveArg[] = []) => [...prev, parseObjectiveArg(v)])
+    .option('--objective <metric:goal...>', 'objective, e.g. test/accuracy:max or test/accuracy:max:worst (aggregate over seeds: mean, median, worst, best; default mean); repeat for each; required', (v: string, prev: ObjectiveArg[] = []) => [...prev, parseObjectiveArg(v)])
     .option('--reference <values>', 'hypervolume reference point, comma-separated (2 objectives)')
+    .option('--selection <method>', 'rank on training-domain validation (trainval/), leave-one-domain-out or oracle (test) metrics', parseSelectionArg)
+    .option('--interval <method>', 'confidence interval over seeds: t or bootstrap', parseIntervalArg, 't')
+    .option('--per-trial', 'one point per trial (configuration and seed) instead of per configuration')
     .addOption(new Option('--coordinator <host:port>').hideHelp())
-    .action(async (path: string, o: { objective?: ObjectiveArg[]; reference?: string; coordinator?: string }) => {
+    .action(async (path: string, o: { objective?: ObjectiveArg[]; reference?: string; coordinator?: string; selection?: SelectionMethod; interval: IntervalMethod; perTrial?: boolean }) => {
       if (o.coordinator !== undefined) {
         throw new CliError(`fairsweep frontier reads a results.jsonl file; for the frontier of sweep ${path} on a coordinator run \`fairsweep frontier-of ${path} --coordinator ${o.coordinator}\``);
       }
@@ -215,9 +222,14 @@ export function buildProgram(): Command {
         throw new CliError(`${path}: no such file; fairsweep frontier reads a results.jsonl file (for a sweep on a coordinator: \`fairsweep frontier-of ${path} --coordinator HOST:PORT\`)`);
       }
       if (!o.objective?.length) throw new CliError('frontier: --objective METRIC:max|min is required (repeat it for each objective), e.g. --objective test/accuracy:max');
-      const rows = await readResultsJsonl(path);
       const ref = o.reference !== undefined ? parseReferenceArg(o.reference, o.objective.length) : undefined;
-      process.stdout.write(`${JSON.stringify(frontierOfRows(rows, o.objective, ref), null, 2)}\n`);
+      if (o.perTrial) {
+        process.stdout.write(`${JSON.stringify(frontierOfRows(await readResultsJsonl(path), o.objective, ref), null, 2)}\n`);
+        return;
+      }
+      const doc = configurationFrontier(await readResultsFile(path), o.objective, { interval: o.interval, ...(o.selection ? { selection: o.selection } : {}), ...(ref ? { reference: ref } : {}) });
+      if (doc.missing_metrics.length > 0) process.stderr.write(`fairsweep: warning: no ok trial in ${path} reports ${doc.missing_metrics.join(', ')}${o.selection === 'training-domain' ? ' (results from before trials reported trainval/ metrics?)' : ''}\n`);
+      process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     });
 
   program
