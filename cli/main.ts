@@ -19,11 +19,13 @@ import { addAnalysisCommands } from './analysis-commands.js';
 import { addNatsFlags, addServerTlsFlags, natsOptionsFrom, tlsOptionsFrom, type NatsFlagValues, type TlsFlagValues } from './nats-flags.js';
 import type { DisplayMode } from './progress-display.js';
 import { runLocal } from './run-local.js';
+import { addCommandPolicyFlags, addCommandWorkerFlags, commandOptionsFrom, commandPolicyArgs, type CommandFlagValues } from './command-flags.js';
 import { addRemoteCommands } from './remote-commands.js';
 import { addValidateCommand } from './validate-command.js';
 import { listenHint, withNatsHint } from './hints.js';
 import { checkListenable } from './listen-check.js';
 import { addCredentialsCommand } from './credentials-command.js';
+import { addArtifactsCommand } from './artifacts-command.js';
 import { ReportError } from '../coordinator/report/index.js';
 
 const VERSION = '0.1.0';
@@ -73,8 +75,8 @@ export function buildProgram(): Command {
     .addHelpText('after', exitCodeHelp());
 
   addNatsFlags(
-    program
-      .command('run')
+    addCommandPolicyFlags(program
+      .command('run'))
       .description('run a sweep on this machine: its own nats-server, a coordinator and N worker processes')
       .argument('<spec>', 'sweep spec (YAML)')
       .option('--workers <n>', 'worker processes', intArg(1, 256), 2)
@@ -90,7 +92,7 @@ export function buildProgram(): Command {
       .option('--json', 'print the final summary as one JSON line')
       .addHelpText('after', methodsHelp),
     false,
-  ).action(async (spec: string, o: NatsFlagValues & { workers: number; slots: number; out: string; maxRestarts: number; ackWait: number; dataDir?: string; maxDataMb?: number; maxTrialMemoryMb?: number; progress?: string; quiet?: boolean; json?: boolean }) => {
+  ).action(async (spec: string, o: NatsFlagValues & CommandFlagValues & { workers: number; slots: number; out: string; maxRestarts: number; ackWait: number; dataDir?: string; maxDataMb?: number; maxTrialMemoryMb?: number; progress?: string; quiet?: boolean; json?: boolean }) => {
     const code = await runLocal({
       specPath: spec,
       workers: o.workers,
@@ -103,6 +105,7 @@ export function buildProgram(): Command {
       ackWaitMs: o.ackWait,
       dataDir: o.dataDir ?? process.cwd(),
       ...(o.maxDataMb !== undefined ? { maxDataMb: o.maxDataMb } : {}),
+      workerArgs: commandPolicyArgs(o),
       ...(o.maxTrialMemoryMb !== undefined ? { maxTrialMemoryMb: o.maxTrialMemoryMb } : {}),
     });
     process.exitCode = code;
@@ -143,10 +146,10 @@ export function buildProgram(): Command {
 
   addServerTlsFlags(
     addNatsFlags(
-      program
-        .command('worker')
+      addCommandWorkerFlags(program
+        .command('worker'))
         .description('run a worker: pulls shards, runs trials, publishes results; serves gRPC Describe/Drain')
-        .option('--slots <n>', 'shards run at once', intArg(1, 1024), 1)
+        .option('--slots <n>', 'shards run at once (default 1, or GPUs × slots-per-gpu with --gpus)', intArg(1, 1024))
         .option('--gpu <index>', 'GPU index: tries the webgpu backend (Dawn), then @tensorflow/tfjs-node-gpu, before the CPU ones', intArg(0, 1023))
         .option('--gpu-adapter <name>', "WebGPU adapter whose name contains this (e.g. H200), instead of an index; FAIRSWEEP_DAWN_FLAGS adds Dawn flags (key=value, space-separated)")
         .option('--grpc <host:port>', 'gRPC address (port 0 picks one; "none" to disable)', '127.0.0.1:0')
@@ -159,7 +162,7 @@ export function buildProgram(): Command {
         .option('--drain-timeout <ms>', 'on SIGTERM, time running shards get to finish before they are handed back', intArg(0, 86_400_000), 30_000),
       true,
     ),
-  ).action(async (o: NatsFlagValues & TlsFlagValues & { slots: number; gpu?: number; gpuAdapter?: string; grpc: string; metrics: string; backend: string; id?: string; dataDir?: string; maxDataMb?: number; memoryMb?: number; drainTimeout: number }) => {
+  ).action(async (o: NatsFlagValues & TlsFlagValues & CommandFlagValues & { slots?: number; gpu?: number; gpuAdapter?: string; grpc: string; metrics: string; backend: string; id?: string; dataDir?: string; maxDataMb?: number; memoryMb?: number; drainTimeout: number }) => {
     // The worker's environment variables are read here and nowhere else: FAIRSWEEP_BACKEND stands in for --backend auto.
     const backend = o.backend === 'auto' ? (process.env.FAIRSWEEP_BACKEND ?? 'auto') : o.backend;
     if (!isWorkerBackend(backend)) throw new CliError(`${backend === o.backend ? '--backend' : 'FAIRSWEEP_BACKEND'}: expected one of ${WORKER_BACKENDS.join(', ')}, got "${backend}"`);
@@ -173,7 +176,8 @@ export function buildProgram(): Command {
     if (o.metrics !== 'none') await checkListenable(o.metrics, '--metrics', 'metrics');
     const server = await withNatsHint(natsUrl, () => WorkerServer.start({
       nats: natsOptionsFrom(o, natsUrl),
-      slots: o.slots,
+      ...(o.slots !== undefined ? { slots: o.slots } : {}),
+      command: commandOptionsFrom(o),
       ...(o.gpu !== undefined ? { gpu: o.gpu } : {}),
       ...(o.gpuAdapter !== undefined ? { gpuAdapter: o.gpuAdapter } : {}),
       dawnFlags,
@@ -197,6 +201,7 @@ export function buildProgram(): Command {
   addRemoteCommands(program);
   addValidateCommand(program);
   addCredentialsCommand(program);
+  addArtifactsCommand(program);
   addAnalysisCommands(program);
 
   program

@@ -7,7 +7,7 @@ import { sweepExitCode } from './exit-codes.js';
 import { failureGroups, formatFailures, type FailureGroup } from './failure-digest.js';
 import { addClientTlsFlags, clientTlsOptionsFrom, type TlsFlagValues } from './nats-flags.js';
 import { ProgressDisplay } from './progress-display.js';
-import { progressJson, progressLine, stateName } from './progress-format.js';
+import { progressJson, progressLine, stateName, trialProgressJson, trialProgressLine } from './progress-format.js';
 import { reportCommand } from './report-command.js';
 import { resultsToCsv, toFrontierDocument, toResultRow } from './result-format.js';
 import { watchSweep } from './watch-stream.js';
@@ -152,6 +152,9 @@ export function addRemoteCommands(program: Command): void {
           lastLine = '';
           const r = toResultRow(res);
           process.stdout.write(o.json ? line({ result: r }) : `  ${r.status} ${r.trial_id} ${JSON.stringify(r.params)} seed ${r.seed}${r.error ? `: ${r.error}` : ''}\n`);
+        },
+        onTrialProgress: (ev) => {
+          if (!quiet) process.stdout.write(o.json ? line({ trial_progress: trialProgressJson(ev) }) : `  progress ${trialProgressLine(ev)}\n`);
         },
         onReconnect: (err) => process.stderr.write(`fairsweep: ${err.message}; reconnecting\n`),
       });

@@ -15,6 +15,7 @@ import { formatSummary } from './summary.js';
 import { ExitCode, sweepExitCode } from './exit-codes.js';
 import { failureGroups } from './failure-digest.js';
 import { writeReport } from '../coordinator/report/index.js';
+import { fetchRunArtifacts } from './run-artifacts.js';
 import { configurationFrontier } from '../coordinator/configurations/index.js';
 
 export interface LocalRunOptions {
@@ -35,6 +36,8 @@ export interface LocalRunOptions {
   dataDir: string;
   /** The most MiB of one dataset file the workers read; default theirs. */
   maxDataMb?: number;
+  /** More arguments for every worker started (--allow-command, --allow-executable). */
+  workerArgs?: readonly string[];
   /** The coordinator's limit on one trial's estimated memory, in MiB; default DEFAULT_MAX_TRIAL_MEMORY_MB. */
   maxTrialMemoryMb?: number;
 }
@@ -87,7 +90,7 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
     const dataArgs = ['--data-dir', dataDir, ...(o.maxDataMb !== undefined ? ['--max-data-mb', String(o.maxDataMb)] : [])];
     const spawnWorker = (n: number): void => {
       const out = createWriteStream(join(outDir, 'logs', `worker-${n}.log`), { flags: 'a' });
-      const child = spawn(process.execPath, [CLI_ENTRY, 'worker', ...natsArgs, ...dataArgs, '--slots', String(o.slots), '--id', `local-${n}-${process.pid}`], {
+      const child = spawn(process.execPath, [CLI_ENTRY, 'worker', ...natsArgs, ...dataArgs, '--slots', String(o.slots), ...(o.workerArgs ?? []), '--id', `local-${n}-${process.pid}`], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, ...secretEnv(natsOptions) },
       });
@@ -128,6 +131,7 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
     };
     for (const s of STOP_SIGNALS) process.once(s, onSigint);
     const tick = setInterval(() => display.update(agg.progress()), 250);
+    agg.on('trial-progress', (ev) => display.trialProgress(ev));
     const final = await end;
     clearInterval(tick);
     for (const s of STOP_SIGNALS) process.off(s, onSigint);
@@ -145,7 +149,9 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
     const summary = formatSummary(sweepId, state, rows, frontier, (Date.now() - started) / 1000, configurations, spec.warnings);
     await writeFile(join(outDir, 'summary.txt'), summary);
     // The results are written already: a report that cannot be built is a warning, not a failed run.
-    const report = await writeReport(join(outDir, 'report.html'), { sweepId, name: spec.name, specYaml: specText, trials: rows, frontier, objectives: spec.objectives, ...(spec.selection ? { selection: spec.selection } : {}) }).catch((err: unknown) => {
+    const artifacts = spec.method === 'command' ? await fetchRunArtifacts(natsOptions, sweepId, outDir) : new Map<string, string[]>();
+    const trials = rows.map((r) => ({ ...r, artifacts: artifacts.get(r.trial_id) ?? [] }));
+    const report = await writeReport(join(outDir, 'report.html'), { sweepId, name: spec.name, specYaml: specText, trials, frontier, objectives: spec.objectives, ...(spec.selection ? { selection: spec.selection } : {}) }).catch((err: unknown) => {
       process.stderr.write(`fairsweep: warning: report.html not written: ${err instanceof Error ? err.message : String(err)}\n`);
       return null;
     });

@@ -259,6 +259,34 @@ test.serial('the page draws the frontier the data carries and computes none: a p
   await page.close();
 });
 
+test.serial('a trial with artifacts (command trials under fairsweep run) links them from its panel', async (t) => {
+  const withFiles = rows.map((r) => ({ ...r, artifacts: [`artifacts/${r.trial_id}/a1/log.txt`, `artifacts/${r.trial_id}/a1/output/predictions.csv`] }));
+  const objectives = [{ metric: 'test/accuracy', goal: 'max' as const }, { metric: 'test/demographic_parity_difference', goal: 'min' as const }];
+  const data = buildReportData({ sweepId: 'artifacts', specYaml: '', trials: withFiles, frontier: { objectives, frontier: [], hypervolume: null, reference: null }, objectives });
+  const path = join(dir, 'artifacts.html');
+  await writeFile(path, renderReportHtml(data, await loadEcharts()));
+  const { page, errors } = await open(path);
+  await page.click('#frontier-table tbody tr:nth-child(1)');
+  // The configuration opens its first ok seed: that trial's files are linked.
+  const shown = ((await page.$eval('#seed-detail h3', (e) => e.textContent)) ?? '').split(': ')[1] ?? '';
+  t.true(rows.some((r) => r.trial_id === shown), shown);
+  const links = await page.$$eval('#seed-detail p.artifacts a', (as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
+  t.deepEqual(links, [
+    ['a1/log.txt', `artifacts/${shown}/a1/log.txt`],
+    ['a1/output/predictions.csv', `artifacts/${shown}/a1/output/predictions.csv`],
+  ]);
+  t.deepEqual(errors, []);
+  await page.close();
+
+  // Without artifacts (a built-in method's sweep) no link is shown.
+  const plain = join(dir, 'plain.html');
+  await writeFile(plain, renderReportHtml(buildReportData({ sweepId: 'plain', specYaml: '', trials: rows, frontier: { objectives, frontier: [], hypervolume: null, reference: null }, objectives }), await loadEcharts()));
+  const p = await open(plain);
+  await p.page.click('#frontier-table tbody tr:nth-child(1)');
+  t.is(await p.page.$$eval('#trial p.artifacts', (ps) => ps.length), 0);
+  await p.page.close();
+});
+
 test.serial('report.html by default: configurations at their means with error bars on both axes, the configuration frontier, colour legend, seeds of the selection, protocol in the header', async (t) => {
   const { page, errors, requests } = await open(join(dir, 'out', 'report.html'));
   const m = await marks(page);

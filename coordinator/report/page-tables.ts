@@ -130,6 +130,16 @@ export const PAGE_TABLES = String.raw`
     groupTable(box, t);
   }
   function groupTable(box, t) {
+    if (t.artifacts && t.artifacts.length) {
+      var files = el('p', 'artifacts: ', 'artifacts');
+      t.artifacts.forEach(function (href, i) {
+        var a = el('a', href.split('/').slice(2).join('/'), 'mono');
+        a.href = href;
+        if (i > 0) files.appendChild(document.createTextNode(', '));
+        files.appendChild(a);
+      });
+      box.appendChild(files);
+    }
     var groups = t.group_metrics || [];
     if (!groups.length) {
       box.appendChild(el('p', t.status === 'ok' ? 'This trial recorded no per-group metrics.' : 'Failed: ' + (t.error || ''), 'muted'));

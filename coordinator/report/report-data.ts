@@ -20,6 +20,8 @@ export interface ReportTrial {
   metrics: Record<string, number>;
   group_metrics: ReportGroupMetrics[];
   error?: string;
+  /** Links to the trial's artifacts (command trials), relative to the report. */
+  artifacts?: string[];
 }
 
 /** The sweep's frontier as in frontier.json. */
@@ -108,6 +110,7 @@ export function buildReportData(input: ReportInput): ReportData {
       metrics: t.metrics,
       group_metrics: t.group_metrics,
       ...(t.error !== undefined ? { error: t.error } : {}),
+      ...(t.artifacts && t.artifacts.length > 0 ? { artifacts: t.artifacts } : {}),
     })),
     frontier_ids: input.frontier.frontier.map((r) => r.trial_id),
     pair_frontiers: pairFrontiers(input.trials, axes.map((a) => a.metric)),
