@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from './cli-error.js';
 import { generateGrpcCertificates, CertificateHostError, DEFAULT_CERT_DAYS, type GrpcCertificates } from './grpc-certificates.js';
-import { generateNatsUsers, natsAuthConfig, natsEnvFile } from './nats-auth-config.js';
+import { DEFAULT_JETSTREAM_MAX_FILE, generateNatsUsers, isNatsSize, natsAuthConfig, natsEnvFile } from './nats-auth-config.js';
 import { NATS_ROLES, isNatsRole, type NatsRole } from './nats-permissions.js';
 import { CREDENTIAL_PATHS, KUBERNETES_SECRETS, kubectlCreateSecret } from './credential-layout.js';
 
@@ -23,6 +23,8 @@ export interface CredentialsOptions {
   days?: number;
   /** Overwrite files that exist. Default false: refuse. */
   force?: boolean;
+  /** JetStream file storage of the users' account (a nats-server size); null: no account limit. Default DEFAULT_JETSTREAM_MAX_FILE. */
+  jetstreamMaxFile?: string | null;
 }
 
 /** One file written: its path relative to the directory, and whether it is secret (mode 0600). */
@@ -36,7 +38,9 @@ export function credentialFiles(options: Omit<CredentialsOptions, 'dir' | 'force
   const roles = options.roles ?? DEFAULT_ROLES;
   if (roles.length === 0) throw new CliError('--roles: give at least one role');
   const users = generateNatsUsers(roles);
-  const files: (WrittenFile & { text: string })[] = [{ path: CREDENTIAL_PATHS.natsAuth, secret: true, text: natsAuthConfig(users) }];
+  const maxFile = options.jetstreamMaxFile === undefined ? DEFAULT_JETSTREAM_MAX_FILE : options.jetstreamMaxFile;
+  if (maxFile !== null && !isNatsSize(maxFile)) throw new CliError(`--jetstream-max-file: expected a size such as 8GB or 500MB, or none, got "${maxFile}"`);
+  const files: (WrittenFile & { text: string })[] = [{ path: CREDENTIAL_PATHS.natsAuth, secret: true, text: natsAuthConfig(users, maxFile ?? undefined) }];
   for (const u of users) files.push({ path: CREDENTIAL_PATHS.natsEnv(u.role), secret: true, text: natsEnvFile(u) });
   if (options.tls ?? true) {
     let certs: GrpcCertificates;
@@ -108,10 +112,11 @@ export function addCredentialsCommand(program: Command): void {
     .option('--grpc-host <name>', 'extra DNS name or IP address for the server certificates (repeat for each)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--days <n>', 'validity of the server and client certificates, in days', String(DEFAULT_CERT_DAYS))
     .option('--force', 'overwrite existing credential files')
-    .action(async (dir: string, o: { roles: string; tls: boolean; grpcHost?: string[]; days: string; force?: boolean }) => {
+    .option('--jetstream-max-file <size>', "JetStream file storage of the account the users share (below the server's max_file_store), or none for no account limit", DEFAULT_JETSTREAM_MAX_FILE)
+    .action(async (dir: string, o: { roles: string; tls: boolean; grpcHost?: string[]; days: string; force?: boolean; jetstreamMaxFile: string }) => {
       const days = Number(o.days);
       if (!Number.isInteger(days)) throw new CliError(`--days: expected a whole number of days, got "${o.days}"`);
-      const written = await writeCredentials({ dir, roles: parseRoles(o.roles), tls: o.tls, days, force: o.force ?? false, ...(o.grpcHost ? { hosts: o.grpcHost } : {}) });
+      const written = await writeCredentials({ dir, roles: parseRoles(o.roles), tls: o.tls, days, force: o.force ?? false, jetstreamMaxFile: o.jetstreamMaxFile === 'none' ? null : o.jetstreamMaxFile, ...(o.grpcHost ? { hosts: o.grpcHost } : {}) });
       const lines = written.map((f) => `  ${join(dir, f.path)}${f.secret ? '  (secret)' : ''}`);
       const paths = new Set(written.map((f) => f.path));
       const secrets = KUBERNETES_SECRETS.filter((s) => [s.envFile, ...Object.values(s.files ?? {})].every((p) => p === undefined || paths.has(p)));

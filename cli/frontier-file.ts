@@ -1,4 +1,5 @@
 import { assembleFrontier, metricValues, type Goal } from '../coordinator/frontier/index.js';
+import { AGGREGATES, SELECTION_METHODS, type Aggregate, type IntervalMethod, type SelectionMethod } from '../coordinator/configurations/index.js';
 import { readResultsFile, type ResultLine } from '../coordinator/results/index.js';
 import type { FrontierDocument } from './result-format.js';
 import { CliError } from './cli-error.js';
@@ -6,15 +7,32 @@ import { CliError } from './cli-error.js';
 export interface ObjectiveArg {
   metric: string;
   goal: Goal;
+  aggregate?: Aggregate;
 }
 
-/** Parses `METRIC:max|min`. */
+const isAggregate = (v: string): v is Aggregate => (AGGREGATES as readonly string[]).includes(v);
+
+/** Parses `METRIC:max|min[:mean|median|worst|best]`. */
 export function parseObjectiveArg(value: string): ObjectiveArg {
-  const i = value.lastIndexOf(':');
-  const metric = i > 0 ? value.slice(0, i) : '';
-  const goal = value.slice(i + 1);
-  if (!metric || (goal !== 'max' && goal !== 'min')) throw new CliError(`--objective: expected METRIC:max or METRIC:min, got "${value}"`);
-  return { metric, goal };
+  const [metric = '', goal = '', aggregate, ...rest] = value.split(':');
+  if (!metric || (goal !== 'max' && goal !== 'min') || rest.length > 0) throw new CliError(`--objective: expected METRIC:max or METRIC:min, got "${value}"`);
+  if (aggregate === undefined) return { metric, goal };
+  if (!isAggregate(aggregate)) throw new CliError(`--objective: the aggregate after the goal is one of ${AGGREGATES.join(', ')}, got "${aggregate}" in "${value}"`);
+  return { metric, goal, aggregate };
+}
+
+const isSelection = (v: string): v is SelectionMethod => (SELECTION_METHODS as readonly string[]).includes(v);
+
+/** Parses --selection. */
+export function parseSelectionArg(value: string): SelectionMethod {
+  if (!isSelection(value)) throw new CliError(`--selection: expected one of ${SELECTION_METHODS.join(', ')}, got "${value}"`);
+  return value;
+}
+
+/** Parses --interval. */
+export function parseIntervalArg(value: string): IntervalMethod {
+  if (value !== 't' && value !== 'bootstrap') throw new CliError(`--interval: expected t or bootstrap, got "${value}"`);
+  return value;
 }
 
 export function parseReferenceArg(value: string, dims: number): number[] {

@@ -12,15 +12,20 @@ import { ListenError } from '../common/index.js';
 import { getMethod, methodNames } from '../catalog/index.js';
 import { intArg } from './args.js';
 import { ExitCode, exitCodeHelp } from './exit-codes.js';
-import { frontierOfRows, parseObjectiveArg, parseReferenceArg, readResultsJsonl, type ObjectiveArg } from './frontier-file.js';
+import { frontierOfRows, parseIntervalArg, parseObjectiveArg, parseReferenceArg, parseSelectionArg, readResultsJsonl, type ObjectiveArg } from './frontier-file.js';
+import { configurationFrontier, type IntervalMethod, type SelectionMethod } from '../coordinator/configurations/index.js';
+import { readResultsFile } from '../coordinator/results/index.js';
+import { addAnalysisCommands } from './analysis-commands.js';
 import { addNatsFlags, addServerTlsFlags, natsOptionsFrom, tlsOptionsFrom, type NatsFlagValues, type TlsFlagValues } from './nats-flags.js';
 import type { DisplayMode } from './progress-display.js';
 import { runLocal } from './run-local.js';
+import { addCommandPolicyFlags, addCommandWorkerFlags, commandOptionsFrom, commandPolicyArgs, type CommandFlagValues } from './command-flags.js';
 import { addRemoteCommands } from './remote-commands.js';
 import { addValidateCommand } from './validate-command.js';
 import { listenHint, withNatsHint } from './hints.js';
 import { checkListenable } from './listen-check.js';
 import { addCredentialsCommand } from './credentials-command.js';
+import { addArtifactsCommand } from './artifacts-command.js';
 import { ReportError } from '../coordinator/report/index.js';
 
 const VERSION = '0.1.0';
@@ -70,8 +75,8 @@ export function buildProgram(): Command {
     .addHelpText('after', exitCodeHelp());
 
   addNatsFlags(
-    program
-      .command('run')
+    addCommandPolicyFlags(program
+      .command('run'))
       .description('run a sweep on this machine: its own nats-server, a coordinator and N worker processes')
       .argument('<spec>', 'sweep spec (YAML)')
       .option('--workers <n>', 'worker processes', intArg(1, 256), 2)
@@ -87,7 +92,7 @@ export function buildProgram(): Command {
       .option('--json', 'print the final summary as one JSON line')
       .addHelpText('after', methodsHelp),
     false,
-  ).action(async (spec: string, o: NatsFlagValues & { workers: number; slots: number; out: string; maxRestarts: number; ackWait: number; dataDir?: string; maxDataMb?: number; maxTrialMemoryMb?: number; progress?: string; quiet?: boolean; json?: boolean }) => {
+  ).action(async (spec: string, o: NatsFlagValues & CommandFlagValues & { workers: number; slots: number; out: string; maxRestarts: number; ackWait: number; dataDir?: string; maxDataMb?: number; maxTrialMemoryMb?: number; progress?: string; quiet?: boolean; json?: boolean }) => {
     const code = await runLocal({
       specPath: spec,
       workers: o.workers,
@@ -100,6 +105,7 @@ export function buildProgram(): Command {
       ackWaitMs: o.ackWait,
       dataDir: o.dataDir ?? process.cwd(),
       ...(o.maxDataMb !== undefined ? { maxDataMb: o.maxDataMb } : {}),
+      workerArgs: commandPolicyArgs(o),
       ...(o.maxTrialMemoryMb !== undefined ? { maxTrialMemoryMb: o.maxTrialMemoryMb } : {}),
     });
     process.exitCode = code;
@@ -140,10 +146,10 @@ export function buildProgram(): Command {
 
   addServerTlsFlags(
     addNatsFlags(
-      program
-        .command('worker')
+      addCommandWorkerFlags(program
+        .command('worker'))
         .description('run a worker: pulls shards, runs trials, publishes results; serves gRPC Describe/Drain')
-        .option('--slots <n>', 'shards run at once', intArg(1, 1024), 1)
+        .option('--slots <n>', 'shards run at once (default 1, or GPUs × slots-per-gpu with --gpus)', intArg(1, 1024))
         .option('--gpu <index>', 'GPU index: tries the webgpu backend (Dawn), then @tensorflow/tfjs-node-gpu, before the CPU ones', intArg(0, 1023))
         .option('--gpu-adapter <name>', "WebGPU adapter whose name contains this (e.g. H200), instead of an index; FAIRSWEEP_DAWN_FLAGS adds Dawn flags (key=value, space-separated)")
         .option('--grpc <host:port>', 'gRPC address (port 0 picks one; "none" to disable)', '127.0.0.1:0')
@@ -156,7 +162,7 @@ export function buildProgram(): Command {
         .option('--drain-timeout <ms>', 'on SIGTERM, time running shards get to finish before they are handed back', intArg(0, 86_400_000), 30_000),
       true,
     ),
-  ).action(async (o: NatsFlagValues & TlsFlagValues & { slots: number; gpu?: number; gpuAdapter?: string; grpc: string; metrics: string; backend: string; id?: string; dataDir?: string; maxDataMb?: number; memoryMb?: number; drainTimeout: number }) => {
+  ).action(async (o: NatsFlagValues & TlsFlagValues & CommandFlagValues & { slots?: number; gpu?: number; gpuAdapter?: string; grpc: string; metrics: string; backend: string; id?: string; dataDir?: string; maxDataMb?: number; memoryMb?: number; drainTimeout: number }) => {
     // The worker's environment variables are read here and nowhere else: FAIRSWEEP_BACKEND stands in for --backend auto.
     const backend = o.backend === 'auto' ? (process.env.FAIRSWEEP_BACKEND ?? 'auto') : o.backend;
     if (!isWorkerBackend(backend)) throw new CliError(`${backend === o.backend ? '--backend' : 'FAIRSWEEP_BACKEND'}: expected one of ${WORKER_BACKENDS.join(', ')}, got "${backend}"`);
@@ -170,7 +176,8 @@ export function buildProgram(): Command {
     if (o.metrics !== 'none') await checkListenable(o.metrics, '--metrics', 'metrics');
     const server = await withNatsHint(natsUrl, () => WorkerServer.start({
       nats: natsOptionsFrom(o, natsUrl),
-      slots: o.slots,
+      ...(o.slots !== undefined ? { slots: o.slots } : {}),
+      command: commandOptionsFrom(o),
       ...(o.gpu !== undefined ? { gpu: o.gpu } : {}),
       ...(o.gpuAdapter !== undefined ? { gpuAdapter: o.gpuAdapter } : {}),
       dawnFlags,
@@ -194,15 +201,20 @@ export function buildProgram(): Command {
   addRemoteCommands(program);
   addValidateCommand(program);
   addCredentialsCommand(program);
+  addArtifactsCommand(program);
+  addAnalysisCommands(program);
 
   program
     .command('frontier')
     .description('Pareto frontier of a results.jsonl file, as JSON (of a sweep on a coordinator: frontier-of)')
     .argument('<results>', 'results.jsonl')
-    .option('--objective <metric:goal...>', 'objective, e.g. test/accuracy:max (repeat for each; required)', (v: string, prev: ObjectiveArg[] = []) => [...prev, parseObjectiveArg(v)])
+    .option('--objective <metric:goal...>', 'objective, e.g. test/accuracy:max or test/accuracy:max:worst (aggregate over seeds: mean, median, worst, best; default mean); repeat for each; required', (v: string, prev: ObjectiveArg[] = []) => [...prev, parseObjectiveArg(v)])
     .option('--reference <values>', 'hypervolume reference point, comma-separated (2 objectives)')
+    .option('--selection <method>', 'rank on training-domain validation (trainval/), leave-one-domain-out or oracle (test) metrics', parseSelectionArg)
+    .option('--interval <method>', 'confidence interval over seeds: t or bootstrap', parseIntervalArg, 't')
+    .option('--per-trial', 'one point per trial (configuration and seed) instead of per configuration')
     .addOption(new Option('--coordinator <host:port>').hideHelp())
-    .action(async (path: string, o: { objective?: ObjectiveArg[]; reference?: string; coordinator?: string }) => {
+    .action(async (path: string, o: { objective?: ObjectiveArg[]; reference?: string; coordinator?: string; selection?: SelectionMethod; interval: IntervalMethod; perTrial?: boolean }) => {
       if (o.coordinator !== undefined) {
         throw new CliError(`fairsweep frontier reads a results.jsonl file; for the frontier of sweep ${path} on a coordinator run \`fairsweep frontier-of ${path} --coordinator ${o.coordinator}\``);
       }
@@ -210,9 +222,14 @@ export function buildProgram(): Command {
         throw new CliError(`${path}: no such file; fairsweep frontier reads a results.jsonl file (for a sweep on a coordinator: \`fairsweep frontier-of ${path} --coordinator HOST:PORT\`)`);
       }
       if (!o.objective?.length) throw new CliError('frontier: --objective METRIC:max|min is required (repeat it for each objective), e.g. --objective test/accuracy:max');
-      const rows = await readResultsJsonl(path);
       const ref = o.reference !== undefined ? parseReferenceArg(o.reference, o.objective.length) : undefined;
-      process.stdout.write(`${JSON.stringify(frontierOfRows(rows, o.objective, ref), null, 2)}\n`);
+      if (o.perTrial) {
+        process.stdout.write(`${JSON.stringify(frontierOfRows(await readResultsJsonl(path), o.objective, ref), null, 2)}\n`);
+        return;
+      }
+      const doc = configurationFrontier(await readResultsFile(path), o.objective, { interval: o.interval, ...(o.selection ? { selection: o.selection } : {}), ...(ref ? { reference: ref } : {}) });
+      if (doc.missing_metrics.length > 0) process.stderr.write(`fairsweep: warning: no ok trial in ${path} reports ${doc.missing_metrics.join(', ')}${o.selection === 'training-domain' ? ' (results from before trials reported trainval/ metrics?)' : ''}\n`);
+      process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     });
 
   program

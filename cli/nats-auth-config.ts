@@ -22,12 +22,26 @@ function subjectList(grants: readonly { subject: string; why: string }[], indent
   return grants.map((g) => `${indent}${quote(g.subject)}  # ${g.why}`).join('\n');
 }
 
+/** The account fairsweep's users share when it has a JetStream limit of its own. */
+export const NATS_ACCOUNT = 'FAIRSWEEP';
+/** Default JetStream file storage of that account: below the shipped servers' 9 GB max_file_store (10 Gi volumes). */
+export const DEFAULT_JETSTREAM_MAX_FILE = '8GB';
+
+/** A nats-server size: a number with an optional unit (B, K/KB, M/MB, G/GB, T/TB). */
+export function isNatsSize(value: string): boolean {
+  return /^\d+(\.\d+)?\s*([KMGT]B?|B)?$/i.test(value.trim());
+}
+
 /**
- * nats-server configuration for these users: an `authorization` block giving each user its role's
- * permissions (ROLE_PERMISSIONS). Meant to be included from the server's own configuration
- * (`include "nats-auth.conf"`). With users listed, a connection without credentials is refused.
+ * nats-server configuration for these users, each with its role's permissions (ROLE_PERMISSIONS).
+ * Meant to be included from the server's own configuration (`include "nats-auth.conf"`). With
+ * users listed, a connection without credentials is refused. With `jetstreamMaxFile`, the users
+ * share the account NATS_ACCOUNT whose JetStream file storage is limited to it: the coordinator then
+ * sees the limit (fairsweep_jetstream_storage_limit_bytes, the FairsweepJetStreamStoreFilling alert)
+ * and refuses a sweep that does not fit before writing it. Without it, an `authorization` block.
  */
-export function natsAuthConfig(users: readonly NatsUserCredentials[]): string {
+export function natsAuthConfig(users: readonly NatsUserCredentials[], jetstreamMaxFile?: string): string {
+  if (jetstreamMaxFile !== undefined && !isNatsSize(jetstreamMaxFile)) throw new RangeError(`natsAuthConfig: not a size: ${JSON.stringify(jetstreamMaxFile)}`);
   if (users.length === 0) throw new RangeError('natsAuthConfig: no users');
   const blocks = users.map((u) => {
     const p = ROLE_PERMISSIONS[u.role];
@@ -46,14 +60,23 @@ export function natsAuthConfig(users: readonly NatsUserCredentials[]): string {
       '    }',
     ].join('\n');
   });
-  return [
+  const header = [
     '# fairsweep NATS users, one per role, each with the least permissions its role needs',
     '# (cli/nats-permissions.ts). Written by `fairsweep credentials`; it holds passwords: keep it secret.',
     '# Include it from the nats-server configuration: include "nats-auth.conf"',
-    'authorization {',
-    '  users = [',
-    blocks.join('\n'),
-    '  ]',
+  ];
+  if (jetstreamMaxFile === undefined) return [...header, 'authorization {', '  users = [', blocks.join('\n'), '  ]', '}', ''].join('\n');
+  return [
+    ...header,
+    `# The users share the account ${NATS_ACCOUNT}, whose JetStream file storage is limited to ${jetstreamMaxFile}`,
+    "# (keep it below the server's jetstream { max_file_store }).",
+    'accounts {',
+    `  ${NATS_ACCOUNT}: {`,
+    `    jetstream: { max_file: ${jetstreamMaxFile.trim()} }`,
+    '    users = [',
+    blocks.map((b) => b.replace(/^/gm, '  ')).join('\n'),
+    '    ]',
+    '  }',
     '}',
     '',
   ].join('\n');

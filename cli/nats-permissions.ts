@@ -19,10 +19,12 @@ import {
  *   JetStream's max-deliveries advisories. It never deletes a stream.
  * - worker: pulls and acks shards, publishes results, trial events and heartbeats, follows the sweeps
  *   bucket and hears cancellations. It cannot cancel, publish shards, write sweep records, forge
- *   advisories, or create, change or delete streams.
- * - client: a read-only observer (dashboards, scripts): sweep records, stored results, events and
- *   heartbeats. It publishes nothing fairsweep reads and creates no consumer. Sweeps are submitted
- *   through the coordinator's gRPC API, not through NATS.
+ *   advisories, or create, change or delete streams. It writes artifacts into the buckets the
+ *   coordinator made.
+ * - client: a read-only observer (dashboards, scripts): sweep records, stored results, events,
+ *   heartbeats and artifacts (`fairsweep artifacts`, with ordered consumers on the artifacts
+ *   buckets). It publishes nothing fairsweep reads. Sweeps are submitted through the coordinator's
+ *   gRPC API, not through NATS.
  * - local: coordinator and worker in one identity, for `fairsweep run --nats URL`, which hands its
  *   own credentials to the workers it starts.
  */
@@ -65,6 +67,22 @@ const watchSweeps = (who: string): Grant[] => [
   { subject: `$JS.FC.${SWEEPS_STREAM}.>`, why: 'flow-control replies of the ordered push consumer' },
 ];
 
+/**
+ * Sweep artifacts: one JetStream object store bucket per sweep (`OBJ_fairsweep-artifacts-<sweep>`,
+ * subjects `$O.<bucket>.C.>` for chunks and `$O.<bucket>.M.>` for metadata). A NATS permission
+ * cannot match part of a token, so these grants name every stream and bucket (`*`): they are
+ * read-only (stream info, direct get: artifacts are read without any consumer) or object-store
+ * subjects (`$O.`), never a consumer, purge or delete (docs/command-trials.md says what remains). Removing a bucket (`fairsweep artifacts --delete`) takes a user allowed to delete
+ * streams, which no role here is.
+ */
+const OBJECT_SUBJECTS = '$O.*.>';
+const openObjectStore = (who: string): Grant[] => [
+  { subject: api('STREAM.INFO.*'), why: `${who} opens a sweep's artifacts bucket (stream info)` },
+  { subject: api('DIRECT.GET.*'), why: 'object metadata (direct get, request form)' },
+  { subject: api('DIRECT.GET.*.>'), why: 'object metadata (direct get of the last message of a subject)' },
+  { subject: api('STREAM.MSG.GET.*'), why: 'object metadata (message get, when the bucket is opened without stream info)' },
+];
+
 const readSweepRecord: Grant[] = [
   { subject: api(`DIRECT.GET.${SWEEPS_STREAM}`), why: 'KV get (direct get, request form)' },
   { subject: api(`DIRECT.GET.${SWEEPS_STREAM}.>`), why: 'KV get (direct get of the last message of a key)' },
@@ -98,6 +116,8 @@ const COORDINATOR: RolePermissions = {
     { subject: SHARDS_SUBJECTS, why: 'publishes shards' },
     { subject: RESULTS_SUBJECTS, why: 'records the trials of an exhausted shard as failed' },
     { subject: CANCEL_SUBJECTS, why: 'tells workers a sweep was cancelled' },
+    ...openObjectStore('the coordinator'),
+    { subject: api('STREAM.CREATE.*'), why: "creates a command sweep's artifacts bucket at submit" },
   ],
   subscribe: [
     inbox,
@@ -119,6 +139,8 @@ const WORKER: RolePermissions = {
     { subject: RESULTS_SUBJECTS, why: 'publishes trial results' },
     { subject: EVENTS_SUBJECTS, why: 'trial started / retrying events' },
     { subject: WORKER_HEARTBEAT_SUBJECT, why: 'heartbeats' },
+    ...openObjectStore('the worker'),
+    { subject: OBJECT_SUBJECTS, why: "stores command trials' artifacts (chunks and metadata)" },
   ],
   subscribe: [inbox, { subject: CANCEL_SUBJECTS, why: 'sweep cancellations' }],
 };
@@ -130,6 +152,7 @@ const CLIENT: RolePermissions = {
     ...readSweepRecord,
     { subject: api(`STREAM.INFO.${RESULTS_STREAM}`), why: 'how many results are stored' },
     { subject: api(`STREAM.MSG.GET.${RESULTS_STREAM}`), why: 'reads stored results (by sequence or by trial subject)' },
+    ...openObjectStore('fairsweep artifacts'),
   ],
   subscribe: [
     inbox,

@@ -1,7 +1,11 @@
 import cliProgress from 'cli-progress';
-import type { Progress } from '../proto/index.js';
+import type { Progress, TrialEvent } from '../proto/index.js';
+import { trialProgressLine } from './progress-format.js';
 
 export type DisplayMode = 'bar' | 'lines' | 'quiet';
+
+/** In lines mode, a trial's progress reports are printed at most this often. */
+export const TRIAL_PROGRESS_LINE_MS = 2_000;
 
 /**
  * Live sweep progress on stderr: a bar on a terminal, a line every few seconds otherwise,
@@ -12,6 +16,9 @@ export class ProgressDisplay {
   private lastLine = 0;
   private lastDone = -1;
   private first: { ms: number; done: number } | undefined;
+  /** The latest trial progress report, and when each trial's last was printed. */
+  private latest: string | undefined;
+  private readonly trialLines = new Map<string, number>();
 
   constructor(private readonly mode: DisplayMode = process.stderr.isTTY ? 'bar' : 'lines') {}
 
@@ -19,13 +26,13 @@ export class ProgressDisplay {
     const done = p.ok + p.failed;
     const rate = this.rate(p, done);
     const eta = rate > 0 ? Math.round((p.total - done) / rate) : 0;
-    const fields = { ok: p.ok, failed: p.failed, running: p.running, rate: rate.toFixed(rate < 10 ? 2 : 0), etaText: done >= p.total ? '0s' : rate > 0 ? formatDuration(eta) : '?', frontier: p.frontierSize };
+    const fields = { latest: this.latest ? ` | ${this.latest}` : '', ok: p.ok, failed: p.failed, running: p.running, rate: rate.toFixed(rate < 10 ? 2 : 0), etaText: done >= p.total ? '0s' : rate > 0 ? formatDuration(eta) : '?', frontier: p.frontierSize };
     if (this.mode === 'bar') {
       if (!this.bar) {
         this.bar = new cliProgress.SingleBar(
           {
             stream: process.stderr,
-            format: '{bar} {value}/{total} | ok {ok} failed {failed} running {running} | {rate}/s | ETA {etaText} | frontier {frontier}',
+            format: '{bar} {value}/{total} | ok {ok} failed {failed} running {running} | {rate}/s | ETA {etaText} | frontier {frontier}{latest}',
             hideCursor: true,
             clearOnComplete: false,
           },
@@ -52,6 +59,19 @@ export class ProgressDisplay {
     const created = Number(p.createdAtMs);
     if (created > 0 && now > created && done > 0) return done / ((now - created) / 1000);
     return 0;
+  }
+
+  /**
+   * A running trial's own progress report (command trials): the bar shows the latest; lines mode
+   * prints them, at most one per TRIAL_PROGRESS_LINE_MS per trial.
+   */
+  trialProgress(ev: TrialEvent): void {
+    this.latest = trialProgressLine(ev);
+    if (this.mode !== 'lines') return;
+    const now = Date.now();
+    if (now - (this.trialLines.get(ev.trialId) ?? 0) < TRIAL_PROGRESS_LINE_MS) return;
+    this.trialLines.set(ev.trialId, now);
+    process.stderr.write(`  ${this.latest}\n`);
   }
 
   stop(): void {

@@ -1,4 +1,4 @@
-import { SweepState, type Progress } from '../proto/index.js';
+import { SweepState, type Progress, type TrialEvent } from '../proto/index.js';
 
 /** `running`, `completed`, `cancelled`. */
 export const stateName = (s: SweepState): string => (SweepState[s] ?? 'SWEEP_STATE_UNSPECIFIED').replace('SWEEP_STATE_', '').toLowerCase();
@@ -21,4 +21,18 @@ export function progressJson(p: Progress): Record<string, string | number | null
     frontier_size: p.frontierSize,
     hypervolume: p.hypervolume ?? null,
   };
+}
+
+/** A running trial's progress report in one line: `t3 attempt 1 step 100: train/loss=0.3123`. */
+export function trialProgressLine(ev: TrialEvent): string {
+  const metrics = Object.entries(ev.metrics)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`)
+    .join(' ');
+  return `${ev.trialId} attempt ${ev.attempt} step ${ev.step}${metrics ? `: ${metrics}` : ''}`;
+}
+
+/** A running trial's progress report as JSON (`fairsweep watch --json`). */
+export function trialProgressJson(ev: TrialEvent): Record<string, unknown> {
+  return { trial_id: ev.trialId, worker_id: ev.workerId, attempt: ev.attempt, step: ev.step, metrics: ev.metrics, at_ms: ev.atMs };
 }

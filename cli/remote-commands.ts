@@ -7,10 +7,15 @@ import { sweepExitCode } from './exit-codes.js';
 import { failureGroups, formatFailures, type FailureGroup } from './failure-digest.js';
 import { addClientTlsFlags, clientTlsOptionsFrom, type TlsFlagValues } from './nats-flags.js';
 import { ProgressDisplay } from './progress-display.js';
-import { progressJson, progressLine, stateName } from './progress-format.js';
+import { progressJson, progressLine, stateName, trialProgressJson, trialProgressLine } from './progress-format.js';
 import { reportCommand } from './report-command.js';
 import { resultsToCsv, toFrontierDocument, toResultRow } from './result-format.js';
 import { watchSweep } from './watch-stream.js';
+import { configurationProgressJson, configurationProgressLine, sweepTally } from './configuration-progress.js';
+import { SweepState, type Progress } from '../proto/index.js';
+
+/** A progress that ends the sweep: its line is computed from every result. */
+const isFinal = (p: Progress): boolean => p.state !== SweepState.SWEEP_STATE_RUNNING && p.state !== SweepState.SWEEP_STATE_UNSPECIFIED;
 
 type Remote = TlsFlagValues & { coordinator: string };
 
@@ -47,7 +52,7 @@ export function addRemoteCommands(program: Command): void {
   ).action(async (spec: string, o: Remote & { wait?: boolean; validate: boolean; quiet?: boolean; json?: boolean }) => {
     const text = await readSpecFile(spec);
     // An invalid spec is refused here, before any connection; the coordinator applies its own trial and memory limits.
-    if (o.validate) validateSpecFile(spec, text, { maxTrials: Number.POSITIVE_INFINITY, maxTrialMemoryMb: Number.POSITIVE_INFINITY });
+    if (o.validate) for (const w of validateSpecFile(spec, text, { maxTrials: Number.POSITIVE_INFINITY, maxTrialMemoryMb: Number.POSITIVE_INFINITY }).warnings) process.stderr.write(`fairsweep: warning: ${spec}: ${w}\n`);
     const client = sweepClient(o.coordinator, clientTlsOptionsFrom(o));
     try {
       const res = await call(client, client.submit, { specYaml: text }, o.coordinator);
@@ -86,13 +91,27 @@ export function addRemoteCommands(program: Command): void {
       .description('show a sweep\'s progress')
       .argument('<sweep-id>')
       .option('--json', 'print JSON')
+      .option('--per-trial', 'count the frontier over trials (configuration and seed) instead of configurations')
       .option('-q, --quiet', 'print only the state: running, completed or cancelled'),
-  ).action(async (id: string, o: Remote & { json?: boolean; quiet?: boolean }) => {
+  ).action(async (id: string, o: Remote & { json?: boolean; quiet?: boolean; perTrial?: boolean }) => {
     const client = sweepClient(o.coordinator, clientTlsOptionsFrom(o));
-    const res = await call(client, client.get, { sweepId: id }, o.coordinator).finally(() => client.close());
-    const p = res.progress;
-    if (!p) throw new CliError(`no progress for sweep ${id}`);
-    process.stdout.write(o.json ? line(progressJson(p)) : o.quiet ? `${stateName(p.state)}\n` : `${progressLine(p)}\n`);
+    try {
+      const res = await call(client, client.get, { sweepId: id }, o.coordinator);
+      const p = res.progress;
+      if (!p) throw new CliError(`no progress for sweep ${id}`);
+      if (o.quiet) {
+        process.stdout.write(`${stateName(p.state)}\n`);
+        return;
+      }
+      if (o.perTrial) {
+        process.stdout.write(o.json ? line(progressJson(p)) : `${progressLine(p)}\n`);
+        return;
+      }
+      const doc = (await sweepTally(client, id, o.coordinator)).frontier();
+      process.stdout.write(o.json ? line(configurationProgressJson(p, doc)) : `${configurationProgressLine(p, doc)}\n`);
+    } finally {
+      client.close();
+    }
   });
 
   remote(
@@ -102,24 +121,44 @@ export function addRemoteCommands(program: Command): void {
       .argument('<sweep-id>')
       .option('--json', 'one JSON object per event')
       .option('-q, --quiet', 'print only the final progress line')
-      .option('--replay', 'first replay results recorded so far'),
-  ).action(async (id: string, o: Remote & { json?: boolean; quiet?: boolean; replay?: boolean }) => {
+      .option('--replay', 'first replay results recorded so far')
+      .option('--per-trial', 'count the frontier over trials (configuration and seed) instead of configurations'),
+  ).action(async (id: string, o: Remote & { json?: boolean; quiet?: boolean; replay?: boolean; perTrial?: boolean }) => {
     const client = sweepClient(o.coordinator, clientTlsOptionsFrom(o));
     const quiet = o.quiet === true;
     try {
+      // By default the frontier counted is of configurations, over every result recorded (fetched once, then streamed).
+      const tally = o.perTrial ? undefined : await sweepTally(client, id, o.coordinator);
+      // With a tally the stream replays every result (none is missed between the fetch and the stream); those fetched already are printed only with --replay.
+      const before = tally?.ids() ?? new Set<string>();
+      // A replayed stream opens and ends with the same progress; it is printed once.
+      let lastLine = '';
+      const show = (p: Progress, fresh: boolean): string => {
+        const doc = tally?.frontier(fresh);
+        if (o.json) return line({ progress: doc ? configurationProgressJson(p, doc) : progressJson(p) });
+        return `${doc ? configurationProgressLine(p, doc) : progressLine(p)}\n`;
+      };
       const last = await watchSweep(client, id, o.coordinator, {
-        replay: o.replay ?? false,
+        replay: (o.replay ?? false) || tally !== undefined,
         onProgress: (p) => {
-          if (!quiet) process.stdout.write(o.json ? line({ progress: progressJson(p) }) : `${progressLine(p)}\n`);
+          if (quiet) return;
+          const text = show(p, isFinal(p));
+          if (text !== lastLine) process.stdout.write(text);
+          lastLine = text;
         },
         onResult: (res) => {
-          if (quiet) return;
+          tally?.add(res);
+          if (quiet || (!o.replay && before.has(res.trialId))) return;
+          lastLine = '';
           const r = toResultRow(res);
           process.stdout.write(o.json ? line({ result: r }) : `  ${r.status} ${r.trial_id} ${JSON.stringify(r.params)} seed ${r.seed}${r.error ? `: ${r.error}` : ''}\n`);
         },
+        onTrialProgress: (ev) => {
+          if (!quiet) process.stdout.write(o.json ? line({ trial_progress: trialProgressJson(ev) }) : `  progress ${trialProgressLine(ev)}\n`);
+        },
         onReconnect: (err) => process.stderr.write(`fairsweep: ${err.message}; reconnecting\n`),
       });
-      if (quiet) process.stdout.write(o.json ? line({ progress: progressJson(last) }) : `${progressLine(last)}\n`);
+      if (quiet) process.stdout.write(show(last, true));
       process.exitCode = sweepExitCode(last);
     } finally {
       client.close();
@@ -158,11 +197,25 @@ export function addRemoteCommands(program: Command): void {
     }
   });
 
-  remote(program.command('frontier-of').description('fetch a sweep\'s frontier from a coordinator as JSON').argument('<sweep-id>')).action(async (id: string, o: Remote) => {
+  remote(
+    program
+      .command('frontier-of')
+      .description('a sweep\'s frontier of configurations (objectives aggregated over seeds, the spec\'s selection) as JSON, from its results on a coordinator')
+      .argument('<sweep-id>')
+      .option('--per-trial', 'the coordinator\'s frontier over trials (configuration and seed)'),
+  ).action(async (id: string, o: Remote & { perTrial?: boolean }) => {
     const client = sweepClient(o.coordinator, clientTlsOptionsFrom(o));
-    const res = await call(client, client.frontier, { sweepId: id, objectives: [], reference: [] }, o.coordinator).finally(() => client.close());
-    if (!res.frontier) throw new CliError(`no frontier for sweep ${id}`);
-    process.stdout.write(`${JSON.stringify(toFrontierDocument(res.frontier), null, 2)}\n`);
+    try {
+      if (!o.perTrial) {
+        process.stdout.write(`${JSON.stringify({ sweep_id: id, ...(await sweepTally(client, id, o.coordinator)).frontier() }, null, 2)}\n`);
+        return;
+      }
+      const res = await call(client, client.frontier, { sweepId: id, objectives: [], reference: [] }, o.coordinator);
+      if (!res.frontier) throw new CliError(`no frontier for sweep ${id}`);
+      process.stdout.write(`${JSON.stringify(toFrontierDocument(res.frontier), null, 2)}\n`);
+    } finally {
+      client.close();
+    }
   });
 
   addClientTlsFlags(

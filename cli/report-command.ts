@@ -29,7 +29,7 @@ export async function offlineReportInput(resultsPath: string, specPath: string):
   const ok = trials.filter((t) => t.status === 'ok');
   const frontier = frontierOfRows(ok, spec.objectives);
   const sweepId = trials.find((t) => t.sweep_id !== undefined)?.sweep_id ?? spec.name;
-  return { sweepId, name: spec.name, specYaml, trials, frontier };
+  return { sweepId, name: spec.name, specYaml, trials, frontier, objectives: spec.objectives, ...(spec.selection ? { selection: spec.selection } : {}) };
 }
 
 /** Report input fetched from a coordinator: the spec, every recorded result and the frontier. */
@@ -41,8 +41,10 @@ export async function remoteReportInput(sweepId: string, address: string, tls?: 
     const fr = await call(client, client.frontier, { sweepId, objectives: [], reference: [] }, address);
     if (!fr.frontier) throw new CliError(`the coordinator at ${address} returned no frontier for sweep ${sweepId}`);
     const specYaml = got.sweep?.specYaml ?? '';
+    const spec = specProtocol(specYaml);
     return {
       input: {
+        ...spec,
         sweepId,
         ...(got.sweep?.spec?.name ? { name: got.sweep.spec.name } : {}),
         specYaml,
@@ -53,6 +55,20 @@ export async function remoteReportInput(sweepId: string, address: string, tls?: 
     };
   } finally {
     client.close();
+  }
+}
+
+/**
+ * The objectives' aggregates and the selection method of a coordinator's spec text. The coordinator
+ * accepted it, so it parses; if this client's version reads it otherwise, the report falls back to
+ * the frontier's objectives aggregated by mean, with no selection.
+ */
+export function specProtocol(specYaml: string): Pick<ReportInput, 'objectives' | 'selection'> {
+  try {
+    const spec = parseSpecText(specYaml, { maxTrials: Number.POSITIVE_INFINITY });
+    return { objectives: spec.objectives, ...(spec.selection ? { selection: spec.selection } : {}) };
+  } catch {
+    return {};
   }
 }
 

@@ -17,6 +17,8 @@ export interface ResultRow {
   device?: string;
   started_at: string | null;
   finished_at: string | null;
+  /** The GPU a command trial was pinned to (`fairsweep worker --gpus`). */
+  gpu?: number;
   error?: string;
 }
 
@@ -38,6 +40,7 @@ export function toResultRow(r: TrialResult): ResultRow {
     ...(r.device ? { device: r.device } : {}),
     started_at: iso(r.startedAtMs),
     finished_at: iso(r.finishedAtMs),
+    ...(r.gpu !== undefined ? { gpu: r.gpu } : {}),
     ...(r.status !== TrialStatus.TRIAL_STATUS_OK ? { error: r.error } : {}),
   };
 }

@@ -15,6 +15,8 @@ import { formatSummary } from './summary.js';
 import { ExitCode, sweepExitCode } from './exit-codes.js';
 import { failureGroups } from './failure-digest.js';
 import { writeReport } from '../coordinator/report/index.js';
+import { fetchRunArtifacts } from './run-artifacts.js';
+import { configurationFrontier } from '../coordinator/configurations/index.js';
 
 export interface LocalRunOptions {
   specPath: string;
@@ -34,6 +36,8 @@ export interface LocalRunOptions {
   dataDir: string;
   /** The most MiB of one dataset file the workers read; default theirs. */
   maxDataMb?: number;
+  /** More arguments for every worker started (--allow-command, --allow-executable). */
+  workerArgs?: readonly string[];
   /** The coordinator's limit on one trial's estimated memory, in MiB; default DEFAULT_MAX_TRIAL_MEMORY_MB. */
   maxTrialMemoryMb?: number;
 }
@@ -48,6 +52,7 @@ const CLI_ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
 export async function runLocal(o: LocalRunOptions): Promise<number> {
   const specText = await readSpecFile(o.specPath);
   const spec = validateSpecFile(o.specPath, specText, o.maxTrialMemoryMb !== undefined ? { maxTrialMemoryMb: o.maxTrialMemoryMb } : {}); // fail on a bad spec before starting anything
+  for (const w of spec.warnings) process.stderr.write(`fairsweep: warning: ${w}\n`);
   const dataDir = resolve(o.dataDir);
   if (!(await stat(dataDir).then((s) => s.isDirectory(), () => false))) throw new CliError(`--data-dir: ${dataDir} is not a directory`);
   const outDir = resolve(o.outDir);
@@ -85,7 +90,7 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
     const dataArgs = ['--data-dir', dataDir, ...(o.maxDataMb !== undefined ? ['--max-data-mb', String(o.maxDataMb)] : [])];
     const spawnWorker = (n: number): void => {
       const out = createWriteStream(join(outDir, 'logs', `worker-${n}.log`), { flags: 'a' });
-      const child = spawn(process.execPath, [CLI_ENTRY, 'worker', ...natsArgs, ...dataArgs, '--slots', String(o.slots), '--id', `local-${n}-${process.pid}`], {
+      const child = spawn(process.execPath, [CLI_ENTRY, 'worker', ...natsArgs, ...dataArgs, '--slots', String(o.slots), ...(o.workerArgs ?? []), '--id', `local-${n}-${process.pid}`], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, ...secretEnv(natsOptions) },
       });
@@ -126,6 +131,7 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
     };
     for (const s of STOP_SIGNALS) process.once(s, onSigint);
     const tick = setInterval(() => display.update(agg.progress()), 250);
+    agg.on('trial-progress', (ev) => display.trialProgress(ev));
     const final = await end;
     clearInterval(tick);
     for (const s of STOP_SIGNALS) process.off(s, onSigint);
@@ -134,22 +140,26 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
 
     const rows = coordinator.results(sweepId).map(toResultRow);
     const frontier = toFrontierDocument(coordinator.frontier(sweepId));
+    const configurations = configurationFrontier(rows, spec.objectives, spec.selection ? { selection: spec.selection } : {});
     await writeFile(join(outDir, 'results.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
-    await writeFile(join(outDir, 'frontier.json'), `${JSON.stringify({ sweep_id: sweepId, ...frontier }, null, 2)}\n`);
+    await writeFile(join(outDir, 'frontier.json'), `${JSON.stringify({ sweep_id: sweepId, ...configurations }, null, 2)}\n`);
+    await writeFile(join(outDir, 'frontier-trials.json'), `${JSON.stringify({ sweep_id: sweepId, ...frontier }, null, 2)}\n`);
     await writeFile(join(outDir, 'spec.yaml'), specText);
     const state = SweepState[final.state].replace('SWEEP_STATE_', '').toLowerCase();
-    const summary = formatSummary(sweepId, state, rows, frontier, (Date.now() - started) / 1000);
+    const summary = formatSummary(sweepId, state, rows, frontier, (Date.now() - started) / 1000, configurations, spec.warnings);
     await writeFile(join(outDir, 'summary.txt'), summary);
     // The results are written already: a report that cannot be built is a warning, not a failed run.
-    const report = await writeReport(join(outDir, 'report.html'), { sweepId, name: spec.name, specYaml: specText, trials: rows, frontier }).catch((err: unknown) => {
+    const artifacts = spec.method === 'command' ? await fetchRunArtifacts(natsOptions, sweepId, outDir) : new Map<string, string[]>();
+    const trials = rows.map((r) => ({ ...r, artifacts: artifacts.get(r.trial_id) ?? [] }));
+    const report = await writeReport(join(outDir, 'report.html'), { sweepId, name: spec.name, specYaml: specText, trials, frontier, objectives: spec.objectives, ...(spec.selection ? { selection: spec.selection } : {}) }).catch((err: unknown) => {
       process.stderr.write(`fairsweep: warning: report.html not written: ${err instanceof Error ? err.message : String(err)}\n`);
       return null;
     });
     const code = interrupted ? ExitCode.Interrupted : sweepExitCode(final);
     if (o.json) {
       const failures = failureGroups(rows);
-      process.stdout.write(`${JSON.stringify({ sweep_id: sweepId, state, total: final.total, ok: final.ok, failed: final.failed, frontier_size: frontier.frontier.length, hypervolume: frontier.hypervolume, out: outDir, report, failures, exit_code: code })}\n`);
-    } else process.stdout.write(`${summary}\nwrote ${join(outDir, 'results.jsonl')}, frontier.json, summary.txt${report ? ', report.html' : ''}\n`);
+      process.stdout.write(`${JSON.stringify({ sweep_id: sweepId, state, total: final.total, ok: final.ok, failed: final.failed, frontier_size: configurations.frontier.length, hypervolume: configurations.hypervolume, trial_frontier_size: frontier.frontier.length, out: outDir, report, failures, exit_code: code })}\n`);
+    } else process.stdout.write(`${summary}\nwrote ${join(outDir, 'results.jsonl')}, frontier.json, summary.txt${report ? ', report.html' : ''}, frontier-trials.json\n`);
     return code;
   } finally {
     await cleanup();

@@ -1,8 +1,13 @@
 import type { FrontierDocument, ResultRow } from './result-format.js';
 import { failureGroups, formatFailures } from './failure-digest.js';
+import type { ConfigurationFrontierDocument } from '../coordinator/configurations/index.js';
+import { formatConfigurationFrontier } from './configuration-summary.js';
 
-/** A readable summary of a finished sweep: counts, failures, and the frontier as a table. */
-export function formatSummary(sweepId: string, state: string, rows: readonly ResultRow[], frontier: FrontierDocument, seconds: number): string {
+/**
+ * A readable summary of a finished sweep: counts, failures, and the frontier as a table: of
+ * configurations (mean ± std [CI] over seeds) when `configurations` is given, else of trials.
+ */
+export function formatSummary(sweepId: string, state: string, rows: readonly ResultRow[], frontier: FrontierDocument, seconds: number, configurations?: ConfigurationFrontierDocument, notes: readonly string[] = []): string {
   const ok = rows.filter((r) => r.status === 'ok').length;
   const failed = rows.length - ok;
   const lines: string[] = [];
@@ -11,7 +16,12 @@ export function formatSummary(sweepId: string, state: string, rows: readonly Res
   const backends = [...new Set(rows.map((r) => r.backend).filter(Boolean))];
   if (backends.length) lines.push(`backends: ${backends.join(', ')}`);
   if (failed > 0) lines.push(...formatFailures(failureGroups(rows), failed, rows.length), '  (every failure is in results.jsonl)');
+  for (const n of notes) lines.push(`warning: ${n}`);
   const objectives = frontier.objectives.map((o) => `${o.metric} (${o.goal})`).join(', ');
+  if (configurations && frontier.frontier.length > 0) {
+    lines.push(...formatConfigurationFrontier(configurations, rows));
+    return `${lines.join('\n')}\n`;
+  }
   if (frontier.frontier.length === 0) {
     const why = rows.length === 0 ? 'no trial finished' : ok === 0 ? `0 of ${rows.length} trials succeeded` : `none of the ${ok} successful trials reported ${objectives}`;
     lines.push(`frontier: empty — ${why}`);

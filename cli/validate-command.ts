@@ -32,8 +32,9 @@ export function addValidateCommand(program: Command): void {
         process.exitCode = ExitCode.Error;
         return;
       }
+      for (const w of spec.warnings) process.stderr.write(`fairsweep: warning: ${path}: ${w}\n`);
       const plan = planSweep(spec.name, spec);
-      const info = { spec: path, valid: true, name: spec.name, method: spec.method, dataset: spec.dataset?.name ?? null, trials: spec.trials, shards: plan.totalShards, shard_size: plan.shardSize };
+      const info = { spec: path, valid: true, name: spec.name, method: spec.method, dataset: spec.dataset?.name ?? null, trials: spec.trials, shards: plan.totalShards, shard_size: plan.shardSize, selection: spec.selection ?? null, warnings: spec.warnings };
       process.stdout.write(
         o.json
           ? `${JSON.stringify(info)}\n`

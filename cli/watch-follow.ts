@@ -1,6 +1,6 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { setTimeout as delay } from 'node:timers/promises';
-import { SweepState, type Progress, type SweepServiceClient, type TrialResult, type WatchResponse } from '../proto/index.js';
+import { SweepState, type Progress, type SweepServiceClient, type TrialEvent, type TrialResult, type WatchResponse } from '../proto/index.js';
 import { CliError } from './cli-error.js';
 import { rpcError } from './client.js';
 
@@ -20,6 +20,8 @@ export interface FollowOptions {
   reconnectTimeoutMs?: number;
   onProgress?(p: Progress): void;
   onResult?(r: TrialResult): void;
+  /** A running trial's own progress report (command trials' progress lines). */
+  onTrialProgress?(ev: TrialEvent): void;
   /** Told when the stream broke and the watcher is reconnecting. */
   onReconnecting?(reason: string): void;
 }
@@ -74,6 +76,8 @@ export async function followSweep(o: FollowOptions): Promise<Progress> {
           seen.add(r.trialId);
           shown = undefined;
           o.onResult?.(r);
+        } else if (ev.event?.$case === 'trialProgress') {
+          o.onTrialProgress?.(ev.event.value);
         }
       });
       stream.on('error', (err: ServiceError) => resolve({ kind: 'broken', err, delivered: got }));

@@ -1,4 +1,4 @@
-import type { Progress, SweepServiceClient, TrialResult } from '../proto/index.js';
+import type { Progress, SweepServiceClient, TrialEvent, TrialResult } from '../proto/index.js';
 import { CliError } from './cli-error.js';
 import { followSweep } from './watch-follow.js';
 
@@ -7,6 +7,7 @@ export interface WatchOptions {
   replay: boolean;
   onProgress?: (p: Progress) => void;
   onResult?: (r: TrialResult) => void;
+  onTrialProgress?: (ev: TrialEvent) => void;
   /** Told when the stream broke and a new one is being opened. */
   onReconnect?: (err: CliError, attempt: number) => void;
   /** How long the coordinator may stay unreachable before giving up (default 60 s). */
@@ -29,6 +30,7 @@ export async function watchSweep(client: SweepServiceClient, sweepId: string, ad
     reconnectTimeoutMs: o.reconnectForMs ?? DEFAULT_RECONNECT_FOR_MS,
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(o.onResult ? { onResult: o.onResult } : {}),
+    ...(o.onTrialProgress ? { onTrialProgress: o.onTrialProgress } : {}),
     onReconnecting: (why) => o.onReconnect?.(new CliError(`lost the coordinator at ${address} (${why})`), ++attempt),
   });
 }

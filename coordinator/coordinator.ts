@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { EVENTS_SUBJECTS, ID_PATTERN, RESULTS_STREAM, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type Frontier, type Objective, type Progress, Shard, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
+import { createSweepArtifacts } from './artifacts/index.js';
+import { sweepArtifactBytes } from '../catalog/methods/command.js';
 import { ReaderSupervisor, connectNats, coreSubscriptionReader, publishToSlot, whenReady, errorText, JETSTREAM_TIMEOUT_MS, type Logger, type ReaderRun } from '../common/index.js';
 import { CoordinatorMetrics } from './coordinator-metrics.js';
 import { compileCoordinatorOptions, type CompiledCoordinatorOptions, type CoordinatorOptions } from './coordinator-options.js';
@@ -148,6 +150,8 @@ export class Coordinator {
     });
     this.sweeps.set(id, sweep);
     try {
+      // Before any shard goes out: workers write into the bucket but may not create it.
+      if (spec.method === 'command') await createSweepArtifacts(this.nc, id, sweepArtifactBytes(spec.params), this.options.replicas);
       await this.sweepDispatch.submit(sweep, shards);
     } catch (err) {
       // Nothing of the sweep is kept (or what is left is being removed): it does not exist.
@@ -282,6 +286,7 @@ export class Coordinator {
     if (!sweep) return;
     if (ev.kind === TrialEvent_Kind.KIND_STARTED) sweep.trialStarted(ev.trialId, { workerId: ev.workerId, attempt: ev.attempt, sinceMs: ev.atMs });
     else if (ev.kind === TrialEvent_Kind.KIND_RETRYING || ev.kind === TrialEvent_Kind.KIND_ABANDONED) sweep.trialRetrying(ev.trialId, ev.error);
+    else if (ev.kind === TrialEvent_Kind.KIND_PROGRESS) sweep.emit('trial-progress', ev);
   }
 
   /**

@@ -25,3 +25,20 @@ export const sweepConsumerName = (sweepId: string): string => `sweep-${sweepId}`
 
 /** Sweep ids and trial ids are NATS-token-safe: lowercase letters, digits and '-'. */
 export const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,127}$/;
+
+/** JetStream object store bucket of one sweep's artifacts (command trials' logs, predictions, output files). */
+export const ARTIFACTS_BUCKET_PREFIX = 'fairsweep-artifacts-';
+export const artifactsBucket = (sweepId: string): string => `${ARTIFACTS_BUCKET_PREFIX}${sweepId}`;
+/**
+ * The description of a sweep's artifacts bucket, which carries the sweep's cap (`artifacts_mb`) for
+ * the workers: a stream's max_bytes would reserve that much of the server's store for every sweep
+ * ever run, so the cap is enforced by the workers instead.
+ */
+export const artifactsBucketDescription = (sweepId: string, capBytes: number): string => `fairsweep artifacts of sweep ${sweepId} (cap ${capBytes} bytes)`;
+/** The cap an artifacts bucket's description carries, or undefined. */
+export function artifactsCapOf(description: string | undefined): number | undefined {
+  const m = /\(cap (\d+) bytes\)/.exec(description ?? '');
+  return m?.[1] === undefined ? undefined : Number(m[1]);
+}
+/** Name of an artifact in its sweep's bucket: `<trial id>/<file>` (`log.txt`, `output/...`). */
+export const artifactName = (trialId: string, file: string): string => `${trialId}/${file}`;

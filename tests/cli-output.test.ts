@@ -153,7 +153,9 @@ test.serial('watch --replay --json streams every result once, then the final pro
   t.is(events.at(-1)?.progress?.state, 'completed');
   const q = await cli(['watch', sweepId, '--coordinator', address, '-q']);
   t.is(q.code, 4, 'the sweep has failed trials');
-  t.regex(q.stdout, new RegExp(`^${sweepId} completed: 9/9 done \\(ok \\d, failed \\d, running 0\\), frontier \\d+( hypervolume \\S+)?\\n$`));
+  t.regex(q.stdout, new RegExp(`^${sweepId} completed: 9/9 done \\(ok \\d, failed \\d, running 0\\), configurations \\d+, frontier \\d+( hypervolume \\S+)?\\n$`));
+  const trialLevel = await cli(['watch', sweepId, '--coordinator', address, '-q', '--per-trial']);
+  t.regex(trialLevel.stdout, new RegExp(`^${sweepId} completed: 9/9 done \\(ok \\d, failed \\d, running 0\\), frontier \\d+( hypervolume \\S+)?\\n$`));
 });
 
 test.serial('results --format csv: one header, one row per trial, quoting that round-trips', async (t) => {
@@ -206,7 +208,10 @@ test.serial('report SWEEP --coordinator fetches spec, results and frontier', asy
   t.is(r.stdout.trim(), out);
   const html = await readFile(out, 'utf8');
   const data = JSON.parse(/<script type="application\/json" id="report-data">([^<]*)<\/script>/.exec(html)![1]!) as { sweep_id: string; trials: unknown[]; frontier_ids: string[]; spec_yaml: string };
-  const frontier = JSON.parse((await cli(['frontier-of', sweepId, '--coordinator', address])).stdout) as { frontier: { trial_id: string }[] };
+  const frontier = JSON.parse((await cli(['frontier-of', sweepId, '--coordinator', address, '--per-trial'])).stdout) as { frontier: { trial_id: string }[] };
+  const configurations = JSON.parse((await cli(['frontier-of', sweepId, '--coordinator', address])).stdout) as { level: string; frontier: { configuration_id: string }[] };
+  t.is(configurations.level, 'configuration');
+  t.deepEqual((data as unknown as { configuration_frontier_ids: string[] }).configuration_frontier_ids, configurations.frontier.map((f) => f.configuration_id));
   t.is(data.sweep_id, sweepId);
   t.is(data.trials.length, 9);
   t.deepEqual(data.frontier_ids, frontier.frontier.map((f) => f.trial_id));
@@ -249,7 +254,10 @@ test('run shows live progress lines (done/total, running, failed, throughput, ET
   t.true(progress.length >= 2, lines.stderr);
   for (const l of progress) t.regex(l, /^\d+\/9 done \| ok \d+ failed \d+ running \d+ \| \d+(\.\d+)?\/s \| ETA (\?|\d+s|\d+m\d\ds) \| frontier \d+$/);
   t.regex(progress.at(-1)!, /^9\/9 done .* ETA 0s /);
-  t.regex(lines.stdout, /wrote .*results\.jsonl, frontier\.json, summary\.txt, report\.html/);
+  t.regex(lines.stdout, /wrote .*results\.jsonl, frontier\.json, summary\.txt, report\.html, frontier-trials\.json/);
+  // The summary ranks configurations; one with every seed failed is counted, not dropped silently.
+  t.regex(lines.stdout, /^frontier: \d+ of 9 configurations non-dominated on score \(max\), cost \(min\); selection: none/m);
+  t.regex(lines.stdout, /^ {2}\d+ configuration\(s\) have no ok seed and are not ranked$/m);
   const quiet = await cli(['run', await spec(SWEEP(uniqueName('quiet'))), '--workers', '1', '-q', '--json', '--out', join(dir, 'quiet')]);
   t.is(quiet.code, 4, quiet.stderr);
   t.is(quiet.stderr, '');

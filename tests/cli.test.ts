@@ -59,9 +59,17 @@ test('fairsweep frontier agrees with a brute-force frontier and hypervolume', as
   const lines = points.map(([a, d], i) => JSON.stringify({ trial_id: `t${i}`, status: 'ok', params: { i }, seed: 0, metrics: { acc: a, dp: d } }));
   lines.push(JSON.stringify({ trial_id: 'failed', status: 'failed', metrics: {} }));
   const path = await tmp(t, 'results.jsonl', `${lines.join('\n')}\n`);
-  const r = await cli(['frontier', path, '--objective', 'acc:max', '--objective', 'dp:min', '--reference', '0,1']);
+  const r = await cli(['frontier', path, '--objective', 'acc:max', '--objective', 'dp:min', '--reference', '0,1', '--per-trial']);
   t.is(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout) as { frontier: { trial_id: string }[]; hypervolume: number };
+  // One seed per configuration: the configuration frontier is the same points, the failed line a configuration without an ok seed.
+  const byConfig = await cli(['frontier', path, '--objective', 'acc:max', '--objective', 'dp:min', '--reference', '0,1']);
+  const cdoc = JSON.parse(byConfig.stdout) as { level: string; configurations: number; without_ok_seed: number; frontier: { trial_ids: string[] }[]; hypervolume: number };
+  t.is(cdoc.level, 'configuration');
+  t.is(cdoc.configurations, 7);
+  t.is(cdoc.without_ok_seed, 1);
+  t.deepEqual(cdoc.frontier.map((f) => f.trial_ids[0]).sort(), doc.frontier.map((f) => f.trial_id).sort());
+  t.is(cdoc.hypervolume, doc.hypervolume);
   const brute = points
     .map((p, i) => ({ p, i }))
     .filter(({ p }) => !points.some((q) => q[0] >= p[0] && q[1] <= p[1] && (q[0] > p[0] || q[1] < p[1])))
@@ -73,12 +81,44 @@ test('fairsweep frontier agrees with a brute-force frontier and hypervolume', as
   t.true(Math.abs(doc.hypervolume - hv) < 1e-12, `${doc.hypervolume} vs ${hv}`);
 });
 
+test('fairsweep table, compare and tables on a results file', async (t) => {
+  const lines = [
+    { params: { w: 0 }, seed: 0, metrics: { acc: 0.5 } },
+    { params: { w: 0 }, seed: 1, metrics: { acc: 0.6 } },
+    { params: { w: 1 }, seed: 0, metrics: { acc: 0.7 } },
+    { params: { w: 1 }, seed: 1, metrics: { acc: 0.9 } },
+    { params: { w: 1 }, seed: 2, status: 'failed', metrics: {} },
+  ].map((l, i) => JSON.stringify({ trial_id: `t${i}`, ...l }));
+  const path = await tmp(t, 'results.jsonl', `${lines.join('\n')}\n`);
+  const table = await cli(['table', path, '--rows', 'w', '--metrics', 'acc']);
+  t.is(table.code, 0, table.stderr);
+  t.is(table.stdout, '| w | seeds | acc |\n| --- | --- | --- |\n| 0 | 2 | 0.550 ± 0.071 |\n| 1 | 2 of 3 (1 failed) | 0.800 ± 0.141 |\n');
+  t.is((await cli(['table', path, '--rows', 'w', '--metrics', 'acc', '--format', 'csv'])).stdout.split('\n')[0], 'w,seeds,failed,acc mean,acc std');
+  const cmp = await cli(['compare', path, '--baseline', 'w=0', '--metrics', 'acc', '--json']);
+  t.is(cmp.code, 0, cmp.stderr);
+  const rows = JSON.parse(cmp.stdout) as { params: { w: number }; difference: { n: number; mean: number; ci: [number, number] } }[];
+  t.is(rows.length, 1);
+  t.is(rows[0]?.difference.n, 2);
+  t.true(Math.abs((rows[0]?.difference.mean ?? 0) - 0.25) < 1e-12); // (0.2 + 0.3) / 2
+  // differences 0.2, 0.3: s = 0.0707, t(0.975, 1) · s/√2 = 12.7062 · 0.05
+  t.true(Math.abs((rows[0]?.difference.ci[1] ?? 0) - (0.25 + 0.63531024)) < 1e-6);
+  const doc = await tmp(t, 'doc.md', `x\n<!-- fairsweep table ${path} --rows w --metrics acc -->\nstale\n<!-- /fairsweep table -->\n`);
+  t.is((await cli(['tables', doc, '--check'])).code, 1);
+  t.is((await cli(['tables', doc])).code, 0);
+  t.true((await readFile(doc, 'utf8')).includes('| 1 | 2 of 3 (1 failed) | 0.800 ± 0.141 |'));
+  t.is((await cli(['tables', doc, '--check'])).code, 0);
+});
+
 test('bad input exits 1 (2 for usage) with one clear line and no stack trace', async (t) => {
   const cases: [string[], RegExp, number][] = [
     [['metrics', '/nonexistent.csv'], /nonexistent\.csv: cannot read/, 1],
     [['metrics', await tmp(t, 'bad.csv', 'y_true,y_pred\n1,1\n')], /group/, 1],
     [['frontier', await tmp(t, 'r.jsonl', '{"metrics":{}}\nnot json\n'), '--objective', 'a:max'], /line 2: not valid JSON/, 1],
     [['frontier', await tmp(t, 'r2.jsonl', '{}\n'), '--objective', 'a:up'], /--objective: expected METRIC:max or METRIC:min/, 1],
+    [['frontier', await tmp(t, 'r3.jsonl', '{}\n'), '--objective', 'a:max:luckiest'], /the aggregate after the goal is one of mean, median, worst, best/, 1],
+    [['frontier', await tmp(t, 'r4.jsonl', '{}\n'), '--objective', 'a:max', '--selection', 'peek'], /--selection: expected one of training-domain, leave-one-domain-out, oracle/, 1],
+    [['table', await tmp(t, 'r5.jsonl', '{"params":{"w":1},"metrics":{"a":1}}\n'), '--rows', 'v', '--metrics', 'a'], /--rows v: no such param in the results \(params: w\)/, 1],
+    [['compare', await tmp(t, 'r6.jsonl', '{"params":{"w":1},"metrics":{"a":1}}\n'), '--metrics', 'a'], /give --baseline KEY=VALUE/, 1],
     [['run', await tmp(t, 'bad.yaml', 'name: x\nmethod: sleep\ngrid: {a: [1, "b", ]}\nobjectives: [{metric: s, goal: best}]\n')], /invalid spec: .*objectives\[0\]\.goal/, 1],
     [['run', '/nonexistent.yaml'], /cannot read the spec/, 1],
     [['status', 'abc', '--coordinator', '127.0.0.1:1'], /cannot reach the coordinator at 127\.0\.0\.1:1/, 1],

@@ -13,7 +13,7 @@ import { writeCredentials } from '../cli/credentials-command.js';
 import { CREDENTIAL_PATHS } from '../cli/credential-layout.js';
 import { COORDINATOR_NAMES, WORKER_NAMES } from '../cli/grpc-certificates.js';
 import { natsUserName } from '../cli/nats-permissions.js';
-import { spawnCli, startNats } from './helpers/cluster.js';
+import { eventually, spawnCli, startNats } from './helpers/cluster.js';
 
 const exec = promisify(execFile);
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
@@ -62,6 +62,29 @@ test('nats-server accepts the authorization file included from its configuration
   await writeFile(conf, `port: -1\njetstream { store_dir: ${JSON.stringify(join(root, 'js'))} }\ninclude "nats-auth.conf"\n`);
   const { stdout, stderr } = await exec('nats-server', ['-t', '-c', conf], { timeout: 30_000 });
   t.regex(stdout + stderr, /is valid/);
+});
+
+test('by default the users share one account with a JetStream file limit, which the coordinator sees and reports; --jetstream-max-file none leaves it out', async (t) => {
+  const auth = await text(CREDENTIAL_PATHS.natsAuth);
+  t.regex(auth, /accounts \{\n {2}FAIRSWEEP: \{\n {4}jetstream: \{ max_file: 8GB \}/);
+  const server = await startNats(auth);
+  t.teardown(() => server.stop());
+  const env = await text(CREDENTIAL_PATHS.natsEnv('coordinator'));
+  const user = /^FAIRSWEEP_NATS_USER=(.*)$/m.exec(env)?.[1] ?? '';
+  const pass = /^FAIRSWEEP_NATS_PASSWORD=(.*)$/m.exec(env)?.[1] ?? '';
+  const c = await CoordinatorServer.start({ nats: { servers: server.url, user, pass }, grpc: '127.0.0.1:0', metrics: '127.0.0.1:0', reconcileIntervalMs: 200 });
+  t.teardown(() => c.close());
+  const limit = async (): Promise<number> => {
+    const body = await (await fetch(`http://127.0.0.1:${c.metricsPort}/metrics`)).text();
+    return Number(/^fairsweep_jetstream_storage_limit_bytes (\S+)$/m.exec(body)?.[1] ?? NaN);
+  };
+  await eventually(async () => (await limit()) === 8 * 1024 ** 3, 10_000, 'the account limit in the gauge');
+  const none = join(root, 'no-limit');
+  const p = spawnCli(['credentials', none, '--no-tls', '--jetstream-max-file', 'none']);
+  t.is((await p.exited).code, 0, p.output);
+  const plain = await readFile(join(none, CREDENTIAL_PATHS.natsAuth), 'utf8');
+  t.regex(plain, /^authorization \{/m);
+  t.notRegex(plain, /accounts|max_file/);
 });
 
 test('certificates: a CA, server certificates for the coordinator and workers with their names, a client certificate, all signed by the CA', async (t) => {
@@ -139,6 +162,7 @@ test('bad arguments are refused with the option named', async (t) => {
     [['--roles', 'worker,admin'], /--roles: expected a comma-separated list of coordinator, worker, client, local, got "worker,admin"/],
     [['--grpc-host', 'not a host'], /--grpc-host: "not a host" is neither a DNS name nor an IP address/],
     [['--days', '0'], /validity: expected whole days/],
+    [['--jetstream-max-file', 'lots'], /--jetstream-max-file: expected a size such as 8GB or 500MB, or none, got "lots"/],
   ] as const) {
     const p = spawnCli(['credentials', join(root, 'bad'), ...args]);
     t.is((await p.exited).code, 1, args.join(' '));

@@ -87,7 +87,7 @@ function targets(sweepId: string, trials: readonly Trial[], seqs: readonly numbe
     return { trialId: t.id, sweepId: OTHER, params: t.params, seed: t.seed, index: t.index, status: TrialStatus.TRIAL_STATUS_OK, error: '', metrics: { score: 1 }, groupMetrics: [], attempts: 1, workerId: 'fuzz', backend: 'fuzz', device: '', startedAtMs: 1, finishedAtMs: 2 };
   };
   return [
-    { name: 'events', subject: (p) => eventSubject(p % 2 ? sweepId : OTHER), valid: (p) => TrialEvent.encode({ kind: p % 4, trialId: trial(p).id, sweepId: OTHER, workerId: 'fuzz', attempt: 1 + (p % 3), error: 'fuzz', atMs: Date.now() }).finish() },
+    { name: 'events', subject: (p) => eventSubject(p % 2 ? sweepId : OTHER), valid: (p) => TrialEvent.encode({ kind: p % 5, trialId: trial(p).id, sweepId: OTHER, workerId: 'fuzz', attempt: 1 + (p % 3), error: 'fuzz', atMs: Date.now(), step: p, metrics: { 'train/loss': p } }).finish() },
     { name: 'cancel', subject: () => cancelSubject(sweepId), valid: () => new Uint8Array() },
     { name: 'heartbeats', subject: () => WORKER_HEARTBEAT_SUBJECT, valid: (p) => WorkerInfo.encode({ id: `fuzz-worker-${p % 5}`, backend: 'fuzz', gpu: -1, device: '', slots: p % 9, busy: p % 4, state: p % 2 ? 'running' : 'stopped', grpcAddress: '', hostname: 'fuzz', startedAtMs: 1, trialsDone: p }).finish() },
     // Results in the place of each real trial's result (before or after it is stored), of trials the

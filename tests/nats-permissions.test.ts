@@ -1,5 +1,5 @@
 import test from 'ava';
-import { RESULTS_STREAM, SHARDS_STREAM, SWEEPS_BUCKET, WORKER_HEARTBEAT_SUBJECT, cancelSubject, eventSubject, resultSubject, shardSubject, sweepConsumerName } from '../proto/index.js';
+import { RESULTS_STREAM, SHARDS_STREAM, SWEEPS_BUCKET, WORKER_HEARTBEAT_SUBJECT, artifactsBucket, cancelSubject, eventSubject, resultSubject, shardSubject, sweepConsumerName } from '../proto/index.js';
 import { NATS_ROLES, ROLE_PERMISSIONS, SWEEPS_STREAM, allows, subjectMatches } from '../cli/nats-permissions.js';
 
 // The permission table itself; tests/nats-roles.test.ts checks it against a real nats-server.
@@ -46,6 +46,21 @@ test('the client role publishes nothing fairsweep reads and creates no consumer'
   }
   for (const s of STREAMS) t.false(allows('client', 'publish', `$JS.API.CONSUMER.CREATE.${s}.c1`), `consumer on ${s}`);
   t.false(ROLE_PERMISSIONS.client.publish.some((g) => g.subject.startsWith('fairsweep.') || g.subject.includes('CONSUMER')));
+});
+
+test('artifacts: the worker writes object store subjects, the client reads them, the coordinator creates the buckets; nobody deletes them', (t) => {
+  const bucket = artifactsBucket('s1');
+  const stream = `OBJ_${bucket}`;
+  t.true(allows('worker', 'publish', `$O.${bucket}.C.abc`));
+  t.true(allows('worker', 'publish', `$O.${bucket}.M.bmFtZQ==`));
+  t.true(allows('worker', 'publish', `$JS.API.STREAM.INFO.${stream}`));
+  t.false(allows('worker', 'publish', `$JS.API.STREAM.CREATE.${stream}`), 'the coordinator makes the bucket');
+  t.false(allows('worker', 'publish', `$JS.API.STREAM.PURGE.${stream}`));
+  t.true(allows('coordinator', 'publish', `$JS.API.STREAM.CREATE.${stream}`));
+  t.true(allows('client', 'publish', `$JS.API.DIRECT.GET.${stream}`), 'the client reads artifacts by direct get');
+  t.false(allows('client', 'publish', `$JS.API.CONSUMER.MSG.NEXT.${SHARDS_STREAM}.${sweepConsumerName('s1')}`), 'nor pulls shards');
+  t.false(allows('client', 'publish', `$O.${bucket}.C.abc`), 'the client writes no artifact');
+  for (const role of NATS_ROLES) t.false(allows(role, 'publish', `$JS.API.STREAM.DELETE.${stream}`), `${role} deletes a bucket`);
 });
 
 test('the coordinator publishes what only it may: shards, cancellations, sweep records', (t) => {

@@ -8,9 +8,10 @@ import { Kvm } from '@nats-io/kv';
 import { CoordinatorServer, type CoordinatorServerOptions } from '../coordinator/index.js';
 import { isNotFound, type NatsServer } from '../common/index.js';
 import { RESULTS_STREAM, SHARDS_STREAM, SWEEPS_BUCKET, SweepRecord, SweepState, TrialResult, TrialStatus, cancelSubject, eventSubject, resultSubject, shardSubject, sweepConsumerName } from '../proto/index.js';
-import { generateNatsUsers, natsAuthConfig, type NatsUserCredentials } from '../cli/nats-auth-config.js';
+import { DEFAULT_JETSTREAM_MAX_FILE, generateNatsUsers, natsAuthConfig, type NatsUserCredentials } from '../cli/nats-auth-config.js';
 import { NATS_ROLES, SWEEPS_STREAM, type NatsRole } from '../cli/nats-permissions.js';
 import { eventually, spawnCli, startNats, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { REPO_ROOT } from './helpers/repo-files.js';
 
 // nats-server started with the configuration `fairsweep credentials` writes: each role connects
 // with its own user, and the server refuses what the role's permissions do not allow.
@@ -82,7 +83,7 @@ test.before(async () => {
   users = usersByRole(generateNatsUsers(NATS_ROLES));
   dir = await mkdtemp(join(tmpdir(), 'fairsweep-roles-'));
   logFile = join(dir, 'nats.log');
-  nats = await startNats(`${natsAuthConfig(Object.values(users))}\nlog_file: ${JSON.stringify(logFile)}\n`);
+  nats = await startNats(`${natsAuthConfig(Object.values(users), DEFAULT_JETSTREAM_MAX_FILE)}\nlog_file: ${JSON.stringify(logFile)}\n`);
   server = await CoordinatorServer.start(coordinatorOptions());
 });
 
@@ -236,4 +237,27 @@ test.serial('the local role runs `fairsweep run --nats` (coordinator and its wor
   } finally {
     await local.stop();
   }
+});
+
+test.serial('command trials under the worker role store artifacts that the client role fetches (fairsweep artifacts), with no permission violation', async (t) => {
+  const c = server.coordinator;
+  // Only this worker: the others refuse command trials.
+  await Promise.all(workers.splice(0).map((x) => x.kill('SIGKILL')));
+  const u = users.worker;
+  const w = spawnCli(['worker', '--nats', nats.url, '--backend', 'none', '--allow-command'], { FAIRSWEEP_NATS_USER: u.user, FAIRSWEEP_NATS_PASSWORD: u.password });
+  workers.push(w);
+  await w.waitFor(/worker \S+ running/);
+  const program = join(REPO_ROOT, 'examples', 'byo', 'train.mjs');
+  const s = await c.submit(`name: ${uniqueName('roles-cmd')}\nmethod: command\nparams: { command: ${JSON.stringify([process.execPath, program])}, steps: 20 }\ngrid: { lr: [0.1] }\nobjectives: [{ metric: test/accuracy, goal: max }]\n`);
+  await eventually(() => c.sweep(s.sweepId).finished, 60_000, 'the command sweep to finish');
+  const result = c.results(s.sweepId)[0];
+  t.is(result?.status, TrialStatus.TRIAL_STATUS_OK, result?.error);
+  const out = join(dir, 'artifacts');
+  const cl = users.client;
+  const fetch = spawnCli(['artifacts', s.sweepId, '--out', out, '--nats', nats.url], { FAIRSWEEP_NATS_USER: cl.user, FAIRSWEEP_NATS_PASSWORD: cl.password });
+  t.is((await fetch.exited).code, 0, fetch.output);
+  t.regex(await readFile(join(out, result?.trialId ?? '', 'a1', 'output', 'predictions.csv'), 'utf8'), /^split,y_true,y_score,group,environment\n/);
+  t.deepEqual(await violationsByFairsweep(), [], 'the worker and client roles were refused nothing');
+  const refused = spawnCli(['artifacts', s.sweepId, '--delete', '--nats', nats.url], { FAIRSWEEP_NATS_USER: cl.user, FAIRSWEEP_NATS_PASSWORD: cl.password });
+  t.not((await refused.exited).code, 0, 'the client role cannot remove artifacts');
 });

@@ -16,6 +16,10 @@ const exec = promisify(execFile);
 
 type Row = ResultLine;
 interface Marks {
+  level: string;
+  points: number;
+  errorBars: number;
+  legend: string[];
   dominated: number;
   frontier: number;
   frontierIds: string[];
@@ -42,6 +46,7 @@ let dir = '';
 let specPath = '';
 let rows: Row[] = [];
 let frontierIds: string[] = [];
+let configFrontier: { configuration_id: string; seeds: number[] }[] = [];
 let browser: Browser | undefined;
 
 test.before(async () => {
@@ -52,8 +57,9 @@ test.before(async () => {
   const summary = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { report?: string; state?: string };
   if (summary.state !== 'completed' || summary.report !== join(dir, 'out', 'report.html')) throw new Error(`unexpected run summary: ${stdout}`);
   rows = await readResultsFile(join(dir, 'out', 'results.jsonl'));
-  const frontier = JSON.parse(await readFile(join(dir, 'out', 'frontier.json'), 'utf8')) as { frontier: { trial_id: string }[] };
+  const frontier = JSON.parse(await readFile(join(dir, 'out', 'frontier-trials.json'), 'utf8')) as { frontier: { trial_id: string }[] };
   frontierIds = frontier.frontier.map((r) => r.trial_id);
+  configFrontier = (JSON.parse(await readFile(join(dir, 'out', 'frontier.json'), 'utf8')) as { level: string; frontier: { configuration_id: string; seeds: number[] }[] }).frontier;
   browser = await launchChromium();
 });
 
@@ -88,6 +94,14 @@ async function open(path: string): Promise<{ page: Page; requests: string[]; err
 }
 
 const marks = (page: Page): Promise<Marks> => page.evaluate('window.fairsweepReport.marks()') as Promise<Marks>;
+/** Switches the page to one point per trial, as the toggle does. */
+async function perTrial(page: Page): Promise<void> {
+  await page.click('#per-trial');
+  t0(await marks(page));
+}
+function t0(m: Marks): void {
+  if (m.level !== 'trial') throw new Error(`the toggle did not switch to trials: ${JSON.stringify(m)}`);
+}
 
 /** Brute-force 2-D frontier: rows no other row beats on one metric while matching it on the other. */
 function bruteFrontier(all: readonly { trial_id: string; status: string; metrics: Readonly<Record<string, number>> }[], x: string, y: string, gx: 'max' | 'min', gy: 'max' | 'min'): string[] {
@@ -100,6 +114,7 @@ test.serial('report.html: one mark per trial, the sweep frontier highlighted, no
   const { page, requests, errors } = await open(join(dir, 'out', 'report.html'));
   const ok = rows.filter((r) => r.status === 'ok');
   t.is(ok.length, 8);
+  await perTrial(page);
 
   // Default pair = the sweep's objectives: the highlighted points are exactly frontier.json.
   const m = await marks(page);
@@ -151,14 +166,6 @@ test.serial('report.html: one mark per trial, the sweep frontier highlighted, no
   t.is(await page.$eval('#trial h3', (e) => e.textContent), frontierIds[0]);
   await page.click(`#frontier-table tbody tr:nth-child(2)`);
 
-  const shot = join(dir, 'report.png');
-  await page.screenshot({ path: shot, fullPage: true });
-  t.true((await readFile(shot)).subarray(1, 4).toString() === 'PNG');
-  const docsShot = process.env.FAIRSWEEP_REPORT_SCREENSHOT;
-  if (docsShot) {
-    await mkdir(dirname(docsShot), { recursive: true });
-    await copyFile(shot, docsShot);
-  }
   t.deepEqual(requests, [], 'the report loads nothing');
   t.deepEqual(errors, []);
   await page.close();
@@ -171,6 +178,8 @@ test.serial('fairsweep report RESULTS --spec SPEC writes the same frontier offli
   const html = await readFile(out, 'utf8');
   t.false(/<script[^>]+src=|<link[^>]+href=/i.test(html), 'no external script or stylesheet');
   const { page, requests } = await open(out);
+  t.deepEqual((await marks(page)).frontierIds, configFrontier.map((c) => c.configuration_id));
+  await perTrial(page);
   const m = await marks(page);
   t.deepEqual([...m.frontierIds].sort(), [...frontierIds].sort());
   t.is(m.dominated + m.frontier, rows.filter((r) => r.status === 'ok').length);
@@ -236,6 +245,7 @@ test.serial('the page draws the frontier the data carries and computes none: a p
   const path = join(dir, 'planted.html');
   await writeFile(path, renderReportHtml(data, await loadEcharts()));
   const { page, errors } = await open(path);
+  await page.evaluate(`window.fairsweepReport.setLevel('trial')`);
   const m = await marks(page);
   t.deepEqual([m.x, m.y], [x, y]);
   t.deepEqual([...m.frontierIds].sort(), planted.map((i) => rows[i]!.trial_id).sort());
@@ -247,4 +257,109 @@ test.serial('the page draws the frontier the data carries and computes none: a p
   t.regex((await page.$eval('#plot-note', (e) => e.textContent)) ?? '', /no frontier: choose two different metrics/);
   t.deepEqual(errors, []);
   await page.close();
+});
+
+test.serial('a trial with artifacts (command trials under fairsweep run) links them from its panel', async (t) => {
+  const withFiles = rows.map((r) => ({ ...r, artifacts: [`artifacts/${r.trial_id}/a1/log.txt`, `artifacts/${r.trial_id}/a1/output/predictions.csv`] }));
+  const objectives = [{ metric: 'test/accuracy', goal: 'max' as const }, { metric: 'test/demographic_parity_difference', goal: 'min' as const }];
+  const data = buildReportData({ sweepId: 'artifacts', specYaml: '', trials: withFiles, frontier: { objectives, frontier: [], hypervolume: null, reference: null }, objectives });
+  const path = join(dir, 'artifacts.html');
+  await writeFile(path, renderReportHtml(data, await loadEcharts()));
+  const { page, errors } = await open(path);
+  await page.click('#frontier-table tbody tr:nth-child(1)');
+  // The configuration opens its first ok seed: that trial's files are linked.
+  const shown = ((await page.$eval('#seed-detail h3', (e) => e.textContent)) ?? '').split(': ')[1] ?? '';
+  t.true(rows.some((r) => r.trial_id === shown), shown);
+  const links = await page.$$eval('#seed-detail p.artifacts a', (as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
+  t.deepEqual(links, [
+    ['a1/log.txt', `artifacts/${shown}/a1/log.txt`],
+    ['a1/output/predictions.csv', `artifacts/${shown}/a1/output/predictions.csv`],
+  ]);
+  t.deepEqual(errors, []);
+  await page.close();
+
+  // Without artifacts (a built-in method's sweep) no link is shown.
+  const plain = join(dir, 'plain.html');
+  await writeFile(plain, renderReportHtml(buildReportData({ sweepId: 'plain', specYaml: '', trials: rows, frontier: { objectives, frontier: [], hypervolume: null, reference: null }, objectives }), await loadEcharts()));
+  const p = await open(plain);
+  await p.page.click('#frontier-table tbody tr:nth-child(1)');
+  t.is(await p.page.$$eval('#trial p.artifacts', (ps) => ps.length), 0);
+  await p.page.close();
+});
+
+test.serial('report.html by default: configurations at their means with error bars on both axes, the configuration frontier, colour legend, seeds of the selection, protocol in the header', async (t) => {
+  const { page, errors, requests } = await open(join(dir, 'out', 'report.html'));
+  const m = await marks(page);
+  t.is(m.level, 'configuration');
+  t.is(m.points, 4, 'one point per configuration (4 penalty weights, 2 seeds each)');
+  t.is(m.errorBars, 4, 'every configuration has two seeds, so an interval on each axis');
+  t.deepEqual(m.frontierIds, configFrontier.map((c) => c.configuration_id), 'the objectives pair draws frontier.json');
+  t.deepEqual(m.legend, ['dominated', 'frontier']);
+  t.is(await page.$$eval('#frontier-table tbody tr', (trs) => trs.length), configFrontier.length);
+  // The error bars are drawn: the custom series holds one item per configuration with an interval.
+  t.is(await page.evaluate(`window.fairsweepReport.chart.getOption().series.find((s) => s.id === 'error-bars').data.length`), 4);
+  // Colour by a swept parameter: one legend entry per value.
+  await page.select('#color-by', 'penalty_weight');
+  const coloured = await marks(page);
+  t.deepEqual([...coloured.legend].sort(), ['penalty_weight=0', 'penalty_weight=10', 'penalty_weight=1000', 'penalty_weight=10000']);
+  // The selected configuration lists its seeds with their values and the mean ± std [CI] row.
+  await page.click('#frontier-table tbody tr:nth-child(1)');
+  t.is(await page.$eval('#trial h3', (e) => e.textContent), configFrontier[0]?.configuration_id);
+  t.deepEqual(await page.$$eval('#trial table.seeds tbody tr td:first-child', (tds) => tds.map((d) => d.textContent)), ['0', '1', 'mean ± std [95 % CI]']);
+  // The header states the protocol and warns that the objectives are test metrics with no selection.
+  t.regex((await page.$eval('#protocol', (e) => e.textContent)) ?? '', /selection: none .* test metrics and the spec names no selection/);
+  t.true(await page.$eval('#protocol', (e) => e.classList.contains('warn')));
+  const shot = join(dir, 'report.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  t.true((await readFile(shot)).subarray(1, 4).toString() === 'PNG');
+  const docsShot = process.env.FAIRSWEEP_REPORT_SCREENSHOT;
+  if (docsShot) {
+    await mkdir(dirname(docsShot), { recursive: true });
+    await copyFile(shot, docsShot);
+  }
+  // Back to one point per trial and again to configurations.
+  await page.click('#per-trial');
+  t.is((await marks(page)).points, 8);
+  t.is((await marks(page)).errorBars, 0);
+  await page.click('#per-trial');
+  t.is((await marks(page)).points, 4);
+  t.deepEqual(requests, []);
+  t.deepEqual(errors, []);
+  await page.close();
+});
+
+test.serial('selection in the report: oracle is labelled in the header; training-domain ranks on trainval and reports test beside; a failed seed is shown', async (t) => {
+  const spec = (await readFile(specPath, 'utf8')).replace('objectives:', 'selection: SELECTION\nobjectives:');
+  const failedSeed: Row = { ...rows[0]!, trial_id: 'failed-seed', seed: 7, status: 'failed', metrics: {}, group_metrics: [], error: 'out of memory' };
+  const trials = [...rows, failedSeed];
+  const objectives = [{ metric: 'test/accuracy', goal: 'max' as const }, { metric: 'test/demographic_parity_difference', goal: 'min' as const }];
+  const frontier = { objectives, frontier: [], hypervolume: null, reference: null };
+  const oracle = join(dir, 'oracle.html');
+  await writeFile(oracle, renderReportHtml(buildReportData({ sweepId: 'o', specYaml: spec.replace('SELECTION', 'oracle'), trials, frontier, objectives, selection: 'oracle' }), await loadEcharts()));
+  const o = await open(oracle);
+  t.regex((await o.page.$eval('#protocol', (e) => e.textContent)) ?? '', /^selection: oracle .*oracle selection: configurations are chosen on the test environment/);
+  t.true(await o.page.$eval('#protocol', (e) => e.classList.contains('oracle')));
+  await o.page.close();
+
+  const td = join(dir, 'training-domain.html');
+  await writeFile(td, renderReportHtml(buildReportData({ sweepId: 'td', specYaml: spec.replace('SELECTION', 'training-domain'), trials, frontier, objectives, selection: 'training-domain' }), await loadEcharts()));
+  const p = await open(td);
+  const heads = await p.page.$$eval('#frontier-table thead th', (ths) => ths.map((h) => h.textContent));
+  t.true(heads.includes('trainval/accuracy (max, mean)'), heads.join(' | '));
+  t.true(heads.includes('test/accuracy (reported)'), heads.join(' | '));
+  t.regex((await p.page.$eval('#protocol', (e) => e.textContent)) ?? '', /^selection: training-domain \(ranked on trainval\/ metrics, test reported beside\)$/);
+  // The plot opens on the metrics ranked on, so the frontier drawn is the one chosen on validation rows, not on test.
+  const opened = await marks(p.page);
+  t.deepEqual([opened.x, opened.y], ['trainval/accuracy', 'trainval/demographic_parity_difference']);
+  t.is(await p.page.$eval('#y-goal', (e) => (e as unknown as { value: string }).value), 'min');
+  t.deepEqual(opened.frontierIds, ((await p.page.evaluate('window.fairsweepReport.data')) as { configuration_frontier_ids: string[] }).configuration_frontier_ids);
+  // The configuration with the failed seed says so in the table of seeds, and its mean leaves the seed out.
+  const data = (await p.page.evaluate('window.fairsweepReport.data')) as { configurations: { configuration_id: string; failed_seeds: number[]; seeds: number[] }[] };
+  const hit = data.configurations.find((c) => c.failed_seeds.includes(7));
+  t.deepEqual(hit?.seeds, [0, 1]);
+  await p.page.evaluate(`window.fairsweepReport.select(${JSON.stringify(hit?.configuration_id)})`);
+  t.regex((await p.page.$eval('#trial', (e) => e.textContent)) ?? '', /2 ok seed\(s\), 1 failed \(not in the means\)/);
+  t.regex((await p.page.$eval('#trial table.seeds', (e) => e.textContent)) ?? '', /failed: out of memory/);
+  t.deepEqual(p.errors, []);
+  await p.page.close();
 });

@@ -199,3 +199,25 @@ test('every example spec in examples/ is valid', (t) => {
     t.true(s.trials > 0, f);
   }
 });
+
+test('objectives take an aggregate (default mean); selection names a DomainBed method; test objectives without one warn', (t) => {
+  const s = parseSpecText(base);
+  t.deepEqual(s.objectives.map((o) => o.aggregate), ['mean', 'mean']);
+  t.is(s.selection, undefined);
+  t.is(s.warnings.length, 1);
+  t.regex(s.warnings[0] ?? '', /test\/accuracy, test\/demographic_parity_difference are test metrics and the spec names no selection/);
+  const td = parseSpecText(base.replace('- { metric: test/accuracy, goal: max }', '- { metric: test/accuracy, goal: max, aggregate: worst }').replace('objectives:', 'selection: training-domain\nobjectives:'));
+  t.is(td.selection, 'training-domain');
+  t.is(td.objectives[0]?.aggregate, 'worst');
+  t.deepEqual(td.warnings, []);
+  t.deepEqual(parseSpecText(base.replace('objectives:', 'selection: oracle\nobjectives:')).warnings, [], 'oracle is stated, so labelled where shown, not warned about');
+  t.regex(specError(t, base.replace('goal: max }', 'goal: max, aggregate: luckiest }')).message, /objectives\[0\]\.aggregate/);
+  t.regex(specError(t, base.replace('objectives:', 'selection: peek\nobjectives:')).message, /selection/);
+});
+
+test('leave-one-domain-out is refused with its reason: fewer than 3 training environments, or no method trains per held-out environment', (t) => {
+  const two = specError(t, base.replace('objectives:', 'selection: leave-one-domain-out\nobjectives:'));
+  t.regex(two.message, /selection: leave-one-domain-out needs at least 3 training environments .* dataset "spurious" has 2/);
+  const three = specError(t, base.replace('{ name: spurious, n: 400 }', '{ name: spurious, n: 400, env_p_maj: [0.9, 0.8, 0.7] }').replace('objectives:', 'selection: leave-one-domain-out\nobjectives:'));
+  t.regex(three.message, /no method trains once per held-out environment yet/);
+});

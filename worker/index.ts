@@ -17,3 +17,5 @@ export { DEFAULT_PREFIX_CACHE_BYTES } from './methods/prefix-cache.js';
 export { memoryBudget, memoryGuard, shapeOf, type MemoryBudget } from './methods/memory-guard.js';
 export { TrialFailedError, TrialMemoryError, TrialCancelledError, DatasetError, NoDataDirError, DataPathError, WorkerOptionError, WorkerStateError } from './errors.js';
 export { WorkerServer } from './runtime/worker-server.js';
+export { compileCommandOptions, type CommandOptions, type CompiledCommandOptions, GpuPool, gpuEnvironment, CommandRefusedError, parsePredictions, predictionMetrics, PredictionsFileError, paramFlags } from './methods/command/index.js';
+export { DEFAULT_TRIAL_ARTIFACT_BYTES } from './methods/command/command-options.js';

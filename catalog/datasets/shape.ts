@@ -14,6 +14,8 @@ export interface DatasetShape {
   /** Training rows (all environments together). */
   train: number;
   val: number;
+  /** Validation rows drawn from the training environments (the `trainval` split); absent for none. */
+  trainval?: number;
   test: number;
   /** Values of the sensitive attribute (groups a method fits something per). */
   groups: number;
@@ -35,20 +37,23 @@ export function datasetShape(name: string, options: Params): DatasetShape | unde
       const o = spuriousOptions.safeParse(options);
       if (!o.success) return undefined;
       const { n, d } = o.data;
-      return { dim: 2 + d, train: n, val: o.data.n_val ?? Math.max(4, Math.floor(n / 4)), test: o.data.n_test ?? Math.max(4, Math.floor(n / 2)), groups: 2 };
+      const val = o.data.n_val ?? Math.max(4, Math.floor(n / 4));
+      const envs = o.data.env_p_maj.length;
+      return { dim: 2 + d, train: n, val, trainval: Math.max(2, Math.floor(val / envs)) * envs, test: o.data.n_test ?? Math.max(4, Math.floor(n / 2)), groups: 2 };
     }
     case 'toxicity': {
       const o = toxicityOptions.safeParse(options);
       if (!o.success) return undefined;
       const t = o.data;
-      return { dim: t.toxic_terms + t.neutral_terms + t.groups * t.identity_terms, train: t.n, val: t.n_val ?? Math.max(10, Math.floor(t.n / 4)), test: t.n_test ?? Math.max(10, Math.floor(t.n / 2)), groups: t.groups };
+      const val = t.n_val ?? Math.max(10, Math.floor(t.n / 4));
+      return { dim: t.toxic_terms + t.neutral_terms + t.groups * t.identity_terms, train: t.n, val, trainval: val, test: t.n_test ?? Math.max(10, Math.floor(t.n / 2)), groups: t.groups };
     }
     case 'colored-mnist': {
       const o = coloredMnistOptions.safeParse(options);
       if (!o.success) return undefined;
       const m = o.data;
       const available = COLORED_MNIST_SOURCE_DIGITS[m.source] - m.n_test - m.n_val;
-      return { dim: m.grayscale ? MNIST_PLANE : 2 * MNIST_PLANE, train: m.n_train ?? available, val: m.n_val, test: m.n_test, groups: 2 };
+      return { dim: m.grayscale ? MNIST_PLANE : 2 * MNIST_PLANE, train: m.n_train ?? available, val: m.n_val, trainval: m.n_val, test: m.n_test, groups: 2 };
     }
     default:
       return undefined;

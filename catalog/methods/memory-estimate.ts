@@ -66,7 +66,7 @@ export function mlpTrainingMemory(data: DatasetShape, hidden: readonly number[],
   const width = hidden.reduce((a, b) => a + b, 0) + 1 + (o.extraActivationWidth ?? 0);
   const modelBytes = FLOAT_BYTES * parameters * (TRAINING_COPIES + (o.extraModelCopies ?? 0));
   const activationBytes = FLOAT_BYTES * ACTIVATION_COPIES * data.train * width;
-  const dataBytes = FLOAT_BYTES * data.dim * (data.train + data.val + data.test + 2 * data.train) + (o.extraBytes ?? 0);
+  const dataBytes = FLOAT_BYTES * data.dim * (data.train + data.val + (data.trainval ?? 0) + data.test + 2 * data.train) + (o.extraBytes ?? 0);
   return { parameters, modelBytes, activationBytes, dataBytes, bytes: modelBytes + activationBytes + dataBytes, param: 'hidden', value: [...hidden] };
 }
 

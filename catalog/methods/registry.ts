@@ -1,6 +1,7 @@
 import type { MethodDescriptor } from './types.js';
 import { sleepMethod } from './sleep.js';
 import { zdtMethod } from './zdt.js';
+import { commandMethod } from './command.js';
 import { ermMethod } from './erm.js';
 import { irmMethod } from './irm.js';
 import { reprogramMethod, steerMethod } from './fairness.js';
@@ -9,7 +10,7 @@ import { groupBalancingMethod, ibIrmMethod, irmExtrapolatedMethod, reweightMetho
 
 /** Every trial kind, by spec `method:` name: what the coordinator validates against and workers implement. */
 const METHODS: ReadonlyMap<string, MethodDescriptor> = new Map(
-  [sleepMethod, zdtMethod, ermMethod, irmMethod, vrexMethod, irmExtrapolatedMethod, ibIrmMethod, reweightMethod, subsampleMethod, groupBalancingMethod, taskArithmeticMethod, loraMethod, finetuneMethod, steerMethod, reprogramMethod].map((m) => [m.name, m]),
+  [sleepMethod, zdtMethod, ermMethod, irmMethod, vrexMethod, irmExtrapolatedMethod, ibIrmMethod, reweightMethod, subsampleMethod, groupBalancingMethod, taskArithmeticMethod, loraMethod, finetuneMethod, steerMethod, reprogramMethod, commandMethod].map((m) => [m.name, m]),
 );
 
 export function getMethod(name: string): MethodDescriptor | undefined {

@@ -6,6 +6,7 @@ import type {
   ResultsRequest,
   ResultsResponse,
   Progress,
+  TrialEvent,
   TrialResult,
 } from '../../proto/index.js';
 import type { Coordinator } from '../coordinator.js';
@@ -78,6 +79,9 @@ function watch(c: Coordinator, call: ServerWritableStream<WatchRequest, WatchRes
     if (Date.now() - lastProgress >= WATCH_PROGRESS_INTERVAL_MS) sendProgress();
     else timer ??= setTimeout(sendProgress, WATCH_PROGRESS_INTERVAL_MS);
   };
+  const onTrialProgress = (ev: TrialEvent): void => {
+    if (!ended) call.write({ event: { $case: 'trialProgress', value: ev } });
+  };
   const onEnd = (p: Progress): void => {
     if (ended) return;
     cleanup();
@@ -90,6 +94,7 @@ function watch(c: Coordinator, call: ServerWritableStream<WatchRequest, WatchRes
     if (timer) clearTimeout(timer);
     sweep.off('result', onResult);
     sweep.off('end', onEnd);
+    sweep.off('trial-progress', onTrialProgress);
   };
   call.on('cancelled', cleanup);
   call.on('error', cleanup);
@@ -101,4 +106,5 @@ function watch(c: Coordinator, call: ServerWritableStream<WatchRequest, WatchRes
   }
   sweep.on('result', onResult);
   sweep.on('end', onEnd);
+  sweep.on('trial-progress', onTrialProgress);
 }

@@ -56,6 +56,10 @@ const STYLE = `
   th { background: #f5f7fa; position: sticky; top: 0; }
   td.num { text-align: right; font-variant-numeric: tabular-nums; }
   .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
+  #protocol { margin-top: 4px; }
+  #protocol.warn { color: #a61e4d; font-weight: 600; }
+  #protocol.oracle { color: #e67700; font-weight: 600; }
+  table.seeds tbody tr { cursor: pointer; }
   #frontier-table tbody tr { cursor: pointer; }
   #frontier-table tbody tr:hover { background: #f8f9fb; }
   #frontier-table tbody tr.selected { background: var(--sel); }
@@ -81,10 +85,15 @@ export function renderReportHtml(data: ReportData, echarts: string): string {
 <header>
   <h1 id="title"></h1>
   <div id="subtitle"></div>
+  <div id="protocol"></div>
 </header>
 <main>
   <section>
-    <h2>Trials</h2>
+    <h2>Configurations and trials</h2>
+    <div class="controls">
+      <label><input type="checkbox" id="per-trial"> per trial (one point per seed)</label>
+      <label>colour by <select id="color-by" aria-label="colour points by a swept parameter"><option value="">frontier / dominated</option></select></label>
+    </div>
     <div class="controls">
       <label>x <select id="x-metric" aria-label="x axis metric"></select></label>
       <select id="x-goal" aria-label="x axis goal"><option value="max">max</option><option value="min">min</option></select>
@@ -93,14 +102,14 @@ export function renderReportHtml(data: ReportData, echarts: string): string {
     </div>
     <div id="chart"></div>
     <div id="plot-note"></div>
-    <div class="muted">* an objective of the sweep. The frontier drawn is the 2-D frontier of the pair shown; click a point for its per-group metrics.</div>
+    <div class="muted">* an objective of the sweep. A configuration is drawn at its means over seeds, with confidence intervals as error bars; the frontier drawn is the 2-D frontier of the pair shown; click a point for its seeds and per-group metrics.</div>
   </section>
   <section>
-    <h2>Selected trial</h2>
+    <h2>Selected</h2>
     <div id="trial" class="muted">Click a point or a frontier row.</div>
   </section>
   <section class="wide">
-    <h2>Frontier of the sweep</h2>
+    <h2 id="frontier-heading">Frontier of the sweep</h2>
     <div class="scroll"><table id="frontier-table"></table></div>
     <div id="failed" hidden><h3>Failed trials</h3><ul id="failed-list" class="mono"></ul></div>
   </section>

@@ -1,5 +1,7 @@
 import type { Params } from '../../proto/index.js';
 import { pairFrontiers } from './pair-frontiers.js';
+import { rankedObjectives, type AggregatedObjective, type SelectionMethod } from '../configurations/index.js';
+import { reportConfigurations, type ReportConfigurations } from './report-configurations.js';
 
 /** Per-group metrics of one trial on one split, as in results.jsonl. */
 export interface ReportGroupMetrics {
@@ -18,6 +20,8 @@ export interface ReportTrial {
   metrics: Record<string, number>;
   group_metrics: ReportGroupMetrics[];
   error?: string;
+  /** Links to the trial's artifacts (command trials), relative to the report. */
+  artifacts?: string[];
 }
 
 /** The sweep's frontier as in frontier.json. */
@@ -29,13 +33,13 @@ export interface ReportFrontier {
 }
 
 /** Everything report.html shows, embedded in the page as JSON. */
-export interface ReportData {
+export interface ReportData extends ReportConfigurations {
   title: string;
   sweep_id: string;
   generated_at: string;
   spec_yaml: string;
   objectives: { metric: string; goal: 'max' | 'min' }[];
-  /** Metrics the plot may use on an axis: the objectives first, then every other numeric metric. */
+  /** Metrics the plot may use on an axis: the selection metrics (under a selection method) and the objectives first, then every other numeric metric. */
   axes: { metric: string; goal: 'max' | 'min' }[];
   /** Params that take more than one value across the trials (the table's columns). */
   varying_params: string[];
@@ -60,6 +64,10 @@ export interface ReportInput {
   frontier: ReportFrontier;
   /** Time stamp shown in the page (default now). */
   generatedAt?: Date;
+  /** The spec's objectives with their aggregates (default: the frontier's, aggregated by mean). */
+  objectives?: readonly AggregatedObjective[];
+  /** The spec's selection method, if any. */
+  selection?: SelectionMethod;
 }
 
 /** Metrics that are better small: fairness gaps, errors, losses, calibration error, false positives. */
@@ -76,11 +84,17 @@ export function buildReportData(input: ReportInput): ReportData {
   const ok = input.trials.filter((t) => t.status === 'ok');
   const numeric = new Set<string>();
   for (const t of ok) for (const [k, v] of Object.entries(t.metrics)) if (typeof v === 'number' && Number.isFinite(v)) numeric.add(k);
-  const objectiveNames = new Set(objectives.map((o) => o.metric));
-  const axes = [...objectives, ...[...numeric].filter((m) => !objectiveNames.has(m)).sort().map((metric) => ({ metric, goal: guessGoal(metric) }))];
+  // Under a selection method the metrics ranked on come first (the plot opens on them), with their objective's goal.
+  const ranked = rankedObjectives(input.objectives ?? objectives, input.selection);
+  const selected = ranked.filter((r) => r.selection_metric !== r.metric && numeric.has(r.selection_metric)).map((r) => ({ metric: r.selection_metric, goal: r.goal }));
+  const first = [...selected, ...objectives];
+  const firstNames = new Set(first.map((o) => o.metric));
+  const axes = [...first, ...[...numeric].filter((m) => !firstNames.has(m)).sort().map((metric) => ({ metric, goal: guessGoal(metric) }))];
   const keys = [...new Set(input.trials.flatMap((t) => Object.keys(t.params)))].sort();
   const varying = keys.filter((k) => new Set(input.trials.map((t) => JSON.stringify(t.params[k] ?? null))).size > 1);
+  const configurations = reportConfigurations(input.trials, axes.map((a) => a.metric), input.objectives ?? objectives, input.selection);
   return {
+    ...configurations,
     title: input.name ?? input.sweepId,
     sweep_id: input.sweepId,
     generated_at: (input.generatedAt ?? new Date()).toISOString(),
@@ -96,6 +110,7 @@ export function buildReportData(input: ReportInput): ReportData {
       metrics: t.metrics,
       group_metrics: t.group_metrics,
       ...(t.error !== undefined ? { error: t.error } : {}),
+      ...(t.artifacts && t.artifacts.length > 0 ? { artifacts: t.artifacts } : {}),
     })),
     frontier_ids: input.frontier.frontier.map((r) => r.trial_id),
     pair_frontiers: pairFrontiers(input.trials, axes.map((a) => a.metric)),

@@ -34,6 +34,7 @@ const resultLine = z.object({
   device: z.string().optional(),
   started_at: z.string().nullable().optional(),
   finished_at: z.string().nullable().optional(),
+  gpu: z.number().int().optional(),
   error: z.string().optional(),
 });
 

@@ -14,10 +14,14 @@ import { distributionIssues, drawSamples } from './search.js';
 import { issueMessages, describeValue, objectKeysAt } from './zod-issues.js';
 import { closestMatch, unknownNameMessage } from './suggest.js';
 import { canonicalJson } from '../../proto/index.js';
+import { selectionNote, type Aggregate, type SelectionMethod } from '../configurations/index.js';
+import { selectionIssue } from './selection-check.js';
 
 export interface Objective {
   metric: string;
   goal: 'max' | 'min';
+  /** How a configuration's seeds become one value (default mean). */
+  aggregate?: Aggregate;
 }
 
 /** A spec that passed every check: what the coordinator plans and dispatches. */
@@ -35,6 +39,10 @@ export interface ValidatedSpec {
   adaptive?: AdaptiveSpec;
   seeds: number[];
   objectives: Objective[];
+  /** DomainBed model selection named by the spec, if any. */
+  selection?: SelectionMethod;
+  /** What a user should know but is not an error: objectives on test metrics with no `selection`. */
+  warnings: string[];
   shardSize?: number;
   maxAttempts: number;
   /** Number of trials: grid points times random samples (1 without a search) times seeds; budget times seeds for an adaptive search. */
@@ -148,6 +156,8 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
     if (seedSeen.has(seed)) issues.push({ path: `seeds[${i}]`, message: `duplicate seed ${seed}` });
     seedSeen.add(seed);
   });
+  const lodo = s.selection ? selectionIssue(s.selection, dataset) : null;
+  if (lodo) issues.push({ path: 'selection', message: lodo });
   if (issues.length) throw new SpecError(issues);
 
   const adaptive: AdaptiveSpec | undefined =
@@ -177,6 +187,9 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
     ...(adaptive ? { adaptive } : {}),
     seeds: s.seeds,
     objectives: s.objectives,
+    ...(s.selection ? { selection: s.selection } : {}),
+    // A spec naming a selection method has stated its protocol (oracle included, labelled where shown); without one, test objectives are warned about.
+    warnings: s.selection ? [] : [selectionNote(s.objectives, undefined)].filter((w): w is string => w !== null),
     ...(s.shard_size !== undefined ? { shardSize: s.shard_size } : {}),
     maxAttempts: s.max_attempts,
     trials,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Param } from '../../proto/index.js';
+import { AGGREGATES, SELECTION_METHODS } from '../configurations/index.js';
 
 /** Defaults of a sweep spec's optional keys. */
 export const DEFAULT_SEEDS: readonly number[] = [0];
@@ -94,6 +95,8 @@ export type Search = z.output<typeof searchSchema>;
 export const objectiveSchema = z.strictObject({
   metric: z.string().regex(METRIC, 'expected a metric name such as test/accuracy'),
   goal: z.enum(['max', 'min']),
+  /** How a configuration's seeds become one value: mean (default), median, worst or best seed for the goal. */
+  aggregate: z.enum(AGGREGATES).default('mean'),
 });
 
 export const datasetSchema = z
@@ -109,6 +112,8 @@ export const specSchema = z.strictObject({
   search: searchSchema.optional(),
   seeds: z.array(z.number().int().min(0).max(2 ** 31 - 1)).min(1, 'expected a non-empty list').default([...DEFAULT_SEEDS]),
   objectives: z.array(objectiveSchema).min(1, 'expected at least one objective'),
+  /** DomainBed model selection: which split the frontier ranks configurations on (see configurations/selection.ts). */
+  selection: z.enum(SELECTION_METHODS).optional(),
   shard_size: z.number().int().min(1).max(10_000).optional(),
   max_attempts: z.number().int().min(1).max(100).default(DEFAULT_MAX_ATTEMPTS),
 });

@@ -8,6 +8,7 @@ import {
   type Shard,
   type SweepRecord,
   type SweepSpec,
+  type TrialEvent,
   type TrialResult,
 } from '../../proto/index.js';
 import { SweepStateError } from '../errors.js';
@@ -23,6 +24,8 @@ export interface SweepEvents {
   result: [TrialResult];
   progress: [Progress];
   end: [Progress];
+  /** A running trial's progress report (a command trial's progress line), passed on to Watch. */
+  'trial-progress': [TrialEvent];
 }
 
 /**

@@ -7,7 +7,7 @@ import { parseOptions } from './options.js';
 import { coloredMnistOptions, type ColoredMnistOptions } from '../../catalog/datasets/colored-mnist.js';
 import { Rng } from '../../common/random.js';
 import { concatSplits } from './spurious.js';
-import type { Dataset, Split } from './types.js';
+import { trainvalSeed, type Dataset, type Split } from './types.js';
 import { at, swap } from '../checked-access.js';
 
 
@@ -151,6 +151,8 @@ export function coloredMnistDataset(options: Params, seed: number): Dataset {
     environments,
     train: concatSplits(environments, dim),
     val: environment(src, val, o.val_env, o.label_noise, rng, o.grayscale),
+    // The validation digits again, dealt over the training environments' color flips with a stream of their own.
+    trainval: ((tv: Rng) => concatSplits(o.train_envs.map((e, j) => environment(src, val.filter((_, i) => i % m === j), e, o.label_noise, tv, o.grayscale)), dim))(new Rng(trainvalSeed(seed))),
     test: environment(src, test, o.test_env, o.label_noise, rng, o.grayscale),
   };
 }

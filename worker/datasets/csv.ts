@@ -128,5 +128,6 @@ export function csvDataset(options: Params, seed: number, root: DataRoot | undef
   // Environments hold the training rows grouped by environment; `train` is their concatenation in that order.
   const envIdx = envCol >= 0 ? envNames.map((e) => trainIdx.filter((r) => env[r] === e)) : [trainIdx];
   const environments = envIdx.map(take);
-  return { name: 'csv', dim, environments, train: take(envIdx.flat()), val: take(valIdx.length ? valIdx : testIdx), test: take(testIdx) };
+  // The rows of a csv file share one distribution: the validation rows are also validation rows of the training data (trainval).
+  return { name: 'csv', dim, environments, train: take(envIdx.flat()), val: take(valIdx.length ? valIdx : testIdx), ...(valIdx.length ? { trainval: take(valIdx) } : {}), test: take(testIdx) };
 }

@@ -8,6 +8,7 @@ import type { Dataset } from './types.js';
 import type { DataRoot } from './data-root.js';
 
 export type { Dataset, Split } from './types.js';
+export { reportedSplits } from './types.js';
 export { concatSplits } from './spurious.js';
 export { DataRoot, requireDataRoot } from './data-root.js';
 

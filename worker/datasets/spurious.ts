@@ -1,7 +1,7 @@
 import { DatasetError } from '../errors.js';
 import type { Params } from '../../proto/index.js';
 import { Rng } from '../../common/random.js';
-import type { Dataset, Split } from './types.js';
+import { trainvalSeed, type Dataset, type Split } from './types.js';
 import { parseOptions } from './options.js';
 import { spuriousOptions, type SpuriousOptions } from '../../catalog/datasets/spurious.js';
 
@@ -51,12 +51,11 @@ export function spuriousDataset(options: Params, seed: number): Dataset {
   const per = Math.floor(o.n / envs);
   const environments = o.env_p_maj.map((p, e) => draw(rng, e === envs - 1 ? o.n - per * (envs - 1) : per, p, o));
   const dim = 2 + o.d;
-  return {
-    name: 'spurious',
-    dim,
-    environments,
-    train: concatSplits(environments, dim),
-    val: draw(rng, o.n_val ?? Math.max(4, Math.floor(o.n / 4)), o.test_p_maj, o),
-    test: draw(rng, o.n_test ?? Math.max(4, Math.floor(o.n / 2)), o.test_p_maj, o),
-  };
+  const val = draw(rng, o.n_val ?? Math.max(4, Math.floor(o.n / 4)), o.test_p_maj, o);
+  const test = draw(rng, o.n_test ?? Math.max(4, Math.floor(o.n / 2)), o.test_p_maj, o);
+  // As many rows as val, shared out over the training environments as the training rows are.
+  const tv = new Rng(trainvalSeed(seed));
+  const perVal = Math.max(2, Math.floor(val.n / envs));
+  const trainval = concatSplits(o.env_p_maj.map((p) => draw(tv, perVal, p, o)), dim);
+  return { name: 'spurious', dim, environments, train: concatSplits(environments, dim), trainval, val, test };
 }

@@ -4,7 +4,7 @@ import { parseOptions } from './options.js';
 import { toxicityOptions, type ToxicityOptions } from '../../catalog/datasets/toxicity.js';
 import { Rng } from '../../common/random.js';
 import { concatSplits } from './spurious.js';
-import type { Dataset, Split } from './types.js';
+import { trainvalSeed, type Dataset, type Split } from './types.js';
 import { at } from '../checked-access.js';
 
 
@@ -56,6 +56,7 @@ export function toxicityDataset(options: Params, seed: number): Dataset {
     environments,
     train: concatSplits(environments, dim),
     val: draw(rng, o.n_val ?? Math.max(10, Math.floor(o.n / 4)), o, false, shares),
+    trainval: draw(new Rng(trainvalSeed(seed)), o.n_val ?? Math.max(10, Math.floor(o.n / 4)), o, true, shares),
     test: draw(rng, o.n_test ?? Math.max(10, Math.floor(o.n / 2)), o, false, shares),
   };
 }

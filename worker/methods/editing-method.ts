@@ -1,6 +1,6 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { canonicalJson } from '../../proto/index.js';
-import type { Dataset, Split } from '../datasets/index.js';
+import { reportedSplits, type Dataset, type Split } from '../datasets/index.js';
 import { loadTrialData } from './memory-guard.js';
 import { TrialFailedError } from '../errors.js';
 import { selectRows } from '../training/balancing.js';
@@ -67,7 +67,7 @@ async function evaluate(tf: TF, data: Dataset, theta: MlpArrays): Promise<TrialO
   try {
     const metrics: Record<string, number> = {};
     const groupMetrics: TrialOutput['groupMetrics'] = [];
-    for (const [name, split] of [['train', data.train], ['val', data.val], ['test', data.test]] as const) {
+    for (const [name, split] of reportedSplits(data)) {
       const s = splitMetrics(name, split, await predictProba(tf, model, split, data.dim));
       Object.assign(metrics, s.metrics);
       groupMetrics.push(...s.groups);

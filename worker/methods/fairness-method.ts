@@ -1,4 +1,4 @@
-import type { Dataset, Split } from '../datasets/index.js';
+import { reportedSplits, type Dataset, type Split } from '../datasets/index.js';
 import { loadTrialData } from './memory-guard.js';
 import { splitMetrics } from '../training/evaluate.js';
 import { fitSteering, steer } from '../training/gaussian-steering.js';
@@ -15,7 +15,7 @@ async function score(rt: TrialRuntime, model: Mlp, data: Dataset, view: (s: Spli
   const { tf } = await rt.backend();
   const metrics: Record<string, number> = {};
   const groupMetrics: TrialOutput['groupMetrics'] = [];
-  for (const [name, split] of [['train', data.train], ['val', data.val], ['test', data.test]] as const) {
+  for (const [name, split] of reportedSplits(data)) {
     const v = view(split);
     const s = splitMetrics(name, split, await predictProba(tf, model, v, data.dim));
     Object.assign(metrics, s.metrics);

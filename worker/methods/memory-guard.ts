@@ -33,7 +33,7 @@ export function memoryGuard(method: MethodDescriptor, params: Params, budget: Me
 
 /** The shape of a loaded dataset: what a memory estimate needs. */
 export function shapeOf(d: Dataset): DatasetShape {
-  return { dim: d.dim, train: d.train.n, val: d.val.n, test: d.test.n, groups: new Set(d.train.attribute).size };
+  return { dim: d.dim, train: d.train.n, val: d.val.n, ...(d.trainval ? { trainval: d.trainval.n } : {}), test: d.test.n, groups: new Set(d.train.attribute).size };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Dataset, Split } from '../datasets/index.js';
+import { reportedSplits, type Dataset, type Split } from '../datasets/index.js';
 import { loadTrialData } from './memory-guard.js';
 import { disposeMlp } from '../training/mlp.js';
 import { predictProba, trainMlp, type TrainObjective } from '../training/trainer.js';
@@ -37,7 +37,7 @@ function mlpMethod<S extends z.ZodType<ErmParams>>(schema: S, plan: (p: z.output
     try {
       const metrics: Record<string, number> = { 'train/loss': trained.loss, 'train/penalty': trained.penalty };
       const groupMetrics: TrialOutput['groupMetrics'] = [];
-      for (const [name, split] of [['train', data.train], ['val', data.val], ['test', data.test]] as const) {
+      for (const [name, split] of reportedSplits(data)) {
         const proba = await predictProba(tf, trained.model, split, data.dim);
         const s = splitMetrics(name, split, proba);
         Object.assign(metrics, s.metrics);

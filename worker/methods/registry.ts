@@ -27,6 +27,7 @@ const IMPLEMENTATIONS: ReadonlyMap<string, Loader> = new Map<string, Loader>([
   ['finetune', async () => (await editing()).finetuneOnlyImpl],
   ['steer', async () => (await fairness()).steerImpl],
   ['reprogram', async () => (await fairness()).reprogramImpl],
+  ['command', async () => (await import('./command/command-method.js')).commandImpl],
 ]);
 
 /** The implementation of a method, or undefined when this worker has none of that name. */

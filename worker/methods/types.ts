@@ -2,6 +2,7 @@ import type { Params } from '../../proto/index.js';
 import type { Backend } from '../backend-types.js';
 import type { PrefixCache } from './prefix-cache.js';
 import type { DataRoot } from '../datasets/data-root.js';
+import type { CommandHost } from './command/host-types.js';
 import type { DatasetShape } from '../../catalog/index.js';
 import type { MemoryBudget } from './memory-guard.js';
 
@@ -40,6 +41,8 @@ export interface TrialRuntime {
    * under it only. Unset, a dataset read from a file (`csv`) fails with NoDataDirError.
    */
   dataRoot?: DataRoot;
+  /** What the worker gives command trials (its --allow-command policy, GPUs, artifacts). Unset, they are refused. */
+  command?: CommandHost;
   /**
    * This worker's memory budget for one trial (WorkerOptions.memoryMb over its slots). Unset (a
    * method called directly, as in tests and benchmarks), nothing is checked.
@@ -62,6 +65,8 @@ export interface TrialOutput {
   /** "<split>/<metric>" -> value */
   metrics: Record<string, number>;
   groupMetrics: GroupMetricsRow[];
+  /** The GPU the trial was pinned to, when it was. */
+  gpu?: number;
 }
 
 export interface MethodImpl {

@@ -5,6 +5,7 @@ import { errorText, type Logger } from '../../common/index.js';
 import type { TrialOutput, TrialRuntime } from '../methods/types.js';
 import type { PrefixCache } from '../methods/prefix-cache.js';
 import type { DataRoot } from '../datasets/data-root.js';
+import type { CommandHost } from '../methods/command/host-types.js';
 import type { MemoryBudget } from '../methods/memory-guard.js';
 import { TrialCancelledError, isUnrecoverable } from '../errors.js';
 import type { Backend } from '../backend-types.js';
@@ -29,6 +30,8 @@ export interface ShardContext {
   prefixCache: PrefixCache;
   /** Where dataset files are read (WorkerOptions.dataDir); undefined: none are. */
   dataRoot: DataRoot | undefined;
+  /** What command trials get; undefined: they are refused. */
+  command?: CommandHost;
   /** One trial's share of the worker's memory (WorkerOptions.memoryMb over its slots). */
   memoryBudget: MemoryBudget;
   metrics: WorkerMetrics;
@@ -146,7 +149,7 @@ export class ShardRun {
       },
     );
     this.trialSignal = AbortSignal.any([signal, this.refusal.signal]);
-    this.runtime = { signal: this.trialSignal, heartbeat: () => this.heartbeat.beat(), backend: ctx.backend, prefixCache: ctx.prefixCache, memoryBudget: ctx.memoryBudget, ...(ctx.dataRoot ? { dataRoot: ctx.dataRoot } : {}) };
+    this.runtime = { signal: this.trialSignal, heartbeat: () => this.heartbeat.beat(), backend: ctx.backend, prefixCache: ctx.prefixCache, memoryBudget: ctx.memoryBudget, ...(ctx.dataRoot ? { dataRoot: ctx.dataRoot } : {}), ...(ctx.command ? { command: ctx.command } : {}) };
   }
 
   async run(): Promise<void> {
@@ -184,7 +187,7 @@ export class ShardRun {
     }
     this.ctx.metrics.trials.inc({ method: this.shard.method, outcome: 'ok' });
     this.ctx.metrics.trialDuration.observe({ method: this.shard.method }, (Date.now() - started) / 1000);
-    await this.publish(trial, started, { status: TrialStatus.TRIAL_STATUS_OK, metrics: out.metrics, groupMetrics: out.groupMetrics });
+    await this.publish(trial, started, { status: TrialStatus.TRIAL_STATUS_OK, metrics: out.metrics, groupMetrics: out.groupMetrics, ...(out.gpu !== undefined ? { gpu: out.gpu } : {}) });
     return 'next';
   }
 
@@ -236,7 +239,7 @@ export class ShardRun {
   private event(trial: Trial, kind: TrialEvent_Kind, error = ''): void {
     this.ctx.nc.publish(
       eventSubject(this.shard.sweepId),
-      TrialEvent.encode({ kind, trialId: trial.id, sweepId: this.shard.sweepId, workerId: this.ctx.workerId, attempt: this.attempt, error, atMs: Date.now() }).finish(),
+      TrialEvent.encode({ kind, trialId: trial.id, sweepId: this.shard.sweepId, workerId: this.ctx.workerId, attempt: this.attempt, error, atMs: Date.now(), step: 0, metrics: {} }).finish(),
     );
   }
 

@@ -7,6 +7,7 @@ import { BACKEND_NAMES } from '../backend-types.js';
 import { WorkerOptionError } from '../errors.js';
 import { DEFAULT_PREFIX_CACHE_BYTES } from '../methods/prefix-cache.js';
 import { DEFAULT_MAX_DATA_BYTES, MAX_DATA_BYTES_LIMIT } from '../regular-file.js';
+import { compileCommandOptions, type CommandOptions, type CompiledCommandOptions } from '../methods/command/command-options.js';
 
 export { DEFAULT_MAX_DATA_BYTES, MAX_DATA_BYTES_LIMIT } from '../regular-file.js';
 
@@ -85,6 +86,8 @@ export interface WorkerOptions {
   dataDir?: string;
   /** Most bytes of one dataset file the worker reads; larger files are refused. Default DEFAULT_MAX_DATA_BYTES (256 MiB). */
   maxDataBytes?: number;
+  /** Command trials (method `command`): refused unless `command.allow`; GPUs, work dir, artifact caps. */
+  command?: CommandOptions;
   /**
    * Memory this worker's trials may use together, in MiB; each slot gets an equal share, and a
    * trial whose estimated memory (the catalog's estimate: model, Adam state, activations of the full
@@ -109,7 +112,8 @@ export interface WorkerServerOptions extends WorkerOptions {
 
 /** WorkerOptions with every default filled in and every value checked. */
 export type CompiledWorkerOptions = Readonly<
-  Required<Omit<WorkerOptions, 'gpu' | 'gpuAdapter' | 'prefixCache' | 'dataDir'>> & {
+  Required<Omit<WorkerOptions, 'gpu' | 'gpuAdapter' | 'prefixCache' | 'dataDir' | 'command'>> & {
+    command: CompiledCommandOptions;
     /** undefined: no GPU asked for. */
     gpu: number | undefined;
     /** undefined: no adapter name asked for. */
@@ -135,9 +139,12 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
   if (options.id !== undefined && options.id.trim() === '') throw new WorkerOptionError('id', 'expected a non-empty worker id');
   const enabled = options.prefixCache?.enabled ?? true;
   if (typeof enabled !== 'boolean') throw new WorkerOptionError('prefixCache.enabled', `expected true or false, got ${JSON.stringify(enabled)}`);
+  const command = compileCommandOptions(options.command);
   return Object.freeze({
     nats: options.nats,
-    slots: integer('slots', options.slots ?? DEFAULT_SLOTS, 1, MAX_SLOTS),
+    // With GPUs for command trials, by default a slot per GPU and slots-per-GPU.
+    slots: integer('slots', options.slots ?? (command.gpus.length > 0 ? command.gpus.length * command.slotsPerGpu : DEFAULT_SLOTS), 1, MAX_SLOTS),
+    command,
     gpu: options.gpu === undefined ? undefined : integer('gpu', options.gpu, 0, 1023),
     gpuAdapter: options.gpuAdapter === undefined ? undefined : nonEmpty('gpuAdapter', options.gpuAdapter),
     dawnFlags: Object.freeze((options.dawnFlags ?? []).map((f, i) => dawnFlag(`dawnFlags[${i}]`, f))),

@@ -14,6 +14,7 @@ import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } 
 import { WorkerLifecycle, type WorkerState } from './worker-lifecycle.js';
 import { SlotScheduler, type FetchedShard } from './slot-scheduler.js';
 import { RunningSweeps } from './running-sweeps.js';
+import { WorkerCommandHost } from '../methods/command/worker-command-host.js';
 import { StoreBackoff } from './store-backoff.js';
 
 /** How long a pull request waits for a shard before the worker looks at other sweeps. */
@@ -55,6 +56,8 @@ export class Worker {
   readonly prefixCache: PrefixCache;
   /** Where its trials read dataset files (WorkerOptions.dataDir); undefined: they read none. */
   readonly dataRoot: DataRoot | undefined;
+  /** What its command trials get (WorkerOptions.command). */
+  readonly commandHost: WorkerCommandHost;
   private backendPromise: Promise<Backend> | undefined;
   private backendLoaded: Backend | undefined;
   /**
@@ -81,6 +84,7 @@ export class Worker {
     this.scheduler = new SlotScheduler(options.slots, options.prefetchMaxShardMs);
     this.prefixCache = new PrefixCache(options.prefixCache.maxBytes, options.prefixCache.enabled);
     this.dataRoot = options.dataDir === undefined ? undefined : new DataRoot(options.dataDir, options.maxDataBytes);
+    this.commandHost = new WorkerCommandHost(options.command, nc, options.id, this.log);
     this.readers = new ReaderSupervisor(this.log);
     this.sweeps = new RunningSweeps(nc, js, { onRunning: () => this.wake?.(), onCancelled: (id) => this.abortSweep(id, 'cancelled') }, this.metrics, this.log);
     this.storeBackoff = new StoreBackoff(this.log, {
@@ -293,6 +297,7 @@ export class Worker {
       backend: () => this.backend(),
       prefixCache: this.prefixCache,
       dataRoot: this.dataRoot,
+      command: this.commandHost,
       memoryBudget: memoryBudget(this.options.memoryMb, this.options.slots),
       metrics: this.metrics,
       log: this.log,
@@ -351,6 +356,7 @@ export class Worker {
       await Promise.all([...this.running.values()].map((r) => r.done));
       await this.readers.close().catch((err: unknown) => this.log.warn('worker stop: a step failed', { step: 'stop the readers', error: errorText(err) }));
       clearInterval(this.heartbeatTimer);
+      await this.commandHost.close();
       this.lifecycle.to('stopped');
       await this.nc.drain().catch(() => this.nc.close());
       this.log.info('worker stopped', { trials: this.trialsDone });

@@ -16,6 +16,18 @@ export const SPLIT_METRICS = [
 /** The class predicted from P(y = 1): 1 from 0.5 up. */
 const predictedLabel = (p: number): 0 | 1 => (p >= 0.5 ? 1 : 0);
 
+/** What the split metrics are computed from: labels, P(y = 1), the sensitive attribute and the group of each row. */
+export interface ScoredRows {
+  n: number;
+  y: ArrayLike<number>;
+  /** P(y = 1) of each row. */
+  p: ArrayLike<number>;
+  /** The predicted class of each row; default: 1 where p >= 0.5. */
+  yPred?: ArrayLike<number>;
+  attribute: readonly string[];
+  group: readonly string[];
+}
+
 /**
  * Metrics of predictions p = P(y=1) on a split. Demographic parity, equal opportunity, equalized
  * odds and ECE are taken between values of the sensitive attribute; worst-group accuracy over the
@@ -23,10 +35,20 @@ const predictedLabel = (p: number): 0 | 1 => (p >= 0.5 ? 1 : 0);
  * also returned as per-group rows.
  */
 export function splitMetrics(name: string, split: Split, p: Float32Array): { metrics: Record<string, number>; groups: GroupMetricsRow[] } {
-  const yPred = new Float32Array(split.n);
-  for (let i = 0; i < split.n; i++) yPred[i] = predictedLabel(p[i] as number);
-  const byAttribute = fairnessReport({ yTrue: split.y, yPred, group: split.attribute, yScore: p });
-  const byGroup = fairnessReport({ yTrue: split.y, yPred, group: split.group });
+  return scoredRowsMetrics(name, { n: split.n, y: split.y, p, attribute: split.attribute, group: split.group });
+}
+
+/** splitMetrics of any scored rows (a built-in model's, or the predictions file of a command trial). */
+export function scoredRowsMetrics(name: string, rows: ScoredRows): { metrics: Record<string, number>; groups: GroupMetricsRow[] } {
+  const { p } = rows;
+  let yPred = rows.yPred;
+  if (!yPred) {
+    const labels = new Float32Array(rows.n);
+    for (let i = 0; i < rows.n; i++) labels[i] = predictedLabel(p[i] as number);
+    yPred = labels;
+  }
+  const byAttribute = fairnessReport({ yTrue: rows.y, yPred, group: rows.attribute, yScore: p });
+  const byGroup = fairnessReport({ yTrue: rows.y, yPred, group: rows.group });
   const metrics: Record<string, number> = {
     [`${name}/accuracy`]: byAttribute.accuracy,
     [`${name}/worst_group_accuracy`]: byGroup.worst_group_accuracy,

@@ -1,0 +1,3 @@
+export { listArtifacts, removeSweepArtifacts, createSweepArtifacts } from './sweep-artifacts.js';
+export { fetchArtifacts, ArtifactPathError } from './fetch-artifacts.js';
+export { ArtifactReadError, type StoredObject } from './object-reader.js';
