@@ -23,6 +23,8 @@ const JOBS = Number(process.env.BENCH_JOBS ?? 2);
 const CACHE = process.env.BENCH_OPTUNA_CACHE;
 /** With BENCH_OPTUNA_CACHED_ONLY=1, only Optuna runs found in the cache are used (medians over those, their count shown). */
 const CACHED_ONLY = process.env.BENCH_OPTUNA_CACHED_ONLY === '1';
+/** Comma-separated Optuna samplers to run, of nsga2 and tpe (default both). */
+const SAMPLERS = process.env.BENCH_OPTUNA_SAMPLERS?.split(',') ?? ['nsga2', 'tpe'];
 /** Comma-separated problems to run (default all). */
 const ONLY = process.env.BENCH_PROBLEMS?.split(',');
 const BUDGETS = [100, 250, 500] as const;
@@ -155,7 +157,7 @@ export async function main(): Promise<void> {
     type Run = [string, (seed: number) => Promise<number[] | undefined>];
     const runs: Run[] = [
       ...(['nsga2', 'motpe', 'random'] as const).map((a): Run => [`fairsweep ${a} (batch ${BATCH[a]})`, (s) => runFairsweep(p, a, s)]),
-      ...(withOptuna ? (['nsga2', 'tpe'] as const).map((a): Run => [`optuna ${a === 'nsga2' ? 'NSGAIISampler' : 'TPESampler'}`, (s) => runOptuna(p, a, s, version ?? '')]) : []),
+      ...(withOptuna ? (['nsga2', 'tpe'] as const).filter((a) => SAMPLERS.includes(a)).map((a): Run => [`optuna ${a === 'nsga2' ? 'NSGAIISampler' : 'TPESampler'}`, (s) => runOptuna(p, a, s, version ?? '')]) : []),
     ];
     for (const [label, run] of runs) {
       const perSeed = (await pool(SEEDS, label.startsWith('optuna') ? JOBS : 1, run)).filter((r): r is number[] => r !== undefined);
