@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { EVENTS_SUBJECTS, ID_PATTERN, RESULTS_STREAM, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type Frontier, type Objective, type Progress, Shard, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
-import { createSweepArtifacts } from './artifacts/index.js';
+import { createSweepArtifacts, removeSweepArtifacts } from './artifacts/index.js';
 import { sweepArtifactBytes } from '../catalog/methods/command.js';
 import { ReaderSupervisor, connectNats, coreSubscriptionReader, publishToSlot, whenReady, errorText, JETSTREAM_TIMEOUT_MS, type Logger, type ReaderRun } from '../common/index.js';
 import { CoordinatorMetrics } from './coordinator-metrics.js';
@@ -155,6 +155,10 @@ export class Coordinator {
       await this.sweepDispatch.submit(sweep, shards);
     } catch (err) {
       // Nothing of the sweep is kept (or what is left is being removed): it does not exist.
+      // (Under the shipped NATS roles no one may delete a stream: there the empty bucket stays, logged.)
+      if (spec.method === 'command') {
+        await removeSweepArtifacts(this.nc, id).catch((e: unknown) => this.log.warn('could not remove the artifacts bucket of a refused sweep', { sweep: id, error: errorText(e) }));
+      }
       this.sweeps.delete(id);
       sweep.removeAllListeners();
       this.log.warn('sweep refused', { sweep: id, trials: totalTrials, shards: totalShards, error: errorText(err) });

@@ -54,7 +54,7 @@ const smallSpec = (name: string, n = 4): string =>
   `name: ${name}\nmethod: sleep\nparams: { duration_ms: 10 }\ngrid: { x: { linspace: [0, 1, ${n}] } }\nobjectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]\n`;
 
 /** What JetStream holds of fairsweep: sweep record keys, queued shard messages, shard consumers, file storage used. */
-async function holdings(url: string, auth: Auth): Promise<{ keys: string[]; shards: number; consumers: string[]; storage: number }> {
+async function holdings(url: string, auth: Auth): Promise<{ keys: string[]; shards: number; consumers: string[]; storage: number; streams: string[] }> {
   const nc = await connect({ servers: url, ...auth });
   try {
     const jsm = await jetstreamManager(nc);
@@ -63,7 +63,9 @@ async function holdings(url: string, auth: Auth): Promise<{ keys: string[]; shar
     for await (const k of await kv.keys()) keys.push(k);
     const consumers: string[] = [];
     for await (const c of jsm.consumers.list(SHARDS_STREAM)) consumers.push(c.name);
-    return { keys, shards: (await jsm.streams.info(SHARDS_STREAM)).state.messages, consumers, storage: (await jsm.getAccountInfo()).storage };
+    const streams: string[] = [];
+    for await (const si of jsm.streams.list()) streams.push(si.config.name);
+    return { keys, shards: (await jsm.streams.info(SHARDS_STREAM)).state.messages, consumers, storage: (await jsm.getAccountInfo()).storage, streams };
   } finally {
     await nc.close();
   }
@@ -83,6 +85,7 @@ function assertNothingOf(t: ExecutionContext, name: string, h: Awaited<ReturnTyp
   t.deepEqual(h.keys.filter((k) => k.startsWith(name)), [], 'no sweep record');
   t.is(h.shards, 0, 'no shard queued');
   t.deepEqual(h.consumers, [], 'no consumer');
+  t.deepEqual(h.streams.filter((n) => n.includes(name)), [], 'no artifacts bucket');
 }
 
 test.serial('a full store is told apart from "already recorded" and from a passing outage: refused at once, not retried', async (t) => {
@@ -114,6 +117,16 @@ test.serial('a sweep too big for the server\'s store is refused with RESOURCE_EX
   const ok = await submit(client, smallSpec(uniqueName('after')));
   t.is(ok.totalTrials, 4);
   t.deepEqual(server.coordinator.listSweeps().map((s) => s.id), [ok.sweepId]);
+});
+
+test.serial('a command sweep too big for the store leaves no artifacts bucket behind', async (t) => {
+  const { nats, auth } = await tinyNats('server-limit');
+  const { client } = await coordinator(nats, auth);
+  const name = uniqueName('huge-command');
+  const spec = hugeSpec(name).replace('method: sleep\nparams: { duration_ms: 0 }', 'method: command\nparams: { command: [node, prog.js] }');
+  const err = await t.throwsAsync<ServiceError>(submit(client, spec));
+  t.is(err?.code, status.RESOURCE_EXHAUSTED, err?.details);
+  assertNothingOf(t, name, await holdings(nats.url, auth));
 });
 
 test.serial('with an account limit the coordinator sees, a sweep too big is refused before anything is written, and the store gauges show usage and limit', async (t) => {
