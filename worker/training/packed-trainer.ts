@@ -3,6 +3,7 @@ import { TrialFailedError, throwIfCancelled } from '../errors.js';
 import type { Split } from '../datasets/index.js';
 import { objectiveTerms, type TrainObjective } from './objectives.js';
 import { createMlp, disposeMlp, type Mlp } from './mlp.js';
+import { batchedDense } from './batched-dense.js';
 import type { TrainResult } from './trainer.js';
 
 type TF = typeof tfType;
@@ -93,21 +94,28 @@ export async function trainMlpPacked(tf: TF, dim: number, environments: readonly
   const losses = new Array<number>(k).fill(NaN);
   const penalties = new Array<number>(k).fill(NaN);
 
+  // x·W for the data x: the gradient wrt W is xᵀ·dy with xᵀ made once (x is constant), a plain
+  // product (tfjs's own matMul gradient would take wasm's slow transposed path, as dense.ts explains).
+  const xT = tf.transpose(x);
+  const firstLayer = (w: tfType.Tensor2D): tfType.Tensor2D =>
+    tf.customGrad((...args: unknown[]) => {
+      const [wi] = args as [tfType.Tensor2D];
+      return { value: tf.matMul(x, wi), gradFunc: (dy: tfType.Tensor | tfType.Tensor[]) => [tf.matMul(xT, dy as tfType.Tensor2D)] };
+    })(w) as tfType.Tensor2D;
+
   /** Per-trial [K] objective terms at `step`: the loss to minimise (scaled, with L2), the unscaled loss and the penalty. */
   const objectives = (step: number): { total: tfType.Scalar; loss: tfType.Tensor1D; penalty: tfType.Tensor1D } => {
     // First layer of every trial in one product: [n, dim]·[dim, K·h1] → [K, n, h1].
     const h1 = dims[1] as number;
-    const w0 = tf.reshape(tf.transpose(W[0] as tfType.Tensor3D, [1, 0, 2]), [dim, k * h1]);
-    let h: tfType.Tensor3D = tf.transpose(tf.reshape(tf.matMul(x, w0), [n, k, h1]), [1, 0, 2]);
+    const w0 = tf.reshape(tf.transpose(W[0] as tfType.Tensor3D, [1, 0, 2]), [dim, k * h1]) as tfType.Tensor2D;
+    let h: tfType.Tensor3D = tf.transpose(tf.reshape(firstLayer(w0), [n, k, h1]), [1, 0, 2]);
     h = tf.add(h, B[0] as tfType.Tensor3D);
     if (dims.length > 2) h = tf.relu(h);
     let phi = dims.length > 2 ? h : (tf.tile(tf.expandDims(x, 0), [k, 1, 1]) as tfType.Tensor3D);
     for (let l = 1; l < dims.length - 1; l++) {
-      h = tf.add(tf.matMul(h, W[l] as tfType.Tensor3D), B[l] as tfType.Tensor3D);
-      if (l < dims.length - 2) {
-        h = tf.relu(h);
-        phi = h;
-      }
+      const hiddenLayer = l < dims.length - 2;
+      h = batchedDense(tf, h, W[l] as tfType.Tensor3D, B[l] as tfType.Tensor3D, hiddenLayer);
+      if (hiddenLayer) phi = h;
     }
     const z = h; // [K, n, 1]
     const sq = tf.addN(W.map((w) => tf.sum(tf.square(w), [1, 2]))).add(tf.addN(B.map((b) => tf.sum(tf.square(b), [1, 2])))) as tfType.Tensor1D;
@@ -185,6 +193,6 @@ export async function trainMlpPacked(tf: TF, dim: number, environments: readonly
       return { ok: true, result: { model, loss: losses[i] ?? NaN, penalty: penalties[i] ?? NaN } };
     });
   } finally {
-    tf.dispose([x, y, lr, l2, ...rowWeights.filter((w): w is tfType.Tensor2D => w !== undefined), ...vars, ...moments.flatMap((mo) => [mo.m, mo.v])]);
+    tf.dispose([x, xT, y, lr, l2, ...rowWeights.filter((w): w is tfType.Tensor2D => w !== undefined), ...vars, ...moments.flatMap((mo) => [mo.m, mo.v])]);
   }
 }
