@@ -2,6 +2,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { TrialFailedError, throwIfCancelled } from '../errors.js';
 import type { Split } from '../datasets/index.js';
 import { objectiveTerms, type TrainObjective } from './objectives.js';
+import { poolEnvironments } from './pooled-rows.js';
 import { createMlp, disposeMlp, type Mlp } from './mlp.js';
 import { batchedDense } from './batched-dense.js';
 import type { TrainResult } from './trainer.js';
@@ -57,17 +58,7 @@ interface Moments {
 export async function trainMlpPacked(tf: TF, dim: number, environments: readonly Split[], o: PackOptions, trials: readonly PackedTrial[]): Promise<PackedOutcome[]> {
   const k = trials.length;
   if (k === 0) return [];
-  const n = environments.reduce((s, e) => s + e.n, 0);
-  const xAll = new Float32Array(n * dim);
-  const yAll = new Float32Array(n);
-  const ranges: [number, number][] = [];
-  let off = 0;
-  for (const e of environments) {
-    xAll.set(e.x, off * dim);
-    yAll.set(e.y, off);
-    ranges.push([off, e.n]);
-    off += e.n;
-  }
+  const { n, x: xAll, y: yAll, ranges } = poolEnvironments(environments, dim);
   const weightsOf = trials.map((t) => (t.objective.kind === 'erm' ? t.objective.weights : undefined));
   for (const w of weightsOf) if (w && w.length !== n) throw new TrialFailedError(`sample weights: expected ${n} (one per training row), got ${w.length}`);
   const x = tf.tensor2d(xAll, [n, dim]);

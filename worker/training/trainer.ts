@@ -2,6 +2,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { TrialFailedError, throwIfCancelled } from '../errors.js';
 import type { Split } from '../datasets/index.js';
 import { objectiveTerms, type TrainObjective } from './objectives.js';
+import { poolEnvironments } from './pooled-rows.js';
 import { mlpFromArrays, type MlpArrays } from './weights.js';
 import { createMlp, disposeMlp, forward, hiddenFeatures, l2Norm, mlpVariables, outputLayer, type Mlp } from './mlp.js';
 import { at } from '../checked-access.js';
@@ -43,17 +44,7 @@ const YIELD_EVERY = 5;
  * returned model is the caller's to dispose.
  */
 export async function trainMlp(tf: TF, dim: number, environments: readonly Split[], o: TrainOptions): Promise<TrainResult> {
-  const n = environments.reduce((s, e) => s + e.n, 0);
-  const xAll = new Float32Array(n * dim);
-  const yAll = new Float32Array(n);
-  const ranges: [number, number][] = [];
-  let off = 0;
-  for (const e of environments) {
-    xAll.set(e.x, off * dim);
-    yAll.set(e.y, off);
-    ranges.push([off, e.n]);
-    off += e.n;
-  }
+  const { n, x: xAll, y: yAll, ranges } = poolEnvironments(environments, dim);
   const x = tf.tensor2d(xAll, [n, dim]);
   const y = tf.tensor2d(yAll, [n, 1]);
   const w = o.objective.kind === 'erm' ? o.objective.weights : undefined;
