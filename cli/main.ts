@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { Goal } from '../proto/index.js';
 import { createLogger, parseLogLevel, DEFAULT_NATS_URL } from '../common/index.js';
 import { SpecError } from '../coordinator/errors.js';
-import { fairnessReport, readPredictionsCsv, MetricsInputError, WorkerServer, WORKER_BACKENDS, isWorkerBackend, DEFAULT_MAX_DATA_BYTES, MAX_DATA_BYTES_LIMIT, MAX_WORKER_MEMORY_MB } from '../worker/index.js';
+import { fairnessReport, readPredictionsCsv, MetricsInputError, WorkerServer, WORKER_BACKENDS, isWorkerBackend, isDawnFlag, DEFAULT_MAX_DATA_BYTES, MAX_DATA_BYTES_LIMIT, MAX_WORKER_MEMORY_MB } from '../worker/index.js';
 import { DEFAULT_MAX_TRIAL_MEMORY_MB } from '../coordinator/spec/index.js';
 import { CoordinatorServer } from '../coordinator/serve.js';
 import { CliError } from './cli-error.js';
@@ -167,7 +167,7 @@ export function buildProgram(): Command {
     const backend = o.backend === 'auto' ? (process.env.FAIRSWEEP_BACKEND ?? 'auto') : o.backend;
     if (!isWorkerBackend(backend)) throw new CliError(`${backend === o.backend ? '--backend' : 'FAIRSWEEP_BACKEND'}: expected one of ${WORKER_BACKENDS.join(', ')}, got "${backend}"`);
     const dawnFlags = (process.env.FAIRSWEEP_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean);
-    const badFlag = dawnFlags.find((f) => !/^[a-z][a-z0-9_-]*=./i.test(f));
+    const badFlag = dawnFlags.find((f) => !isDawnFlag(f));
     if (badFlag !== undefined) throw new CliError(`FAIRSWEEP_DAWN_FLAGS: expected Dawn flags key=value separated by spaces, got "${badFlag}"`);
     const cacheMb = process.env.FAIRSWEEP_PREFIX_CACHE_MB;
     if (cacheMb && !(Number(cacheMb) > 0)) throw new CliError(`FAIRSWEEP_PREFIX_CACHE_MB: expected a positive number of MiB, got "${cacheMb}"`);

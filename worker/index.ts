@@ -2,7 +2,7 @@
 export { Worker } from './runtime/worker.js';
 export type { WorkerState } from './runtime/worker-lifecycle.js';
 export {
-  compileWorkerOptions, compileWorkerServerOptions, isWorkerBackend, WORKER_BACKENDS, DEFAULT_SLOTS, MAX_SLOTS, DEFAULT_BACKEND, DEFAULT_HEARTBEAT_INTERVAL_MS,
+  compileWorkerOptions, compileWorkerServerOptions, isWorkerBackend, isDawnFlag, WORKER_BACKENDS, DEFAULT_SLOTS, MAX_SLOTS, DEFAULT_BACKEND, DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_PREFETCH_MAX_SHARD_MS, DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_DATA_BYTES, MAX_DATA_BYTES_LIMIT, defaultWorkerMemoryMb, MAX_WORKER_MEMORY_MB,
   type WorkerOptions, type WorkerServerOptions, type WorkerBackend, type PrefixCacheOptions, type CompiledWorkerOptions, type CompiledWorkerServerOptions,
 } from './runtime/worker-options.js';

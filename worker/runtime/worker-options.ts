@@ -177,9 +177,13 @@ function nonEmpty(name: string, value: string): string {
   return value;
 }
 
-/** A Dawn flag is `key=value` (dawn.node refuses anything else, at its first use). */
+/** Whether `value` is a Dawn flag, `key=value` (dawn.node refuses anything else, at its first use). */
+export function isDawnFlag(value: string): boolean {
+  return /^[a-z][a-z0-9_-]*=./i.test(value);
+}
+
 function dawnFlag(name: string, value: string): string {
-  if (!/^[a-z][a-z0-9_-]*=./i.test(value)) throw new WorkerOptionError(name, `expected a Dawn flag key=value (e.g. backend=vulkan), got ${JSON.stringify(value)}`);
+  if (!isDawnFlag(value)) throw new WorkerOptionError(name, `expected a Dawn flag key=value (e.g. backend=vulkan), got ${JSON.stringify(value)}`);
   return value;
 }
 
