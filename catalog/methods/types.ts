@@ -20,6 +20,12 @@ export interface MethodDescriptor {
    */
   prefixKey?(params: Params, seed: number): string;
   /**
+   * Trials whose params (with the seed) give equal keys can run as one pack (the worker's
+   * MethodImpl.runPack): same data, architecture and step count, differing only in values the
+   * packed computation keeps per trial. Absent: the method does not pack.
+   */
+  packKey?(params: Params, seed: number): string;
+  /**
    * What one trial needs in memory (its model, optimiser state, activations and data), estimated
    * from its params and the dataset's shape before anything is built; absent for methods that build
    * no model. The coordinator checks it at submit, the worker before it trains.

@@ -69,6 +69,15 @@ export interface TrialOutput {
   gpu?: number;
 }
 
+/** One trial's outcome in a pack: its output, or the error it failed with (the pack's other trials go on). */
+export type PackOutcome = { ok: true; output: TrialOutput } | { ok: false; error: unknown };
+
 export interface MethodImpl {
   run(input: TrialInput, rt: TrialRuntime): Promise<TrialOutput>;
+  /**
+   * Runs trials whose params give equal pack keys (MethodDescriptor.packKey) as one pack: one
+   * batched model or one batched forward pass. Outcomes in the order of `inputs`, each equal to what
+   * `run` gives that trial alone (within 1e-4). Absent: the method does not pack.
+   */
+  runPack?(inputs: readonly TrialInput[], rt: TrialRuntime): Promise<PackOutcome[]>;
 }
