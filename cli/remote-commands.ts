@@ -13,6 +13,7 @@ import { resultsToCsv, toFrontierDocument, toResultRow } from './result-format.j
 import { watchSweep } from './watch-stream.js';
 import { configurationProgressJson, configurationProgressLine, sweepTally } from './configuration-progress.js';
 import { SweepState, type Progress } from '../proto/index.js';
+import { fromConfigurationFrontierMessage } from '../coordinator/configurations/index.js';
 
 /** A progress that ends the sweep: its line is computed from every result. */
 const isFinal = (p: Progress): boolean => p.state !== SweepState.SWEEP_STATE_RUNNING && p.state !== SweepState.SWEEP_STATE_UNSPECIFIED;
@@ -206,11 +207,13 @@ export function addRemoteCommands(program: Command): void {
   ).action(async (id: string, o: Remote & { perTrial?: boolean }) => {
     const client = sweepClient(o.coordinator, clientTlsOptionsFrom(o));
     try {
+      const res = await call(client, client.frontier, { sweepId: id, objectives: [], reference: [], perTrial: o.perTrial === true }, o.coordinator);
       if (!o.perTrial) {
-        process.stdout.write(`${JSON.stringify({ sweep_id: id, ...(await sweepTally(client, id, o.coordinator)).frontier() }, null, 2)}\n`);
+        // The coordinator computes the configuration frontier on the spec's objectives and selection.
+        if (!res.configurations) throw new CliError(`no configuration frontier for sweep ${id} (is the coordinator older than this client? try --per-trial)`);
+        process.stdout.write(`${JSON.stringify(fromConfigurationFrontierMessage(res.configurations), null, 2)}\n`);
         return;
       }
-      const res = await call(client, client.frontier, { sweepId: id, objectives: [], reference: [] }, o.coordinator);
       if (!res.frontier) throw new CliError(`no frontier for sweep ${id}`);
       process.stdout.write(`${JSON.stringify(toFrontierDocument(res.frontier), null, 2)}\n`);
     } finally {

@@ -38,7 +38,7 @@ export async function remoteReportInput(sweepId: string, address: string, tls?: 
   try {
     const got = await call(client, client.get, { sweepId }, address);
     const results = await collect(client.results({ sweepId }), address);
-    const fr = await call(client, client.frontier, { sweepId, objectives: [], reference: [] }, address);
+    const fr = await call(client, client.frontier, { sweepId, objectives: [], reference: [], perTrial: true }, address);
     if (!fr.frontier) throw new CliError(`the coordinator at ${address} returned no frontier for sweep ${sweepId}`);
     const specYaml = got.sweep?.specYaml ?? '';
     const spec = specProtocol(specYaml);

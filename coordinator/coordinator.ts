@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { EVENTS_SUBJECTS, ID_PATTERN, RESULTS_STREAM, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type Frontier, type Objective, type Progress, Shard, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
+import { EVENTS_SUBJECTS, ID_PATTERN, RESULTS_STREAM, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type ConfigurationFrontier, type Frontier, type Objective, type Progress, Shard, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
 import { createSweepArtifacts, removeSweepArtifacts } from './artifacts/index.js';
 import { sweepArtifactBytes } from '../catalog/methods/command.js';
 import { ReaderSupervisor, connectNats, coreSubscriptionReader, publishToSlot, whenReady, errorText, JETSTREAM_TIMEOUT_MS, type Logger, type ReaderRun } from '../common/index.js';
@@ -21,6 +21,7 @@ import { RecordWriter } from './sweeps/record-writer.js';
 import { toSweepSpecMessage } from './sweeps/spec-message.js';
 import { parseSpecText, planSweep, type PlannedShard } from './spec/index.js';
 import { AdaptiveSweeps } from './search/index.js';
+import { sweepConfigurationFrontier } from './configurations/index.js';
 import { WorkerRegistry } from './workers/worker-registry.js';
 
 export type { CoordinatorOptions } from './coordinator-options.js';
@@ -202,6 +203,16 @@ export class Coordinator {
     return sweep.frontierFor(objectives, reference);
   }
 
+  /** The frontier over configurations (seeds aggregated, ranked on the spec's selection): the Frontier RPC's default answer. */
+  configurationFrontier(id: string, objectives?: readonly Objective[], reference?: readonly number[]): ConfigurationFrontier {
+    const sweep = this.sweep(id);
+    const expected = objectives?.length || sweep.objectives.length;
+    if (reference && reference.length > 0 && reference.length !== expected) {
+      throw new InvalidArgumentError(`reference: expected ${expected} values (one per objective), got ${reference.length}`);
+    }
+    return sweepConfigurationFrontier({ sweepId: id, specObjectives: sweep.objectives, selection: sweep.spec.selection, results: sweep.results.values(), ...(objectives ? { objectives } : {}), ...(reference ? { reference } : {}) });
+  }
+
   listWorkers(): WorkerInfo[] {
     return this.workers.list();
   }
@@ -338,7 +349,7 @@ export class Coordinator {
     const sweep = this.sweeps.get(id);
     if (!sweep || sweep.finished) return;
     const spec = sweep.spec;
-    await this.dispatcher.publish(this.dispatcher.encode({ sweepId: id, method: spec.method, ...(spec.dataset ? { dataset: spec.dataset } : {}), maxAttempts: spec.maxAttempts, shards }));
+    await this.dispatcher.publish(this.dispatcher.encode({ sweepId: id, method: spec.method, ...(spec.dataset ? { dataset: spec.dataset } : {}), maxAttempts: spec.maxAttempts, selection: spec.selection, shards }));
   }
 
   private ended(sweep: SweepLifecycle): void {

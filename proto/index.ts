@@ -3,6 +3,7 @@
  * conversion, and the NATS subjects and streams both sides agree on.
  */
 export * from './gen/fairsweep/v1/types.js';
+export { ConfigurationFrontier, ConfigurationObjective, ConfigurationPoint, MetricStats } from './gen/fairsweep/v1/configurations.js';
 export {
   CancelRequest, CancelResponse, FrontierRequest, FrontierResponse, GetRequest, GetResponse,
   ListWorkersRequest, ListWorkersResponse, ResultsRequest, ResultsResponse, SubmitRequest, SubmitResponse,
@@ -15,3 +16,4 @@ export {
 export * from './params.js';
 export * from './subjects.js';
 export * from './checked-decode.js';
+export * from './selection.js';

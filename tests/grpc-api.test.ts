@@ -51,7 +51,7 @@ test.serial('unknown sweeps map to NOT_FOUND, malformed ids to INVALID_ARGUMENT'
   t.is((nf as ServiceError).code, status.NOT_FOUND);
   const bad = await t.throwsAsync(unary(client.get, { sweepId: 'Bad Id!' }));
   t.is((bad as ServiceError).code, status.INVALID_ARGUMENT);
-  const fr = await t.throwsAsync(unary(client.frontier, { sweepId: 'nope-123', objectives: [], reference: [] }));
+  const fr = await t.throwsAsync(unary(client.frontier, { sweepId: 'nope-123', objectives: [], reference: [], perTrial: false }));
   t.is((fr as ServiceError).code, status.NOT_FOUND);
 });
 
@@ -83,10 +83,10 @@ test.serial('Submit, Watch (progress and results until the end), Results, Fronti
     s.on('end', () => resolve(n));
   });
   t.is(all, 12);
-  const fr = await unary(client.frontier, { sweepId: sub.sweepId, objectives: [], reference: [] });
+  const fr = await unary(client.frontier, { sweepId: sub.sweepId, objectives: [], reference: [], perTrial: true });
   t.true((fr.frontier?.rows.length ?? 0) > 0);
   t.truthy(fr.frontier?.hypervolume);
-  const one = await unary(client.frontier, { sweepId: sub.sweepId, objectives: [{ metric: 'score', goal: Goal.GOAL_MAX }], reference: [] });
+  const one = await unary(client.frontier, { sweepId: sub.sweepId, objectives: [{ metric: 'score', goal: Goal.GOAL_MAX, aggregate: '' }], reference: [], perTrial: true });
   t.is(one.frontier?.rows.length, 1, 'a single objective has one best row (no ties here)');
   const got = await unary(client.get, { sweepId: sub.sweepId });
   t.is(got.sweep?.spec?.method, 'sleep');

@@ -119,7 +119,7 @@ test('an unknown sweep id is NOT_FOUND at once for Watch, Results, Get and Front
     Watch: await stream(() => client.watch({ sweepId, replay: true }, new Metadata(), opts)),
     Results: await stream(() => client.results({ sweepId }, new Metadata(), opts)),
     Get: await unary((cb) => client.get({ sweepId }, new Metadata(), opts, cb)),
-    Frontier: await unary((cb) => client.frontier({ sweepId, objectives: [], reference: [] }, new Metadata(), opts, cb)),
+    Frontier: await unary((cb) => client.frontier({ sweepId, objectives: [], reference: [], perTrial: false }, new Metadata(), opts, cb)),
   };
   for (const [method, a] of Object.entries(answers)) {
     t.is(a.code, status.NOT_FOUND, method);

@@ -12,12 +12,13 @@ const spec: SweepSpec = {
   grid: {},
   seeds: [0],
   objectives: [
-    { metric: 'score', goal: Goal.GOAL_MAX },
-    { metric: 'cost', goal: Goal.GOAL_MIN },
+    { metric: 'score', goal: Goal.GOAL_MAX, aggregate: '' },
+    { metric: 'cost', goal: Goal.GOAL_MIN, aggregate: '' },
   ],
   shardSize: 2,
   maxAttempts: 3,
   search: undefined,
+  selection: '',
 };
 
 const create = (totalTrials = 4, id = SWEEP): SweepLifecycle =>
@@ -56,6 +57,7 @@ const shard = (ids: number[]): Shard => ({
   method: 'sleep',
   dataset: undefined,
   maxAttempts: 3,
+  selection: '',
   trials: ids.map((i) => ({ id: `t${i}`, sweepId: SWEEP, index: i, params: toParamMap({ x: i }), seed: 0 })),
 });
 
@@ -66,7 +68,7 @@ const snapshot = (s: SweepLifecycle) => ({
   progress: s.progress(),
   results: [...s.results.values()].sort((a, b) => a.index - b.index),
   frontier: s.frontierFor(),
-  singleObjective: s.frontierFor([{ metric: 'score', goal: Goal.GOAL_MAX }]),
+  singleObjective: s.frontierFor([{ metric: 'score', goal: Goal.GOAL_MAX, aggregate: '' }]),
 });
 
 test('a new sweep is dispatching; markDispatched makes it running once, and a second time is refused', (t) => {

@@ -26,3 +26,4 @@ export function datasetOptionsSchema(name: string): z.ZodType | undefined {
 export function datasetNames(): string[] {
   return [...DATASET_OPTIONS.keys()];
 }
+export { trainingEnvironments } from './environments.js';

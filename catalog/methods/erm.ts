@@ -6,6 +6,7 @@ export const ermMethod: MethodDescriptor = {
   name: 'erm',
   summary: 'MLP trained by empirical risk minimisation',
   datasets: TRAINING_DATASETS,
+  leaveOneDomainOut: true,
   memory: trainingMemoryEstimate,
   params: asParams(ermParams),
 };

@@ -9,6 +9,7 @@ export const steerMethod: MethodDescriptor = {
   name: 'steer',
   summary: 'optimal affine steering of each group to the KL-nearest common Gaussian, strength t in [0, 1]; head retrained',
   datasets: TRAINING_DATASETS,
+  leaveOneDomainOut: true,
   params: asParams(steerParams),
   memory: trainingMemory(trainingParamShape.hidden, steeringExtra),
 };
@@ -18,6 +19,7 @@ export const reprogramMethod: MethodDescriptor = {
   name: 'reprogram',
   summary: 'frozen model + additive input trigger trained min-max against a group discriminator, weight lambda',
   datasets: TRAINING_DATASETS,
+  leaveOneDomainOut: true,
   params: asParams(reprogramParams),
   memory: trainingMemory(trainingParamShape.hidden, discriminatorExtra),
 };

@@ -8,6 +8,7 @@ export const vrexMethod: MethodDescriptor = {
   name: 'vrex',
   summary: 'V-REx: mean risk + penalty_weight · variance of the per-environment risks',
   datasets: TRAINING_DATASETS,
+  leaveOneDomainOut: true,
   memory: trainingMemoryEstimate,
   params: asParams(vrexParams),
 };
@@ -17,6 +18,7 @@ export const irmExtrapolatedMethod: MethodDescriptor = {
   name: 'irm-extrapolated',
   summary: 'IRMv1 with extrapolated penalties: v-IRMv1 (variance, beta) or mm-IRMv1 (min-max, alpha ≤ 0)',
   datasets: TRAINING_DATASETS,
+  leaveOneDomainOut: true,
   memory: trainingMemoryEstimate,
   params: asParams(irmExtrapolatedParams),
 };
@@ -26,6 +28,7 @@ export const ibIrmMethod: MethodDescriptor = {
   name: 'ib-irm',
   summary: 'IB-IRM: IRMv1 + ib_lambda · mean variance of the last hidden layer per environment',
   datasets: TRAINING_DATASETS,
+  leaveOneDomainOut: true,
   memory: trainingMemory(trainingParamShape.hidden, bottleneckExtra),
   params: asParams(ibIrmParams),
 };
@@ -35,6 +38,7 @@ export const reweightMethod: MethodDescriptor = {
   name: 'reweight',
   summary: 'group balancing by reweighting: ERM with weights 1/|group| (balance: group | class)',
   datasets: TRAINING_DATASETS,
+  leaveOneDomainOut: true,
   memory: trainingMemoryEstimate,
   params: asParams(balancingParams),
 };
@@ -44,6 +48,7 @@ export const subsampleMethod: MethodDescriptor = {
   name: 'subsample',
   summary: 'group balancing by subsampling every group (or class) to the smallest one',
   datasets: TRAINING_DATASETS,
+  leaveOneDomainOut: true,
   memory: trainingMemoryEstimate,
   params: asParams(balancingParams),
 };
@@ -53,6 +58,7 @@ export const groupBalancingMethod: MethodDescriptor = {
   name: 'group-balancing',
   summary: 'ERM (strategy none), reweighting or subsampling by group or class, chosen by a param',
   datasets: TRAINING_DATASETS,
+  leaveOneDomainOut: true,
   memory: trainingMemoryEstimate,
   params: asParams(groupBalancingParams),
 };

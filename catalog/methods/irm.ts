@@ -6,6 +6,7 @@ export const irmMethod: MethodDescriptor = {
   name: 'irm',
   summary: 'IRMv1: risk + penalty_weight · squared gradient of the risk wrt a dummy classifier scale',
   datasets: TRAINING_DATASETS,
+  leaveOneDomainOut: true,
   memory: trainingMemoryEstimate,
   params: asParams(irmParams),
 };

@@ -26,6 +26,11 @@ export interface MethodDescriptor {
    */
   packKey?(params: Params, seed: number): string;
   /**
+   * The method trains on the dataset's training environments and its worker implementation can
+   * train once more per held-out environment (`selection: leave-one-domain-out`, `lodo/` metrics).
+   */
+  readonly leaveOneDomainOut?: boolean;
+  /**
    * What one trial needs in memory (its model, optimiser state, activations and data), estimated
    * from its params and the dataset's shape before anything is built; absent for methods that build
    * no model. The coordinator checks it at submit, the worker before it trains.

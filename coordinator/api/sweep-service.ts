@@ -36,7 +36,12 @@ export function sweepService(c: Coordinator): SweepServiceServer {
       return c.submit(req.specYaml);
     }),
     get: unary((req) => c.get(req.sweepId)),
-    frontier: unary((req) => ({ frontier: c.frontier(req.sweepId, req.objectives, req.reference) })),
+    // Configurations by default; the frontier over trials with per_trial.
+    frontier: unary((req) =>
+      req.perTrial
+        ? { frontier: c.frontier(req.sweepId, req.objectives, req.reference), configurations: undefined }
+        : { frontier: undefined, configurations: c.configurationFrontier(req.sweepId, req.objectives, req.reference) },
+    ),
     cancel: unary(async (req) => ({ progress: await c.cancel(req.sweepId) })),
     listWorkers: unary(() => ({ workers: c.listWorkers() })),
     results: (call: ServerWritableStream<ResultsRequest, ResultsResponse>) => {

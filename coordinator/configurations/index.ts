@@ -6,3 +6,4 @@ export { AGGREGATES, DEFAULT_AGGREGATE, aggregateValue, objectiveLabel, type Agg
 export { SELECTION_METHODS, SELECTION_SPLIT, LODO_MIN_ENVIRONMENTS, selectionMetric, selectionNote, selectionLabel, testObjectives, type SelectionMethod } from './selection.js';
 export { configurationFrontier, summarizeConfigurations, rankedObjectives, type ConfigurationFrontierDocument, type ConfigurationFrontierOptions, type ConfigurationRow, type RankedObjective } from './configuration-frontier.js';
 export { pairedDifference, type PairedDifference } from './paired.js';
+export { sweepConfigurationFrontier, toConfigurationFrontierMessage, fromConfigurationFrontierMessage, aggregatedObjectives, selectionOf, trialLikeOf, type SweepFrontierInput } from './frontier-message.js';

@@ -1,3 +1,5 @@
+import { LODO_METRIC_PREFIX } from '../../proto/index.js';
+
 /**
  * Model selection as DomainBed names it (Gulrajani and Lopez-Paz, 2021): which split the frontier
  * ranks configurations on. Objectives name the metric a result is reported on (`test/accuracy`);
@@ -16,7 +18,7 @@ export type SelectionMethod = (typeof SELECTION_METHODS)[number];
 /** The split prefix each method selects on, in place of `test/`. */
 export const SELECTION_SPLIT: Readonly<Record<SelectionMethod, string>> = {
   'training-domain': 'trainval',
-  'leave-one-domain-out': 'lodo',
+  'leave-one-domain-out': LODO_METRIC_PREFIX,
   oracle: 'test',
 };
 

@@ -24,6 +24,8 @@ export interface ShardPlan {
   method: string;
   dataset?: DatasetSpec;
   maxAttempts: number;
+  /** The sweep's model selection (SweepSpec.selection), told to workers on each shard; empty: none. */
+  selection: string;
   shards: readonly PlannedShard[];
 }
 
@@ -59,6 +61,7 @@ export class Dispatcher {
         method: plan.method,
         dataset: plan.dataset,
         maxAttempts: plan.maxAttempts,
+        selection: plan.selection,
         trials: s.trials.map((t) => ({ id: t.id, sweepId: plan.sweepId, index: t.index, params: toParamMap(t.params), seed: t.seed })),
       };
       return { id: s.id, subject, data: Shard.encode(msg).finish() };

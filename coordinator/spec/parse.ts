@@ -156,7 +156,7 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
     if (seedSeen.has(seed)) issues.push({ path: `seeds[${i}]`, message: `duplicate seed ${seed}` });
     seedSeen.add(seed);
   });
-  const lodo = s.selection ? selectionIssue(s.selection, dataset) : null;
+  const lodo = s.selection ? selectionIssue(s.selection, method, dataset) : null;
   if (lodo) issues.push({ path: 'selection', message: lodo });
   if (issues.length) throw new SpecError(issues);
 

@@ -17,7 +17,8 @@ export function toSweepSpecMessage(spec: ValidatedSpec, shardSize: number): Swee
     params: toParamMap(spec.params),
     grid: Object.fromEntries(spec.grid.map(([k, values]) => [k, { values: values.map(toParamValue) }])),
     seeds: spec.seeds,
-    objectives: spec.objectives.map((o) => ({ metric: o.metric, goal: o.goal === 'min' ? Goal.GOAL_MIN : Goal.GOAL_MAX })),
+    objectives: spec.objectives.map((o) => ({ metric: o.metric, goal: o.goal === 'min' ? Goal.GOAL_MIN : Goal.GOAL_MAX, aggregate: o.aggregate ?? '' })),
+    selection: spec.selection ?? '',
     shardSize,
     maxAttempts: spec.maxAttempts,
     search: spec.search

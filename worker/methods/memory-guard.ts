@@ -3,6 +3,7 @@ import { describeEstimate, type DatasetShape, type MethodDescriptor } from '../.
 import { loadDataset, type Dataset } from '../datasets/index.js';
 import { TrialMemoryError } from '../errors.js';
 import type { TrialInput, TrialRuntime } from './types.js';
+import { foldDataset } from './lodo.js';
 
 /** What one trial of this worker may use: its share of WorkerOptions.memoryMb. */
 export interface MemoryBudget {
@@ -37,12 +38,13 @@ export function shapeOf(d: Dataset): DatasetShape {
 }
 
 /**
- * The trial's dataset, loaded under the worker's data directory, then checked against the
+ * The trial's dataset (a leave-one-domain-out fold's when input.heldOutEnvironment is set), loaded under the worker's data directory, then checked against the
  * worker's memory budget (rt.checkMemory) before any model is built: a dataset whose shape only
  * its file tells (`csv`) is checked here, the others were checked before they were built too.
  */
 export function loadTrialData(input: TrialInput, rt: TrialRuntime): Dataset {
-  const data = loadDataset(input.dataset.name, input.dataset.options, input.seed, rt.dataRoot);
+  const loaded = loadDataset(input.dataset.name, input.dataset.options, input.seed, rt.dataRoot);
+  const data = input.heldOutEnvironment === undefined ? loaded : foldDataset(loaded, input.heldOutEnvironment);
   rt.checkMemory?.(shapeOf(data));
   return data;
 }

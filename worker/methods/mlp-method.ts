@@ -7,6 +7,7 @@ import { balancedSubsample, balancingWeights } from '../training/balancing.js';
 import type { z } from 'zod';
 import type { MethodImpl, TrialOutput } from './types.js';
 import { withParams } from './method-params.js';
+import { withLeaveOneDomainOut } from './lodo.js';
 import {
   balancingParams, ermParams, groupBalancingParams, ibIrmParams, irmExtrapolatedParams, irmParams, vrexParams,
   type ErmParams, type IrmParams,
@@ -20,7 +21,7 @@ interface Plan {
 
 /** Trains an MLP as `plan` says on the dataset and scores train, val and test; params parsed by `schema`. */
 function mlpMethod<S extends z.ZodType<ErmParams>>(schema: S, plan: (p: z.output<S>, data: Dataset, seed: number) => Plan): MethodImpl {
-  return withParams(schema, async (p, input, rt): Promise<TrialOutput> => {
+  return withLeaveOneDomainOut(withParams(schema, async (p, input, rt): Promise<TrialOutput> => {
     const data = loadTrialData(input, rt);
     const { objective, environments } = plan(p, data, input.seed);
     const { tf } = await rt.backend();
@@ -48,7 +49,7 @@ function mlpMethod<S extends z.ZodType<ErmParams>>(schema: S, plan: (p: z.output
     } finally {
       disposeMlp(trained.model);
     }
-  });
+  }));
 }
 
 const anneal = (p: IrmParams) => ({ penaltyWeight: p.penalty_weight, annealIters: p.penalty_anneal_iters });

@@ -21,6 +21,13 @@ export interface TrialInput {
   dataset: DatasetConfig;
   /** Delivery attempt of the shard running this trial, 1 on the first. */
   attempt: number;
+  /**
+   * The sweep's model selection (Shard.selection), when it names one. `leave-one-domain-out`:
+   * methods wrapped by withLeaveOneDomainOut (lodo.ts) also train once per held-out environment.
+   */
+  selection?: string;
+  /** Set on a leave-one-domain-out fold: loadTrialData holds this training environment out (lodo.ts foldDataset). */
+  heldOutEnvironment?: number;
 }
 
 /** What the worker runtime gives a running trial. */

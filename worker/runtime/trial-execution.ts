@@ -1,4 +1,4 @@
-import { fromParamMap, type Shard, type Trial } from '../../proto/index.js';
+import { LEAVE_ONE_DOMAIN_OUT, fromParamMap, type Shard, type Trial } from '../../proto/index.js';
 import { datasetShape, getMethod } from '../../catalog/index.js';
 import { memoryGuard } from '../methods/memory-guard.js';
 import { loadMethod } from '../methods/index.js';
@@ -23,6 +23,8 @@ export async function executeTrial(shard: Shard, trial: Trial, attempt: number, 
   const checkMemory = rt.memoryBudget && desc.memory ? memoryGuard(desc, params, rt.memoryBudget) : undefined;
   const shape = checkMemory ? datasetShape(dataset.name, dataset.options) : undefined;
   if (checkMemory && shape) checkMemory(shape);
+  if (shard.selection === LEAVE_ONE_DOMAIN_OUT && !desc.leaveOneDomainOut) throw new TrialFailedError(`selection leave-one-domain-out: method "${shard.method}" does not train per held-out environment`);
   const impl = await loading;
-  return impl.run({ trialId: trial.id, sweepId: shard.sweepId, params, seed: trial.seed, dataset, attempt }, checkMemory ? { ...rt, checkMemory } : rt);
+  const input = { trialId: trial.id, sweepId: shard.sweepId, params, seed: trial.seed, dataset, attempt, ...(shard.selection ? { selection: shard.selection } : {}) };
+  return impl.run(input, checkMemory ? { ...rt, checkMemory } : rt);
 }
