@@ -228,7 +228,7 @@ export function buildProgram(): Command {
         return;
       }
       const doc = configurationFrontier(await readResultsFile(path), o.objective, { interval: o.interval, ...(o.selection ? { selection: o.selection } : {}), ...(ref ? { reference: ref } : {}) });
-      if (doc.missing_metrics.length > 0) process.stderr.write(`fairsweep: warning: no ok trial in ${path} reports ${doc.missing_metrics.join(', ')}${o.selection === 'training-domain' ? ' (results from before trials reported trainval/ metrics?)' : ''}\n`);
+      if (doc.missing_metrics.length > 0) process.stderr.write(`fairsweep: warning: no ok trial in ${path} reports ${doc.missing_metrics.join(', ')}${o.selection === 'training-domain' ? ' (results from before trials reported trainval/ metrics?)' : o.selection === 'leave-one-domain-out' ? ' (trials report lodo/ metrics only in a sweep whose spec says selection: leave-one-domain-out)' : ''}\n`);
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     });
 
