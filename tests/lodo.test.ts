@@ -9,8 +9,9 @@ import type { TrialInput, TrialOutput, TrialRuntime } from '../worker/methods/ty
 import { configurationFrontier, SELECTION_SPLIT, type TrialLike } from '../coordinator/configurations/index.js';
 import { parseSpecText } from '../coordinator/index.js';
 import { selectionIssue } from '../coordinator/spec/selection-check.js';
-import { LEAVE_ONE_DOMAIN_OUT, LODO_METRIC_PREFIX, type Params } from '../proto/index.js';
+import { LEAVE_ONE_DOMAIN_OUT, LODO_METRIC_PREFIX, toParamMap, type Params } from '../proto/index.js';
 import { getMethod } from '../catalog/index.js';
+import { executeTrial } from '../worker/runtime/trial-execution.js';
 
 const runtime = (): TrialRuntime => ({ signal: new AbortController().signal, heartbeat: () => undefined, backend: () => loadBackend() });
 
@@ -112,4 +113,12 @@ test('a constructed case where leave-one-domain-out and the oracle choose differ
   t.is(lodo.frontier[0]?.stats['test/accuracy']?.mean, 0.61, 'the chosen configuration\'s test accuracy is reported beside');
   const oracle = configurationFrontier(trials, objectives, { selection: 'oracle' });
   t.deepEqual(oracle.frontier.map((r) => r.params.cfg), ['B']);
+});
+
+test('a shard asking leave-one-domain-out of a method that cannot hold an environment out fails its trial saying so', async (t) => {
+  const trial = { id: 't0', sweepId: 's', index: 0, params: toParamMap({ duration_ms: 0 }), seed: 0 };
+  const shard = { id: 's-s0', sweepId: 's', method: 'sleep', dataset: undefined, trials: [trial], maxAttempts: 1, selection: LEAVE_ONE_DOMAIN_OUT };
+  await t.throwsAsync(executeTrial(shard, trial, 1, runtime()), { instanceOf: TrialFailedError, message: /selection leave-one-domain-out: method "sleep" does not train per held-out environment/ });
+  const out = await executeTrial({ ...shard, selection: '' }, trial, 1, runtime());
+  t.true(Number.isFinite(out.metrics.score), 'without the selection the same trial runs');
 });
