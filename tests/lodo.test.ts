@@ -11,6 +11,9 @@ import { parseSpecText } from '../coordinator/index.js';
 import { selectionIssue } from '../coordinator/spec/selection-check.js';
 import { LEAVE_ONE_DOMAIN_OUT, LODO_METRIC_PREFIX, toParamMap, type Params } from '../proto/index.js';
 import { getMethod } from '../catalog/index.js';
+import { spawnCli } from './helpers/cluster.js';
+import { REPO_ROOT } from './helpers/repo-files.js';
+import { join } from 'node:path';
 import { executeTrial } from '../worker/runtime/trial-execution.js';
 
 const runtime = (): TrialRuntime => ({ signal: new AbortController().signal, heartbeat: () => undefined, backend: () => loadBackend() });
@@ -121,4 +124,19 @@ test('a shard asking leave-one-domain-out of a method that cannot hold an enviro
   await t.throwsAsync(executeTrial(shard, trial, 1, runtime()), { instanceOf: TrialFailedError, message: /selection leave-one-domain-out: method "sleep" does not train per held-out environment/ });
   const out = await executeTrial({ ...shard, selection: '' }, trial, 1, runtime());
   t.true(Number.isFinite(out.metrics.score), 'without the selection the same trial runs');
+});
+
+test('validate says what leave-one-domain-out costs: each trial trains E + 1 models', async (t) => {
+  const spec = join(REPO_ROOT, 'examples', 'irm-spurious-lodo.yaml');
+  const json = spawnCli(['validate', spec, '--json']);
+  t.is((await json.exited).code, 0, json.output);
+  const info = JSON.parse(json.output) as { selection: string; trainings_per_trial: number };
+  t.is(info.selection, 'leave-one-domain-out');
+  t.is(info.trainings_per_trial, 4);
+  const text = spawnCli(['validate', spec]);
+  await text.exited;
+  t.regex(text.output, /leave-one-domain-out: each trial trains 4 models .* about 4x the time/);
+  const plain = spawnCli(['validate', join(REPO_ROOT, 'examples', 'irm-spurious.yaml'), '--json']);
+  await plain.exited;
+  t.is((JSON.parse(plain.output) as { trainings_per_trial: number }).trainings_per_trial, 1);
 });

@@ -16,3 +16,9 @@ export function selectionIssue(selection: SelectionMethod, method: Pick<MethodDe
   if (envs < LODO_MIN_ENVIRONMENTS) return `leave-one-domain-out needs at least ${LODO_MIN_ENVIRONMENTS} training environments (one held out, two to train on); dataset "${dataset?.name ?? ''}" has ${envs}. Use training-domain`;
   return null;
 }
+
+/** How many models one trial trains: E + 1 under leave-one-domain-out with E training environments, else 1. */
+export function trainingsPerTrial(spec: { selection?: SelectionMethod; dataset?: { name: string; options: Params } }): number {
+  if (spec.selection !== 'leave-one-domain-out') return 1;
+  return (trainingEnvironments(spec.dataset) ?? 0) + 1;
+}
