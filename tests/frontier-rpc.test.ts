@@ -4,6 +4,7 @@ import { CoordinatorServer } from '../coordinator/index.js';
 import { NatsServer } from '../common/index.js';
 import { Goal, SweepServiceClient, SweepState, TrialStatus, fromParamMap, type FrontierRequest, type FrontierResponse } from '../proto/index.js';
 import { configurationFrontier, fromConfigurationFrontierMessage, toConfigurationFrontierMessage, trialLikeOf, type TrialLike } from '../coordinator/configurations/index.js';
+import { buildReportData } from '../coordinator/report/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 
 let nats: NatsServer;
@@ -87,6 +88,16 @@ objectives: [{ metric: test/accuracy, goal: max }, { metric: test/demographic_pa
   // Chosen on lodo/, not on test/: the oracle's frontier is computed from test/ values.
   const oracle = configurationFrontier(results.map(trialLikeOf), local.objectives, { selection: 'oracle' });
   t.notDeepEqual(local.frontier.map((r) => r.values), oracle.frontier.map((r) => r.values));
+
+  // The report opens on the lodo/ metrics, states the protocol and draws the same configuration frontier.
+  const report = buildReportData({
+    sweepId, specYaml: c.sweep(sweepId).record.specYaml, trials: results.map((r) => ({ ...trialLikeOf(r), metrics: { ...r.metrics }, group_metrics: [] })),
+    frontier: { objectives: local.objectives.map((o) => ({ metric: o.metric, goal: o.goal })), frontier: [], hypervolume: null, reference: null },
+    objectives: local.objectives, selection: 'leave-one-domain-out',
+  });
+  t.deepEqual(report.axes.slice(0, 2).map((a) => a.metric), ['lodo/accuracy', 'lodo/demographic_parity_difference']);
+  t.is(report.protocol, 'selection: leave-one-domain-out (ranked on lodo/ metrics, test reported beside)');
+  t.deepEqual([...report.configuration_frontier_ids].sort(), conf.rows.map((r) => r.configurationId).sort());
 
   // Trials on request.
   const perTrial = await frontier({ sweepId, perTrial: true });
