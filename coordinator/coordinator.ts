@@ -22,6 +22,7 @@ import { toSweepSpecMessage } from './sweeps/spec-message.js';
 import { parseSpecText, planSweep, type PlannedShard } from './spec/index.js';
 import { AdaptiveSweeps } from './search/index.js';
 import { sweepConfigurationFrontier } from './configurations/index.js';
+import { sweepProtocol } from './sweeps/sweep-protocol.js';
 import { WorkerRegistry } from './workers/worker-registry.js';
 
 export type { CoordinatorOptions } from './coordinator-options.js';
@@ -210,7 +211,8 @@ export class Coordinator {
     if (reference && reference.length > 0 && reference.length !== expected) {
       throw new InvalidArgumentError(`reference: expected ${expected} values (one per objective), got ${reference.length}`);
     }
-    return sweepConfigurationFrontier({ sweepId: id, specObjectives: sweep.objectives, selection: sweep.spec.selection, results: sweep.results.values(), ...(objectives ? { objectives } : {}), ...(reference ? { reference } : {}) });
+    const protocol = sweepProtocol(sweep.record);
+    return sweepConfigurationFrontier({ sweepId: id, specObjectives: protocol.objectives, selection: protocol.selection, results: sweep.results.values(), ...(objectives ? { objectives } : {}), ...(reference ? { reference } : {}) });
   }
 
   listWorkers(): WorkerInfo[] {

@@ -5,6 +5,7 @@ import { NatsServer } from '../common/index.js';
 import { Goal, SweepServiceClient, SweepState, TrialStatus, fromParamMap, type FrontierRequest, type FrontierResponse } from '../proto/index.js';
 import { configurationFrontier, fromConfigurationFrontierMessage, toConfigurationFrontierMessage, trialLikeOf, type TrialLike } from '../coordinator/configurations/index.js';
 import { buildReportData } from '../coordinator/report/index.js';
+import { sweepProtocol } from '../coordinator/sweeps/sweep-protocol.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 
 let nats: NatsServer;
@@ -163,4 +164,14 @@ test('the configuration frontier survives the wire: failed seeds, a single seed 
   t.is(a?.stats['trainval/m']?.std, null);
   t.is(a?.stats['trainval/m']?.ci, null);
   t.is(a?.stats['test/m'], null, 'a metric no ok seed reports stays null');
+});
+
+test('a sweep recorded before SweepSpec carried selection and aggregates is ranked on what its spec text says', (t) => {
+  const specYaml = 'name: old\nmethod: irm\ndataset: { name: spurious }\nselection: training-domain\nobjectives: [{ metric: test/accuracy, goal: max, aggregate: worst }]\n';
+  const spec = { name: 'old', method: 'irm', dataset: undefined, params: {}, grid: {}, seeds: [0], objectives: [{ metric: 'test/accuracy', goal: Goal.GOAL_MAX, aggregate: '' }], shardSize: 1, maxAttempts: 3, search: undefined, selection: '' };
+  t.deepEqual(sweepProtocol({ spec, specYaml }), { objectives: [{ metric: 'test/accuracy', goal: Goal.GOAL_MAX, aggregate: 'worst' }], selection: 'training-domain' });
+  // A record that carries them is taken as it is; a text naming neither is not parsed.
+  t.deepEqual(sweepProtocol({ spec: { ...spec, selection: 'oracle' }, specYaml }).selection, 'oracle');
+  t.deepEqual(sweepProtocol({ spec, specYaml: 'not: a spec' }), { objectives: spec.objectives, selection: '' });
+  t.deepEqual(sweepProtocol({ spec: { ...spec }, specYaml: 'selection: [' }), { objectives: spec.objectives, selection: '' }, 'a text that does not parse leaves the message as it is');
 });
