@@ -196,23 +196,24 @@ export class Coordinator {
   }
 
   frontier(id: string, objectives?: readonly Objective[], reference?: readonly number[]): Frontier {
-    const sweep = this.sweep(id);
-    const expected = objectives?.length || sweep.objectives.length;
-    if (reference && reference.length > 0 && reference.length !== expected) {
-      throw new InvalidArgumentError(`reference: expected ${expected} values (one per objective), got ${reference.length}`);
-    }
-    return sweep.frontierFor(objectives, reference);
+    return this.sweepWithReference(id, objectives, reference).frontierFor(objectives, reference);
   }
 
   /** The frontier over configurations (seeds aggregated, ranked on the spec's selection): the Frontier RPC's default answer. */
   configurationFrontier(id: string, objectives?: readonly Objective[], reference?: readonly number[]): ConfigurationFrontier {
+    const sweep = this.sweepWithReference(id, objectives, reference);
+    const protocol = sweepProtocol(sweep.record);
+    return sweepConfigurationFrontier({ sweepId: id, specObjectives: protocol.objectives, selection: protocol.selection, results: sweep.results.values(), ...(objectives ? { objectives } : {}), ...(reference ? { reference } : {}) });
+  }
+
+  /** The sweep, once a hypervolume reference point (if given) has one value per objective. */
+  private sweepWithReference(id: string, objectives?: readonly Objective[], reference?: readonly number[]): SweepLifecycle {
     const sweep = this.sweep(id);
     const expected = objectives?.length || sweep.objectives.length;
     if (reference && reference.length > 0 && reference.length !== expected) {
       throw new InvalidArgumentError(`reference: expected ${expected} values (one per objective), got ${reference.length}`);
     }
-    const protocol = sweepProtocol(sweep.record);
-    return sweepConfigurationFrontier({ sweepId: id, specObjectives: protocol.objectives, selection: protocol.selection, results: sweep.results.values(), ...(objectives ? { objectives } : {}), ...(reference ? { reference } : {}) });
+    return sweep;
   }
 
   listWorkers(): WorkerInfo[] {
