@@ -1,16 +1,16 @@
 import test from 'ava';
 import { loadBackend } from '../worker/backend.js';
 import { loadDataset } from '../worker/datasets/index.js';
-import { foldDataset, foldMetrics, wantsFolds } from '../worker/methods/lodo.js';
+import { foldDataset, foldMetrics, wantsFolds, withLeaveOneDomainOut } from '../worker/methods/lodo.js';
 import { loadMethod } from '../worker/index.js';
 import { TrialFailedError } from '../worker/errors.js';
 import { SPLIT_METRICS } from '../worker/training/evaluate.js';
-import type { TrialInput, TrialOutput, TrialRuntime } from '../worker/methods/types.js';
+import type { MethodImpl, TrialInput, TrialOutput, TrialRuntime } from '../worker/methods/types.js';
 import { configurationFrontier, SELECTION_SPLIT, type TrialLike } from '../coordinator/configurations/index.js';
 import { parseSpecText } from '../coordinator/index.js';
 import { selectionIssue } from '../coordinator/spec/selection-check.js';
 import { LEAVE_ONE_DOMAIN_OUT, LODO_METRIC_PREFIX, toParamMap, type Params } from '../proto/index.js';
-import { getMethod } from '../catalog/index.js';
+import { getMethod, methodNames } from '../catalog/index.js';
 import { spawnCli } from './helpers/cluster.js';
 import { REPO_ROOT } from './helpers/repo-files.js';
 import { join } from 'node:path';
@@ -74,9 +74,10 @@ test.serial('erm under leave-one-domain-out trains once per held-out environment
   t.log('lodo/env accuracies', envs.map((v) => v.toFixed(3)).join(' '), 'test', lodo.metrics['test/accuracy']?.toFixed(3));
 });
 
-test.serial('steer and reprogram run folds too; every method that claims leave-one-domain-out in the catalog reports lodo/ metrics', async (t) => {
-  for (const name of ['steer', 'reprogram', 'group-balancing']) {
-    t.true(getMethod(name)?.leaveOneDomainOut, name);
+test.serial('every method that claims leave-one-domain-out in the catalog reports lodo/ metrics (steer and reprogram too)', async (t) => {
+  const claiming = methodNames().filter((m) => getMethod(m)?.leaveOneDomainOut);
+  t.true(claiming.includes('steer') && claiming.includes('reprogram') && claiming.includes('erm'), claiming.join(', '));
+  for (const name of claiming) {
     const impl = await loadMethod(name);
     const params: Params = name === 'reprogram' ? { steps: 10, trigger_steps: 5, hidden: [4] } : { steps: 10, hidden: [4] };
     const out = await impl?.run({ trialId: 't', sweepId: 's', params, seed: 0, dataset: { name: 'spurious', options: THREE }, attempt: 1, selection: LEAVE_ONE_DOMAIN_OUT }, runtime());
@@ -139,4 +140,20 @@ test('validate says what leave-one-domain-out costs: each trial trains E + 1 mod
   const plain = spawnCli(['validate', join(REPO_ROOT, 'examples', 'irm-spurious.yaml'), '--json']);
   await plain.exited;
   t.is((JSON.parse(plain.output) as { trainings_per_trial: number }).trainings_per_trial, 1);
+});
+
+test.serial('a packed run keeps its packing and adds the folds of each trial that asks for them', async (t) => {
+  const { ermImpl } = await import('../worker/methods/mlp-method.js');
+  // A method that packs (erm unwrapped, its pack here each trial in turn); the wrapper keeps runPack and adds folds.
+  const packing: MethodImpl = { run: (i, rt) => ermImpl.run(i, rt), runPack: (inputs, rt) => Promise.all(inputs.map(async (i) => ({ ok: true as const, output: await ermImpl.run(i, rt) }))) };
+  const wrapped = withLeaveOneDomainOut(packing);
+  const input: TrialInput = { trialId: 't', sweepId: 's', params: { steps: 10, hidden: [4] }, seed: 2, dataset: { name: 'spurious', options: THREE }, attempt: 1 };
+  const outcomes = await wrapped.runPack?.([{ ...input, selection: LEAVE_ONE_DOMAIN_OUT }, input, { ...input, selection: LEAVE_ONE_DOMAIN_OUT, dataset: { name: 'spurious', options: { n: 100 } } }], runtime());
+  const [lodo, plain, two] = outcomes ?? [];
+  t.true(lodo?.ok && Number.isFinite(lodo.output.metrics['lodo/accuracy']));
+  t.true(plain?.ok && !Object.keys(plain.output.metrics).some((k) => k.startsWith('lodo/')));
+  t.false(two?.ok, 'a trial whose folds cannot run fails alone');
+  t.regex(String(two && !two.ok ? two.error : ''), /has 2 training environment\(s\); at least 3/);
+  const single = await wrapped.run({ ...input, selection: LEAVE_ONE_DOMAIN_OUT }, runtime());
+  if (lodo?.ok) t.is(single.metrics['lodo/accuracy'], lodo.output.metrics['lodo/accuracy'], 'packed and single runs report the same folds');
 });

@@ -9,7 +9,6 @@ import { mlpToArrays } from '../training/weights.js';
 import { reprogramParams, steerParams } from '../../catalog/methods/fairness-params.js';
 import type { MethodImpl, TrialOutput, TrialRuntime } from './types.js';
 import { withParams } from './method-params.js';
-import { withLeaveOneDomainOut } from './lodo.js';
 
 /** Metrics of `model` on train, val and test (each split transformed by `view` first). */
 async function score(rt: TrialRuntime, model: Mlp, data: Dataset, view: (s: Split) => Split): Promise<TrialOutput> {
@@ -32,7 +31,7 @@ async function score(rt: TrialRuntime, model: Mlp, data: Dataset, view: (s: Spli
  * re-evaluating a model fitted on unsteered data) is what the guarantee is about: a classifier
  * trained on the ideal distribution has group-independent decisions.
  */
-export const steerImpl: MethodImpl = withLeaveOneDomainOut(withParams(steerParams, async (p, input, rt) => {
+export const steerImpl: MethodImpl = withParams(steerParams, async (p, input, rt) => {
   const data = loadTrialData(input, rt);
   const maps = fitSteering(data.train.x, data.dim, data.train.attribute, p.ridge);
   const view = (s: Split): Split => ({ ...s, x: steer(maps, s.x, s.attribute, p.strength) });
@@ -43,10 +42,10 @@ export const steerImpl: MethodImpl = withLeaveOneDomainOut(withParams(steerParam
   } finally {
     disposeMlp(trained.model);
   }
-}));
+});
 
 /** `reprogram`: an ERM model, frozen; a fairness trigger δ trained min-max; scored on x + δ. */
-export const reprogramImpl: MethodImpl = withLeaveOneDomainOut(withParams(reprogramParams, async (p, input, rt) => {
+export const reprogramImpl: MethodImpl = withParams(reprogramParams, async (p, input, rt) => {
   const data = loadTrialData(input, rt);
   const { tf } = await rt.backend();
   const base = await trainMlp(tf, data.dim, data.environments, { steps: p.steps, lr: p.lr, l2: p.l2, hidden: p.hidden, seed: input.seed, objective: { kind: 'erm' }, signal: rt.signal, heartbeat: rt.heartbeat });
@@ -60,4 +59,4 @@ export const reprogramImpl: MethodImpl = withLeaveOneDomainOut(withParams(reprog
   } finally {
     disposeMlp(base.model);
   }
-}));
+});

@@ -16,7 +16,8 @@ import type { MethodImpl, PackOutcome, TrialInput, TrialOutput, TrialRuntime } f
  * - `lodo/env<e>/accuracy`: the accuracy of the fold that held environment e out.
  *
  * A fold is the same method run on a fold dataset (`foldDataset`): loadTrialData builds it when
- * TrialInput.heldOutEnvironment is set, so a method needs no code of its own beyond this wrapper.
+ * TrialInput.heldOutEnvironment is set, so a method needs no code of its own: loadMethod (registry.ts)
+ * wraps every method the catalog marks MethodDescriptor.leaveOneDomainOut.
  */
 
 /** Fewest training environments a fold split needs: one held out, at least two to train on. */

@@ -7,7 +7,6 @@ import { balancedSubsample, balancingWeights } from '../training/balancing.js';
 import type { z } from 'zod';
 import type { MethodImpl, TrialOutput } from './types.js';
 import { withParams } from './method-params.js';
-import { withLeaveOneDomainOut } from './lodo.js';
 import {
   balancingParams, ermParams, groupBalancingParams, ibIrmParams, irmExtrapolatedParams, irmParams, vrexParams,
   type ErmParams, type IrmParams,
@@ -21,7 +20,7 @@ interface Plan {
 
 /** Trains an MLP as `plan` says on the dataset and scores train, val and test; params parsed by `schema`. */
 function mlpMethod<S extends z.ZodType<ErmParams>>(schema: S, plan: (p: z.output<S>, data: Dataset, seed: number) => Plan): MethodImpl {
-  return withLeaveOneDomainOut(withParams(schema, async (p, input, rt): Promise<TrialOutput> => {
+  return withParams(schema, async (p, input, rt): Promise<TrialOutput> => {
     const data = loadTrialData(input, rt);
     const { objective, environments } = plan(p, data, input.seed);
     const { tf } = await rt.backend();
@@ -49,7 +48,7 @@ function mlpMethod<S extends z.ZodType<ErmParams>>(schema: S, plan: (p: z.output
     } finally {
       disposeMlp(trained.model);
     }
-  }));
+  });
 }
 
 const anneal = (p: IrmParams) => ({ penaltyWeight: p.penalty_weight, annealIters: p.penalty_anneal_iters });

@@ -1,4 +1,6 @@
+import { getMethod } from '../../catalog/index.js';
 import type { MethodImpl } from './types.js';
+import { withLeaveOneDomainOut } from './lodo.js';
 import { sleepImpl } from './sleep.js';
 import { zdtImpl } from './zdt.js';
 
@@ -30,9 +32,15 @@ const IMPLEMENTATIONS: ReadonlyMap<string, Loader> = new Map<string, Loader>([
   ['command', async () => (await import('./command/command-method.js')).commandImpl],
 ]);
 
-/** The implementation of a method, or undefined when this worker has none of that name. */
+/**
+ * The implementation of a method, or undefined when this worker has none of that name. A method the
+ * catalog says trains on environments (MethodDescriptor.leaveOneDomainOut) comes wrapped with its
+ * leave-one-domain-out folds (lodo.ts), run when a trial's selection asks for them.
+ */
 export function loadMethod(name: string): Promise<MethodImpl> | undefined {
-  return IMPLEMENTATIONS.get(name)?.();
+  const loading = IMPLEMENTATIONS.get(name)?.();
+  if (!loading || !getMethod(name)?.leaveOneDomainOut) return loading;
+  return loading.then(withLeaveOneDomainOut);
 }
 
 /** Names of the methods this worker implements. */
