@@ -59,19 +59,22 @@ function randomModel(dims: number[], seed: number): MlpArrays {
 test.serial('the batched forward pass gives each model the probabilities of its own forward pass', async (t) => {
   const { tf } = await loadBackend();
   const before = tf.memory().numTensors;
-  for (const dims of [[5, 7, 3, 1], [5, 6, 1], [5, 1]]) {
+  // Every layer kind: none hidden, one (output on [n, K, h]), middle layers (batched or plain products).
+  for (const dims of [[5, 1], [5, 6, 1], [5, 7, 3, 1], [5, 6, 4, 3, 1]]) {
     const models = [0, 1, 2, 3].map((k) => randomModel(dims, 10 * k + dims.length));
     const n = 13;
     const x = Float32Array.from({ length: n * 5 }, (_, i) => Math.sin(i * 0.7));
     const split = { n, x, y: new Float32Array(n), attribute: [], group: [] };
-    const batched = await predictProbaBatched(tf, models, x, n, 5);
-    t.is(batched.length, models.length);
-    for (const [k, m] of models.entries()) {
-      const model = mlpFromArrays(tf, m, false);
-      const alone = await predictProba(tf, model, split, 5);
-      disposeMlp(model);
-      t.is(batched[k]!.length, n);
-      t.true(alone.every((p, i) => Math.abs(p - batched[k]![i]!) < 1e-6), `dims ${dims.join('-')}, model ${k}`);
+    for (const plain of [false, true]) {
+      const batched = await predictProbaBatched(tf, models, x, n, 5, plain);
+      t.is(batched.length, models.length);
+      for (const [k, m] of models.entries()) {
+        const model = mlpFromArrays(tf, m, false);
+        const alone = await predictProba(tf, model, split, 5);
+        disposeMlp(model);
+        t.is(batched[k]!.length, n);
+        t.true(alone.every((p, i) => Math.abs(p - batched[k]![i]!) < 1e-6), `dims ${dims.join('-')}, model ${k}, ${plain ? 'plain' : 'batched'} products`);
+      }
     }
   }
   await t.throwsAsync(predictProbaBatched(tf, [randomModel([5, 4, 1], 0), randomModel([5, 3, 1], 1)], new Float32Array(5), 1, 5), { message: /model 1 has layer widths 5-3-1, model 0 has 5-4-1/ });
