@@ -9,6 +9,7 @@ import { mlpFromArrays, type MlpArrays } from '../worker/training/weights.js';
 import { PrefixCache } from '../worker/methods/prefix-cache.js';
 import type { MethodImpl, PackOutcome, TrialInput, TrialOutput, TrialRuntime } from '../worker/methods/types.js';
 import type { Params } from '../proto/index.js';
+import { TrialCancelledError, TrialFailedError } from '../worker/errors.js';
 import { loadDataset, reportedSplits } from '../worker/datasets/index.js';
 
 test.serial.before(async () => {
@@ -154,4 +155,20 @@ test('packKey: trials differing only in coefficients share a pack; anything that
   t.is(desc.prefixKey!({ coefficients: [1] }, 0), base, 'packs are the prefix groups the coordinator shards by');
   t.is(getMethod('lora')!.packKey, undefined, 'single fine-tunes do not pack');
   t.is(getMethod('finetune')!.packKey, undefined);
+});
+
+test.serial('a cancelled pack fails each of its trials with the cancellation, and a trial with invalid params with its own error', async (t) => {
+  const m = await impl();
+  const controller = new AbortController();
+  controller.abort('sweep cancelled');
+  const invalid: TrialInput = { ...input({ coefficients: [1, 0, 0] }, 0, 7), params: { ...common, coefficients: [1, 0, 0], finetune: 'lora-0' } };
+  const inputs = [input({ coefficients: [1, 0, 0] }, 0, 0), invalid, input({ coefficients: [0, 1, 0] }, 0, 1)];
+  const outcomes = await m.runPack!(inputs, { ...rt(new PrefixCache()), signal: controller.signal });
+  t.is(outcomes.length, 3);
+  for (const i of [0, 2]) {
+    const o = outcomes[i]!;
+    t.true(!o.ok && o.error instanceof TrialCancelledError && /sweep cancelled/.test(o.error.message), `trial ${i}`);
+  }
+  const bad = outcomes[1]!;
+  t.true(!bad.ok && bad.error instanceof TrialFailedError && /invalid params: finetune/.test(bad.error.message), String(!bad.ok && bad.error));
 });

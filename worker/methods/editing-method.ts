@@ -124,11 +124,16 @@ async function taskPrefix(tf: TF, data: Dataset, p: TaskArithmeticParams, input:
   );
 }
 
-/** The edited model θ₀ + Σ_g λ_g·τ_g, or TrialFailedError when there is not one λ per subgroup. */
-function editedModel(prefix: TaskPrefix, coefficients: readonly number[]): MlpArrays {
+/** TrialFailedError unless there is one λ per subgroup. */
+function checkCoefficients(prefix: TaskPrefix, coefficients: readonly number[]): void {
   if (coefficients.length !== prefix.groups.length) {
     throw new TrialFailedError(`params.coefficients: expected ${prefix.groups.length} values, one per subgroup (${prefix.groups.join(', ')}), got ${coefficients.length}`);
   }
+}
+
+/** The edited model θ₀ + Σ_g λ_g·τ_g. */
+function editedModel(prefix: TaskPrefix, coefficients: readonly number[]): MlpArrays {
+  checkCoefficients(prefix, coefficients);
   return combine(prefix.base, prefix.vectors, coefficients);
 }
 
@@ -151,8 +156,9 @@ export const PACK_EVAL_BYTES = 256 * 1024 * 1024;
 /**
  * Task-arithmetic trials as one pack: the trials that share a prefix (cache key: dataset, seed and
  * every param but `coefficients`) compute it once, then their K edited models are evaluated
- * together, each reported split in one batched forward pass (in chunks that keep the pass under
- * PACK_EVAL_BYTES). A trial with bad params or the wrong number of coefficients fails alone; a
+ * together, each reported split in one batched forward pass, in chunks that keep a pass (its K
+ * merged weight sets and activations, batchedForwardBytes) under PACK_EVAL_BYTES or the worker's
+ * memory budget per trial, whichever is lower. A trial with bad params or the wrong number of coefficients fails alone; a
  * prefix that fails (divergence, cancellation) fails the trials that share it.
  */
 async function runTaskArithmeticPack(inputs: readonly TrialInput[], rt: TrialRuntime): Promise<PackOutcome[]> {
@@ -173,10 +179,11 @@ async function runTaskArithmeticPack(inputs: readonly TrialInput[], rt: TrialRun
       const data = loadTrialData(first.input, rt);
       const { tf } = await rt.backend();
       const prefix = await taskPrefix(tf, data, first.p, first.input, rt);
-      const ready: { index: number; theta: MlpArrays; coefficients: number[] }[] = [];
+      const ready: { index: number; coefficients: number[] }[] = [];
       for (const m of members) {
         try {
-          ready.push({ index: m.index, theta: editedModel(prefix, m.p.coefficients), coefficients: m.p.coefficients });
+          checkCoefficients(prefix, m.p.coefficients);
+          ready.push({ index: m.index, coefficients: m.p.coefficients });
         } catch (error) {
           outcomes[m.index] = { ok: false, error };
         }
@@ -186,7 +193,8 @@ async function runTaskArithmeticPack(inputs: readonly TrialInput[], rt: TrialRun
       for (let c = 0; c < ready.length; c += chunk) {
         throwIfCancelled(rt.signal);
         const part = ready.slice(c, c + chunk);
-        const outs = await evaluateBatched(tf, data, part.map((r) => r.theta));
+        // Only this chunk's edited models are merged at once.
+        const outs = await evaluateBatched(tf, data, part.map((r) => editedModel(prefix, r.coefficients)));
         part.forEach((r, k) => (outcomes[r.index] = { ok: true, output: withNorm(at(outs, k, 'pack'), r.coefficients) }));
         rt.heartbeat();
       }
