@@ -14,9 +14,9 @@ export const taskArithmeticMethod: MethodDescriptor = {
   params: asParams(taskArithmeticParams),
   memory: editingMemoryEstimate,
   prefixKey: (params, seed) => canonicalJson(taskArithmeticPrefix(params, seed)),
-  // A pack is a prefix group: its trials differ only in `coefficients` (their count included, so a
-  // trial with the wrong count fails alone inside the pack); every other param and the seed
-  // change θ₀ or a task vector, and the data (drawn by the seed).
+  // A pack is a prefix group: its trials differ only in `coefficients`, whatever their count (a
+  // trial with the wrong count fails alone inside the pack); every other param that is used, and the
+  // seed (which also draws the data), changes θ₀ or a task vector. The dataset is the shard's.
   packKey: (params, seed) => canonicalJson(taskArithmeticPrefix(params, seed)),
 };
 
