@@ -20,6 +20,7 @@ export function toSweepSpecMessage(spec: ValidatedSpec, shardSize: number): Swee
     objectives: spec.objectives.map((o) => ({ metric: o.metric, goal: o.goal === 'min' ? Goal.GOAL_MIN : Goal.GOAL_MAX })),
     shardSize,
     maxAttempts: spec.maxAttempts,
+    pack: spec.pack,
     search: spec.search
       ? {
           samples: spec.search.samples ?? 0,
