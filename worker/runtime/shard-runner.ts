@@ -198,6 +198,7 @@ export class ShardRun {
    */
   private async runPack(trials: readonly Trial[]): Promise<TrialStep> {
     const started = Date.now();
+    this.ctx.metrics.packedTrials.inc({ method: this.shard.method }, trials.length);
     const startedEvents = setTimeout(() => {
       for (const t of trials) this.event(t, TrialEvent_Kind.KIND_STARTED);
     }, STARTED_EVENT_DELAY_MS);
