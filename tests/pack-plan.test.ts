@@ -53,7 +53,7 @@ test('pack size: off never packs, K packs on any backend, auto only on a GPU bac
 
 const datasetShapeTrain = (n: number): number => datasetShape('spurious', { n })?.train ?? NaN;
 
-test('pack size: auto takes the most trials that fit memory beside one copy of the data, and the binding limit', (t) => {
+test('pack size: auto (and K) take the most trials that fit memory beside one copy of the data, and the binding limit', (t) => {
   const e = estimate([390, 390], 50_000);
   const perTrial = e.modelBytes + e.activationBytes;
   const memoryBytes = e.dataBytes + 5.5 * perTrial;
@@ -64,6 +64,8 @@ test('pack size: auto takes the most trials that fit memory beside one copy of t
   t.is(widest, 4 * datasetShapeTrain(50_000) * 781);
   t.is(packSize({ mode: 'auto' }, { backend: 'webgpu', maxStorageBufferBindingSize: 3 * widest + 1 }, e), 3);
   t.is(packSize({ mode: 'auto' }, { backend: 'webgpu', memoryBytes, maxStorageBufferBindingSize: 2 * 1024 ** 3 }, e), 5, 'the tighter limit wins');
+  t.is(packSize({ mode: 'max', k: 8 }, { backend: 'wasm', memoryBytes }, e), 5, 'pack: K is at most K: no more than fit either');
+  t.is(packSize({ mode: 'max', k: 3 }, { backend: 'wasm', memoryBytes }, e), 3);
 });
 
 test('pack runs: equal keys grouped in order of first appearance, cut into packs of K; no key runs alone', (t) => {

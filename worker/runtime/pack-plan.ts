@@ -26,17 +26,17 @@ export interface PackLimits {
 /**
  * The largest pack: 1 means one trial at a time.
  * - `off`: 1.
- * - K: K, on any backend (equivalence tests run packs on wasm and cpu this way).
- * - `auto`: 1 on a CPU backend; on a GPU backend the most trials whose models, optimiser state and
- *   activations fit `memoryBytes` beside the one copy of the data they share (the catalog's
- *   estimate of one trial, `estimate`), with each trial's activations (the widest batched buffer
- *   holds K of them) within `maxStorageBufferBindingSize`; at most MAX_AUTO_PACK, at least 1.
+ * - K: up to K, on any backend (equivalence tests run packs on wasm and cpu this way).
+ * - `auto`: 1 on a CPU backend; on a GPU backend up to MAX_AUTO_PACK.
+ * Both K and auto then take at most the trials whose models, optimiser state and activations fit
+ * `memoryBytes` beside the one copy of the data they share (the catalog's estimate of one trial,
+ * `estimate`), with each trial's activations (the widest batched buffer holds K of them) within
+ * `maxStorageBufferBindingSize`; at least 1 (a trial too big alone is the memory guard's to refuse).
  */
 export function packSize(setting: PackSetting, limits: PackLimits, estimate?: MemoryEstimate): number {
   if (setting.mode === 'off') return 1;
-  if (setting.mode === 'max') return Math.max(1, Math.floor(setting.k));
-  if (!PACKING_BACKENDS.includes(limits.backend)) return 1;
-  let k = MAX_AUTO_PACK;
+  if (setting.mode === 'auto' && !PACKING_BACKENDS.includes(limits.backend)) return 1;
+  let k = setting.mode === 'max' ? Math.floor(setting.k) : MAX_AUTO_PACK;
   if (estimate) {
     const perTrial = estimate.modelBytes + estimate.activationBytes;
     if (limits.memoryBytes !== undefined && perTrial > 0) k = Math.min(k, Math.floor((limits.memoryBytes - estimate.dataBytes) / perTrial));

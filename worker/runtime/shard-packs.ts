@@ -40,16 +40,16 @@ export async function shardRuns(shard: Shard, trials: readonly Trial[], host: Pa
   if (setting.mode === 'off' || trials.length < 2 || !desc || !key) return alone;
   const impl = await unsafe(() => loadMethod(shard.method))?.catch(() => undefined);
   if (!impl?.runPack) return alone;
-  const backend = setting.mode === 'auto' ? await host.backend().catch(() => undefined) : undefined;
-  if (setting.mode === 'auto' && !backend) return alone;
+  const backend = await host.backend().catch(() => undefined);
+  if (!backend) return alone;
   const groups = packRuns(trials, (t) => unsafe(() => key(fromParamMap(t.params), t.seed)), Number.MAX_SAFE_INTEGER);
   return groups.flatMap((g) => {
     const [first] = g;
     if (!first || g.length < 2) return [g];
     const k = packSize(setting, {
-      backend: backend?.name ?? '',
+      backend: backend.name,
       ...(host.memoryBudget ? { memoryBytes: host.memoryBudget.bytes } : {}),
-      ...(backend?.maxStorageBufferBindingSize !== undefined ? { maxStorageBufferBindingSize: backend.maxStorageBufferBindingSize } : {}),
+      ...(backend.maxStorageBufferBindingSize !== undefined ? { maxStorageBufferBindingSize: backend.maxStorageBufferBindingSize } : {}),
     }, estimateOf(desc, shard, first));
     return packRuns(g, () => '', k);
   });
