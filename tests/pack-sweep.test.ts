@@ -16,10 +16,15 @@ let worker: CliProcess;
 
 test.before(async () => {
   nats = await startNats();
-  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null });
-  worker = spawnCli(['worker', '--nats', nats.url, '--backend', 'wasm', '--grpc', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--slots', '1']);
-  await worker.waitFor(/worker \S+ running/, 60_000);
+  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null, ackWaitMs: 3_000 });
+  worker = await wasmWorker();
 });
+
+async function wasmWorker(): Promise<CliProcess> {
+  const w = spawnCli(['worker', '--nats', nats.url, '--backend', 'wasm', '--grpc', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--slots', '1']);
+  await w.waitFor(/worker \S+ running/, 60_000);
+  return w;
+}
 
 test.after.always(async () => {
   await worker?.kill('SIGKILL');
@@ -111,4 +116,19 @@ test.serial('cancel stops a training pack within seconds; nothing is recorded', 
   t.true(Date.now() - cancelledAt < 10_000);
   t.is(agg.results.size, 0);
   t.is(worker.proc.exitCode, null, 'the worker is still running');
+});
+
+test.serial('a worker killed with SIGKILL mid-pack: the shard is redelivered, the pack trains again elsewhere, every trial recorded once', async (t) => {
+  const c = server.coordinator;
+  const { sweepId } = await c.submit(`name: ${uniqueName('kill-pack')}\nmethod: irm\ndataset: { name: spurious, n: 200 }\nparams: { steps: 600, hidden: [8] }\ngrid: { penalty_weight: [1, 10, 100, 1000] }\npack: 4\nmax_attempts: 3\nobjectives: [{ metric: test/accuracy, goal: max }]\n`);
+  const agg = c.sweep(sweepId);
+  await eventually(() => agg.running.size === 4, 60_000, 'the pack running');
+  await worker.kill('SIGKILL');
+  worker = await wasmWorker();
+  await eventually(() => agg.finished, 120_000, 'the sweep to finish on the second worker');
+  const results = c.results(sweepId);
+  t.is(results.length, 4);
+  t.is(new Set(results.map((r) => r.trialId)).size, 4);
+  t.true(results.every((r) => r.status === TrialStatus.TRIAL_STATUS_OK && r.attempts === 2), results.map((r) => `${r.status} ${r.attempts} ${r.error}`).join('; '));
+  t.is(await packedTrials('irm'), 4, 'the new worker trained the four as one pack');
 });
