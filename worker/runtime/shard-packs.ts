@@ -55,6 +55,20 @@ export async function shardRuns(shard: Shard, trials: readonly Trial[], host: Pa
   });
 }
 
+/**
+ * The runs of one delivery of a shard. Nothing packs: every trial alone, in the shard's order (each
+ * checked for a recorded result just before it runs, on a redelivery). Some trials pack: the runs
+ * of the trials not yet recorded.
+ */
+export async function deliveryRuns(shard: Shard, attempt: number, recorded: (t: Trial) => Promise<boolean>, host: PackHost): Promise<Trial[][]> {
+  const runs = await shardRuns(shard, shard.trials, host);
+  if (runs.every((r) => r.length === 1)) return shard.trials.map((t) => [t]);
+  if (attempt === 1) return runs;
+  const pending: Trial[] = [];
+  for (const t of shard.trials) if (!(await recorded(t))) pending.push(t);
+  return shardRuns(shard, pending, host);
+}
+
 /** The catalog's memory estimate of one trial, when its params parse and its dataset's shape is known before it is read. */
 function estimateOf(desc: MethodDescriptor, shard: Shard, trial: Trial) {
   const params = unsafe(() => parseTrialParams(desc.params, fromParamMap(trial.params)));

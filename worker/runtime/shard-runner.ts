@@ -14,7 +14,7 @@ import { ShardHeartbeat } from './shard-heartbeat.js';
 import { ResultPublisher, isRecorded } from './result-publisher.js';
 import type { StoreBackoff } from './store-backoff.js';
 import { executeTrial } from './trial-execution.js';
-import { executePack, shardRuns } from './shard-packs.js';
+import { deliveryRuns, executePack } from './shard-packs.js';
 
 /** Why a running shard was stopped from outside. */
 export type StopReason = 'cancelled' | 'hand-back';
@@ -164,11 +164,12 @@ export class ShardRun {
   }
 
   private async runTrials(): Promise<ShardOutcome> {
-    for (const run of await this.runs()) {
+    const recorded = (t: Trial): Promise<boolean> => isRecorded(this.ctx.jsm, this.shard.sweepId, t);
+    for (const run of await deliveryRuns(this.shard, this.attempt, recorded, { backend: this.ctx.backend, memoryBudget: this.ctx.memoryBudget })) {
       if (this.trialSignal.aborted) break;
       const [trial] = run;
       if (!trial) continue;
-      if (run.length === 1 && this.attempt > 1 && (await isRecorded(this.ctx.jsm, this.shard.sweepId, trial))) continue;
+      if (run.length === 1 && this.attempt > 1 && (await recorded(trial))) continue;
       const step = run.length === 1 ? await this.runTrial(trial) : await this.runPack(run);
       if (step === 'stop') break;
       if (step !== 'next') return step;
@@ -176,19 +177,6 @@ export class ShardRun {
     if (this.signal.aborted) return this.signal.reason === 'hand-back' ? { kind: 'handed-back' } : { kind: 'cancelled' };
     // A refused result: `finish` finds the error when it drains the results.
     return { kind: 'completed' };
-  }
-
-  /**
-   * The shard's trials alone or in packs (shard-packs.ts). Packs are made of the trials not yet
-   * recorded (on a redelivery); trials alone are checked just before they run, as ever.
-   */
-  private async runs(): Promise<Trial[][]> {
-    const alone = this.shard.trials.map((t) => [t]);
-    const runs = await shardRuns(this.shard, this.shard.trials, { backend: this.ctx.backend, memoryBudget: this.ctx.memoryBudget });
-    if (runs.every((r) => r.length === 1)) return alone;
-    const pending: Trial[] = [];
-    for (const t of this.shard.trials) if (this.attempt === 1 || !(await isRecorded(this.ctx.jsm, this.shard.sweepId, t))) pending.push(t);
-    return this.attempt === 1 ? runs : shardRuns(this.shard, pending, { backend: this.ctx.backend, memoryBudget: this.ctx.memoryBudget });
   }
 
   /**
