@@ -42,7 +42,8 @@ async function packedTrials(method: string): Promise<number> {
 
 async function run(method: string, body: string, pack: string): Promise<TrialResult[]> {
   const c = server.coordinator;
-  const { sweepId } = await c.submit(`name: ${uniqueName(method)}\nmethod: ${method}\ndataset: { name: spurious, n: 200, d: 2 }\n${body}\npack: ${pack}\nobjectives: [{ metric: test/accuracy, goal: max }]\n`);
+  const dataset = body.includes('dataset:') ? '' : 'dataset: { name: spurious, n: 200, d: 2 }\n';
+  const { sweepId } = await c.submit(`name: ${uniqueName(method)}\nmethod: ${method}\n${dataset}${body}\npack: ${pack}\nobjectives: [{ metric: test/accuracy, goal: max }]\n`);
   const agg = c.sweep(sweepId);
   await eventually(() => agg.finished, 120_000, `the ${method} sweep (pack: ${pack}) to finish`);
   return c.results(sweepId);
@@ -61,6 +62,8 @@ const CASES: readonly [method: string, body: string, packed: number][] = [
   ['ib-irm', 'params: { steps: 30, hidden: [8], penalty_anneal_iters: 5, lr: 0.01 }\ngrid: { ib_lambda: [0.1, 1], penalty_weight: [1, 10] }', 4],
   ['steer', 'params: { steps: 30, hidden: [8], strength: 0.5 }\ngrid: { lr: [0.01, 0.05], l2: [0, 0.01] }', 4],
   ['reprogram', 'params: { steps: 30, hidden: [8], trigger_steps: 10 }\ngrid: { lambda: [0.5, 2], lr: [0.01, 0.05] }', 4],
+  // Another method's runPack through the same runtime: a prefix group's edited models evaluated at once.
+  ['task-arithmetic', 'dataset: { name: toxicity, n: 400, groups: 2, biased_groups: [0] }\nparams: { base_steps: 20, finetune_steps: 10, hidden: [8] }\ngrid: { coefficients: { product: [[-1, 0.5], [0, 1]] } }', 4],
 ];
 
 for (const [method, body, packed] of CASES) {
