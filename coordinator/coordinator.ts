@@ -352,7 +352,7 @@ export class Coordinator {
     const sweep = this.sweeps.get(id);
     if (!sweep || sweep.finished) return;
     const spec = sweep.spec;
-    await this.dispatcher.publish(this.dispatcher.encode({ sweepId: id, method: spec.method, ...(spec.dataset ? { dataset: spec.dataset } : {}), maxAttempts: spec.maxAttempts, selection: spec.selection, shards }));
+    await this.dispatcher.publish(this.dispatcher.encode({ sweepId: id, method: spec.method, ...(spec.dataset ? { dataset: spec.dataset } : {}), maxAttempts: spec.maxAttempts, selection: spec.selection, pack: spec.pack, shards }));
   }
 
   private ended(sweep: SweepLifecycle): void {

@@ -17,3 +17,4 @@ export * from './params.js';
 export * from './subjects.js';
 export * from './checked-decode.js';
 export * from './selection.js';
+export * from './pack.js';

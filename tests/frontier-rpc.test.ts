@@ -168,7 +168,7 @@ test('the configuration frontier survives the wire: failed seeds, a single seed 
 
 test('a sweep recorded before SweepSpec carried selection and aggregates is ranked on what its spec text says', (t) => {
   const specYaml = 'name: old\nmethod: irm\ndataset: { name: spurious }\nselection: training-domain\nobjectives: [{ metric: test/accuracy, goal: max, aggregate: worst }]\n';
-  const spec = { name: 'old', method: 'irm', dataset: undefined, params: {}, grid: {}, seeds: [0], objectives: [{ metric: 'test/accuracy', goal: Goal.GOAL_MAX, aggregate: '' }], shardSize: 1, maxAttempts: 3, search: undefined, selection: '' };
+  const spec = { name: 'old', method: 'irm', dataset: undefined, params: {}, grid: {}, seeds: [0], objectives: [{ metric: 'test/accuracy', goal: Goal.GOAL_MAX, aggregate: '' }], shardSize: 1, maxAttempts: 3, search: undefined, selection: '', pack: 0 };
   t.deepEqual(sweepProtocol({ spec, specYaml }), { objectives: [{ metric: 'test/accuracy', goal: Goal.GOAL_MAX, aggregate: 'worst' }], selection: 'training-domain' });
   // A record that carries them is taken as it is; a text naming neither is not parsed.
   t.deepEqual(sweepProtocol({ spec: { ...spec, selection: 'oracle' }, specYaml }).selection, 'oracle');

@@ -15,6 +15,7 @@ import { spawnCli } from './helpers/cluster.js';
 import { REPO_ROOT } from './helpers/repo-files.js';
 import { join } from 'node:path';
 import { executeTrial } from '../worker/runtime/trial-execution.js';
+import { executePack } from '../worker/runtime/shard-packs.js';
 
 const runtime = (): TrialRuntime => ({ signal: new AbortController().signal, heartbeat: () => undefined, backend: () => loadBackend() });
 
@@ -121,7 +122,7 @@ test('a constructed case where leave-one-domain-out and the oracle choose differ
 
 test('a shard asking leave-one-domain-out of a method that cannot hold an environment out fails its trial saying so', async (t) => {
   const trial = { id: 't0', sweepId: 's', index: 0, params: toParamMap({ duration_ms: 0 }), seed: 0 };
-  const shard = { id: 's-s0', sweepId: 's', method: 'sleep', dataset: undefined, trials: [trial], maxAttempts: 1, selection: LEAVE_ONE_DOMAIN_OUT };
+  const shard = { id: 's-s0', sweepId: 's', method: 'sleep', dataset: undefined, trials: [trial], maxAttempts: 1, pack: 0, selection: LEAVE_ONE_DOMAIN_OUT };
   await t.throwsAsync(executeTrial(shard, trial, 1, runtime()), { instanceOf: TrialFailedError, message: /selection leave-one-domain-out: method "sleep" does not train per held-out environment/ });
   const out = await executeTrial({ ...shard, selection: '' }, trial, 1, runtime());
   t.true(Number.isFinite(out.metrics.score), 'without the selection the same trial runs');
@@ -156,4 +157,14 @@ test.serial('a packed run keeps its packing and adds the folds of each trial tha
   t.regex(String(two && !two.ok ? two.error : ''), /has 2 training environment\(s\); at least 3/);
   const single = await wrapped.run({ ...input, selection: LEAVE_ONE_DOMAIN_OUT }, runtime());
   if (lodo?.ok) t.is(single.metrics['lodo/accuracy'], lodo.output.metrics['lodo/accuracy'], 'packed and single runs report the same folds');
+});
+
+test.serial('a packed shard under leave-one-domain-out: each trial of the pack reports its folds', async (t) => {
+  const trials = [0.01, 0.05].map((lr, i) => ({ id: `t${i}`, sweepId: 's', index: i, params: toParamMap({ steps: 10, hidden: [4], lr }), seed: 1 }));
+  const shard = { id: 's-s0', sweepId: 's', method: 'erm', dataset: { name: 'spurious', options: toParamMap(THREE) }, trials, maxAttempts: 1, pack: 2, selection: LEAVE_ONE_DOMAIN_OUT };
+  const outcomes = await executePack(shard, trials, 1, runtime());
+  t.is(outcomes.length, 2);
+  for (const o of outcomes) t.true(o.ok && Number.isFinite(o.output.metrics['lodo/accuracy']) && Number.isFinite(o.output.metrics['lodo/env2/accuracy']));
+  const plain = await executePack({ ...shard, selection: '' }, trials, 1, runtime());
+  t.true(plain.every((o) => o.ok && !('lodo/accuracy' in o.output.metrics)));
 });

@@ -19,6 +19,7 @@ const spec: SweepSpec = {
   maxAttempts: 3,
   search: undefined,
   selection: '',
+  pack: 0,
 };
 
 const create = (totalTrials = 4, id = SWEEP): SweepLifecycle =>
@@ -56,6 +57,7 @@ const shard = (ids: number[]): Shard => ({
   sweepId: SWEEP,
   method: 'sleep',
   dataset: undefined,
+  pack: 0,
   maxAttempts: 3,
   selection: '',
   trials: ids.map((i) => ({ id: `t${i}`, sweepId: SWEEP, index: i, params: toParamMap({ x: i }), seed: 0 })),

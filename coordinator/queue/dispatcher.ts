@@ -26,6 +26,8 @@ export interface ShardPlan {
   maxAttempts: number;
   /** The sweep's model selection (SweepSpec.selection), told to workers on each shard; empty: none. */
   selection: string;
+  /** The spec's `pack` (proto/pack.ts); absent: auto. */
+  pack?: number;
   shards: readonly PlannedShard[];
 }
 
@@ -62,6 +64,7 @@ export class Dispatcher {
         dataset: plan.dataset,
         maxAttempts: plan.maxAttempts,
         selection: plan.selection,
+        pack: plan.pack ?? 0,
         trials: s.trials.map((t) => ({ id: t.id, sweepId: plan.sweepId, index: t.index, params: toParamMap(t.params), seed: t.seed })),
       };
       return { id: s.id, subject, data: Shard.encode(msg).finish() };

@@ -8,3 +8,4 @@ export { drawSamples, drawValue } from './search.js';
 export type { Distribution, Search } from './schema.js';
 export { planSweep, replanShards, type SweepPlan } from './plan.js';
 export { selectionIssue, trainingsPerTrial } from './selection-check.js';
+export { DEFAULT_PACK_SHARD_SIZE, defaultPackShardSize, packGroupKey } from './pack-shards.js';

@@ -21,6 +21,7 @@ export function toSweepSpecMessage(spec: ValidatedSpec, shardSize: number): Swee
     selection: spec.selection ?? '',
     shardSize,
     maxAttempts: spec.maxAttempts,
+    pack: spec.pack,
     search: spec.search
       ? {
           samples: spec.search.samples ?? 0,

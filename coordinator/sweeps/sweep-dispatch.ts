@@ -110,6 +110,7 @@ export class SweepDispatch {
       ...(spec.dataset ? { dataset: spec.dataset } : {}),
       maxAttempts: spec.maxAttempts,
       selection: spec.selection,
+      pack: spec.pack,
       shards: planned,
     });
   }
