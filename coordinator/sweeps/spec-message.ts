@@ -20,6 +20,17 @@ export function toSweepSpecMessage(spec: ValidatedSpec, shardSize: number): Swee
     objectives: spec.objectives.map((o) => ({ metric: o.metric, goal: o.goal === 'min' ? Goal.GOAL_MIN : Goal.GOAL_MAX })),
     shardSize,
     maxAttempts: spec.maxAttempts,
+    ...(spec.earlyStop
+      ? {
+          earlyStop: {
+            algorithm: spec.earlyStop.algorithm,
+            objectives: spec.earlyStop.objectives.map((o) => ({ metric: o.metric, goal: o.goal === 'min' ? Goal.GOAL_MIN : Goal.GOAL_MAX })),
+            minSteps: spec.earlyStop.minSteps,
+            reductionFactor: spec.earlyStop.reductionFactor,
+            maxRungs: spec.earlyStop.maxRungs ?? 0,
+          },
+        }
+      : {}),
     search: spec.search
       ? {
           samples: spec.search.samples ?? 0,
