@@ -17,7 +17,7 @@ import { isEntry } from './harness.js';
  * against (0, 0). Size from the environment (defaults: the reduced size of docs/benchmarks.md):
  * BENCH_ASHA_RANDOM (16), BENCH_ASHA_STEPS (243), BENCH_ASHA_MIN_STEPS (9), BENCH_ASHA_ETA (3),
  * BENCH_ASHA_BUDGET (0.4), BENCH_ASHA_HIDDEN_MAX (128; the paper's space goes to 512),
- * BENCH_ASHA_TRAIN_DIGITS (unset: all 7,000), BENCH_ASHA_SEED (0).
+ * BENCH_ASHA_TRAIN_DIGITS (unset: all 7,000), BENCH_ASHA_SEED (0); BENCH_ASHA_VERBOSE=1 prints each trial.
  */
 const env = (name: string, fallback: number): number => {
   const v = process.env[name];
@@ -84,7 +84,13 @@ export async function main(): Promise<void> {
 
   const t0 = performance.now();
   const random: Trained[] = [];
-  for (let i = 0; i < nRandom; i++) random.push(await train(i));
+  const note = (what: string, i: number, r: Trained): void => {
+    if (process.env.BENCH_ASHA_VERBOSE) console.error(`asha: ${what} ${i}: ${r.pruned ? `pruned at ${r.steps}` : 'full'} ${r.values.map((v) => v.toFixed(3)).join(' ')}`);
+  };
+  for (let i = 0; i < nRandom; i++) {
+    random.push(await train(i));
+    note('random', i, random[i] as Trained);
+  }
   const randomS = (performance.now() - t0) / 1000;
   const randomSteps = random.reduce((s, r) => s + r.steps, 0);
 
@@ -96,6 +102,7 @@ export async function main(): Promise<void> {
     const r = await train(i, asha);
     ashaRuns.push(r);
     ashaSteps += r.steps;
+    note('asha', i, r);
   }
   const ashaS = (performance.now() - t1) / 1000;
 
