@@ -71,7 +71,7 @@ export class Coordinator {
     });
     this.readers = new ReaderSupervisor(this.log);
     this.earlyStops = new EarlyStops(new RungLog(this.js, jsm), {
-      findTrial: async (sweepId, trialId) => (await this.dispatcher.remaining(sweepId)).map((m) => Shard.decode(m.data)).flatMap((s) => s.trials).find((t) => t.id === trialId),
+      queuedTrials: async (sweepId) => (await this.dispatcher.remaining(sweepId)).flatMap((m) => Shard.decode(m.data).trials),
       recorded: (sweepId, trialId) => this.sweeps.get(sweepId)?.results.has(trialId) ?? false,
       publishResult: (r) => this.publishResult(r),
       stopTrial: (sweepId, trialId) => this.nc.publish(stopTrialSubject(sweepId), new TextEncoder().encode(trialId)),

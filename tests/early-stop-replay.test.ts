@@ -31,8 +31,9 @@ class RecordingHost implements EarlyStopsHost {
   readonly stopped: string[] = [];
   readonly log = silentLogger;
   constructor(private readonly recordedIds: Set<string>) {}
-  findTrial(sweepId: string, trialId: string): Promise<Trial | undefined> {
-    return Promise.resolve({ id: trialId, sweepId, index: Number(trialId.slice(1)), params: {}, seed: 0 });
+  /** Trials t1 … t9 of one shard on the queue. */
+  queuedTrials(sweepId: string): Promise<Trial[]> {
+    return Promise.resolve(Array.from({ length: 9 }, (_, i) => ({ id: `t${i + 1}`, sweepId, index: i, params: { i: { kind: { $case: 'number', value: i } } }, seed: 0 })));
   }
   recorded(_sweepId: string, trialId: string): boolean {
     return this.recordedIds.has(trialId);
@@ -63,7 +64,10 @@ test('after a restart the rung log is replayed: the same decisions, a missing pr
   a.onProgress({ ...progress(sweep, 't9', 10, 0.1), metrics: { 'train/loss': 1 } }); // without the ranked metric: not counted
   await a.idle(sweep);
   t.deepEqual(first.stopped, ['t2', 't4']);
-  t.deepEqual(first.published.map((r) => [r.trialId, r.status, r.step, r.metrics['val/accuracy']]), [['t2', TrialStatus.TRIAL_STATUS_PRUNED, 10, 0.4], ['t4', TrialStatus.TRIAL_STATUS_PRUNED, 10, 0.55]]);
+  t.deepEqual(first.published.map((r) => [r.trialId, r.status, r.step, r.metrics['val/accuracy'], r.index, r.params['i']]), [
+    ['t2', TrialStatus.TRIAL_STATUS_PRUNED, 10, 0.4, 1, { kind: { $case: 'number', value: 1 } }],
+    ['t4', TrialStatus.TRIAL_STATUS_PRUNED, 10, 0.55, 3, { kind: { $case: 'number', value: 3 } }],
+  ]);
   t.is((await log.read(sweep, () => t.fail('malformed'))).length, 4, 'one stored report per trial and rung');
   t.false(await log.append(progress(sweep, 't1', 10, 0.5), 0), 'the same trial and rung is stored once');
 

@@ -5,8 +5,8 @@ import type { RungLog } from './rung-log.js';
 
 /** What early stopping needs from the coordinator. */
 export interface EarlyStopsHost {
-  /** The trial (params, seed, index) of a sweep, from its shards still on the work queue. */
-  findTrial(sweepId: string, trialId: string): Promise<Trial | undefined>;
+  /** The trials (params, seed, index) of a sweep's shards still on the work queue. */
+  queuedTrials(sweepId: string): Promise<Trial[]>;
   /** Whether the trial has a result recorded. */
   recorded(sweepId: string, trialId: string): boolean;
   /** Records a result through the single-slot rule (message id = trial id). */
@@ -23,6 +23,8 @@ interface Tracked {
   asha: Asha;
   metrics: string[];
   chain: Promise<void>;
+  /** Trials of the sweep's queued shards seen so far, by id (read again when one is not there). */
+  trials: Map<string, Trial>;
 }
 
 /**
@@ -58,7 +60,7 @@ export class EarlyStops {
       ...(spec.maxRungs > 0 ? { maxRungs: spec.maxRungs } : {}),
       goals: spec.objectives.map((o) => (o.goal === Goal.GOAL_MIN ? 'min' : 'max')),
     });
-    const t: Tracked = { asha, metrics: spec.objectives.map((o) => o.metric), chain: Promise.resolve() };
+    const t: Tracked = { asha, metrics: spec.objectives.map((o) => o.metric), chain: Promise.resolve(), trials: new Map() };
     this.sweeps.set(sweepId, t);
     if (replay) t.chain = this.replay(sweepId, t).catch((err: unknown) => this.host.log.error('could not replay the rung reports of a sweep; its early stopping starts afresh', { sweep: sweepId, error: errorText(err) }));
     return t.chain;
@@ -113,7 +115,8 @@ export class EarlyStops {
   }
 
   private async prune(t: Tracked, ev: TrialEvent, rung: number): Promise<void> {
-    const trial = await this.host.findTrial(ev.sweepId, ev.trialId);
+    if (!t.trials.has(ev.trialId)) for (const q of await this.host.queuedTrials(ev.sweepId)) t.trials.set(q.id, q);
+    const trial = t.trials.get(ev.trialId);
     if (!trial) {
       this.host.log.warn('trial to stop early not found among its sweep\'s queued shards; it runs to its end', { sweep: ev.sweepId, trial: ev.trialId });
       return;
