@@ -10,7 +10,8 @@ import { isEntry } from './harness.js';
  * MNIST IRM search space of examples/colored-mnist-irm-search.yaml: the hypervolume of each one's
  * full-budget trials, and the training steps each spent. Random search trains BENCH_ASHA_RANDOM
  * points to the last step; ASHA draws points from the same sampler (the same points first, then
- * more) until it has spent BENCH_ASHA_BUDGET (a fraction) of random search's steps, stopping trials
+ * more) while a trial run to its end would keep it within BENCH_ASHA_BUDGET (a fraction) of random
+ * search's steps, stopping trials
  * at rungs min_steps·η^r. Trials run one after another (one worker slot), so reports reach ASHA in
  * trial order. Objectives: val/accuracy (the color-free validation environment) and
  * trainval/accuracy (held-out rows of the training environments), both maximised; hypervolume
@@ -98,7 +99,8 @@ export async function main(): Promise<void> {
   const asha = new Asha({ minSteps, reductionFactor: eta, goals: objectives.map(() => 'max') });
   const ashaRuns: Trained[] = [];
   let ashaSteps = 0;
-  for (let i = 0; i < points.length && ashaSteps + minSteps <= budgetFraction * randomSteps; i++) {
+  // A trial starts only while it would stay within the budget if it ran to its end.
+  for (let i = 0; i < points.length && ashaSteps + steps <= budgetFraction * randomSteps; i++) {
     const r = await train(i, asha);
     ashaRuns.push(r);
     ashaSteps += r.steps;
