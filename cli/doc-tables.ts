@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { parseConstraint, parseSelection, type TableConstraint, type TableSelection } from './table-select.js';
 import { resolve } from 'node:path';
 import { readResultsFile } from '../coordinator/results/index.js';
 import { CliError } from './cli-error.js';
@@ -31,7 +32,7 @@ export function parseTableArgs(args: string): { results: string; options: TableO
   const w = words(args);
   const results = w[0];
   if (!results || results.startsWith('--')) throw new CliError(`fairsweep table ${args}: expected a results file first`);
-  const o: { rows: string[]; metrics: string[]; digits?: number; scale?: number; where?: TableOptions['where'] } = { rows: [], metrics: [] };
+  const o: { rows: string[]; metrics: string[]; digits?: number; scale?: number; where?: TableOptions['where']; select?: TableSelection; constraints?: TableConstraint[] } = { rows: [], metrics: [] };
   for (let i = 1; i < w.length; i += 2) {
     const flag = w[i] ?? '';
     const value = w[i + 1];
@@ -41,8 +42,11 @@ export function parseTableArgs(args: string): { results: string; options: TableO
     else if (flag === '--digits') o.digits = Number(value);
     else if (flag === '--scale') o.scale = Number(value);
     else if (flag === '--where') o.where = { ...o.where, ...parseAssignments(value, '--where') };
-    else throw new CliError(`fairsweep table ${args}: unknown option ${flag} in a document (--rows, --metrics, --where, --digits, --scale)`);
+    else if (flag === '--select') o.select = parseSelection(value);
+    else if (flag === '--constraint') o.constraints = [...(o.constraints ?? []), parseConstraint(value)];
+    else throw new CliError(`fairsweep table ${args}: unknown option ${flag} in a document (--rows, --metrics, --where, --digits, --scale, --select, --constraint)`);
   }
+  if (o.constraints && !o.select) throw new CliError(`fairsweep table ${args}: --constraint needs --select`);
   return { results, options: o };
 }
 

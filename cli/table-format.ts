@@ -3,6 +3,7 @@ import { canonicalJson } from '../proto/index.js';
 import { summarizeConfigurations, varyingParams, type MetricSummary, type TrialLike } from '../coordinator/configurations/index.js';
 import { CliError } from './cli-error.js';
 import { matches, paramText } from './param-filter.js';
+import { chooseConfiguration, selectionCaption, type TableConstraint, type TableSelection } from './table-select.js';
 
 export type TableFormat = 'markdown' | 'csv';
 
@@ -18,6 +19,12 @@ export interface TableOptions {
   scale?: number;
   /** Only configurations with these param values. */
   where?: Params;
+  /**
+   * Several configurations per row allowed: each row shows the one with the best mean of this
+   * metric (under `constraints`), and a `chosen` column names the params that set it apart.
+   */
+  select?: TableSelection;
+  constraints?: readonly TableConstraint[];
 }
 
 export const DEFAULT_TABLE_DIGITS = 3;
@@ -46,40 +53,62 @@ export function resultsTable(trials: readonly TrialLike[], o: TableOptions): str
   if (o.metrics.length === 0) throw new CliError('table: --metrics needs at least one metric');
   const digits = o.digits ?? DEFAULT_TABLE_DIGITS;
   const scale = o.scale ?? 1;
-  const configs = summarizeConfigurations(trials, o.metrics).filter((c) => !o.where || matches(c.params, o.where));
+  const choice = o.select ? [o.select.metric, ...(o.constraints ?? []).map((k) => k.metric)] : [];
+  const configs = summarizeConfigurations(trials, [...new Set([...o.metrics, ...choice])]).filter((c) => !o.where || matches(c.params, o.where));
   if (configs.length === 0) throw new CliError(`table: no configuration${o.where ? ` matches ${JSON.stringify(o.where)}` : ''} in the results`);
   const known = new Set(configs.flatMap((c) => Object.keys(c.params)));
   const unknown = o.rows.filter((k) => !known.has(k));
   if (unknown.length) throw new CliError(`table: --rows ${unknown.join(', ')}: no such param in the results (params: ${[...known].sort().join(', ')})`);
   const rowKey = (p: Params): string => canonicalJson(o.rows.map((k) => p[k] ?? null));
-  const seen = new Map<string, (typeof configs)[number]>();
+  const groups = new Map<string, (typeof configs)[number][]>();
   for (const c of configs) {
     const k = rowKey(c.params);
-    const other = seen.get(k);
-    if (other) {
-      const apart = varyingParams([other, c]).filter((p) => !o.rows.includes(p));
-      throw new CliError(`table: two configurations share ${o.rows.map((r) => `${r}=${paramText(c.params[r])}`).join(', ')} and differ in ${apart.join(', ')}: add ${apart.length > 1 ? 'them' : 'it'} to --rows or narrow with --where`);
-    }
-    seen.set(k, c);
+    const group = groups.get(k);
+    if (group) group.push(c);
+    else groups.set(k, [c]);
   }
-  const rows = [...seen.values()];
+  const chosenParams = o.select ? varyingParams(configs).filter((p) => !o.rows.includes(p)) : [];
+  /** A row: its label params, and the configuration shown (undefined: none meets the constraints). */
+  const picked: { label: Params; row: (typeof configs)[number] | undefined }[] = [];
+  for (const group of groups.values()) {
+    const first = group[0];
+    if (!first) continue;
+    const select = o.select;
+    if (select) {
+      if (!group.some((c) => c.stats[select.metric])) throw new CliError(`table: --select ${select.metric}: no ok trial of ${o.rows.map((r) => `${r}=${paramText(first.params[r])}`).join(', ')} reports it`);
+      picked.push({ label: first.params, row: chooseConfiguration(group, select, o.constraints ?? []) });
+      continue;
+    }
+    const other = group[1];
+    if (other) {
+      const apart = varyingParams([first, other]).filter((p) => !o.rows.includes(p));
+      throw new CliError(`table: two configurations share ${o.rows.map((r) => `${r}=${paramText(other.params[r])}`).join(', ')} and differ in ${apart.join(', ')}: add ${apart.length > 1 ? 'them' : 'it'} to --rows, narrow with --where, or choose one per row with --select`);
+    }
+    picked.push({ label: first.params, row: first });
+  }
+  const chosenText = (r: (typeof configs)[number] | undefined): string => (r ? chosenParams.map((k) => `${k}=${paramText(r.params[k])}`).join(', ') : 'none meets the constraints');
+  const rows = picked.flatMap((p) => (p.row ? [p.row] : []));
   const missing = o.metrics.filter((m) => rows.every((r) => !r.stats[m]));
   if (missing.length) throw new CliError(`table: no ok trial reports ${missing.join(', ')}`);
   if ((o.format ?? 'markdown') === 'csv') {
-    const header = [...o.rows, 'seeds', 'failed', ...o.metrics.flatMap((m) => [`${m} mean`, `${m} std`])];
-    const lines = rows.map((r) => [
-      ...o.rows.map((k) => paramText(r.params[k])),
-      String(r.seeds.length),
-      String(r.failed_seeds.length),
+    const header = [...o.rows, ...(o.select ? ['chosen'] : []), 'seeds', 'failed', ...o.metrics.flatMap((m) => [`${m} mean`, `${m} std`])];
+    const lines = picked.map(({ label, row: r }) => [
+      ...o.rows.map((k) => paramText(label[k])),
+      ...(o.select ? [chosenText(r)] : []),
+      r ? String(r.seeds.length) : '',
+      r ? String(r.failed_seeds.length) : '',
       ...o.metrics.flatMap((m) => {
-        const s = r.stats[m];
+        const s = r?.stats[m];
         return [s ? String(s.mean * scale) : '', s && s.std !== null ? String(s.std * scale) : ''];
       }),
     ]);
     return `${[header, ...lines].map((l) => l.map(csvCell).join(',')).join('\n')}\n`;
   }
-  const header = [...o.rows, 'seeds', ...o.metrics];
+  const header = [...o.rows, ...(o.select ? ['chosen'] : []), 'seeds', ...o.metrics];
   const md = (cells: readonly string[]): string => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
-  const lines = rows.map((r) => md([...o.rows.map((k) => paramText(r.params[k])), seedsText(r.seeds.length, r.failed_seeds.length), ...o.metrics.map((m) => cell(r.stats[m], digits, scale))]));
-  return `${[md(header), md(header.map(() => '---')), ...lines].join('\n')}\n`;
+  const lines = picked.map(({ label, row: r }) =>
+    md([...o.rows.map((k) => paramText(label[k])), ...(o.select ? [chosenText(r)] : []), r ? seedsText(r.seeds.length, r.failed_seeds.length) : '—', ...o.metrics.map((m) => cell(r?.stats[m], digits, scale))]),
+  );
+  const caption = o.select ? `\n*Chosen: ${selectionCaption(o.select, o.constraints ?? [])}.*\n` : '';
+  return `${[md(header), md(header.map(() => '---')), ...lines].join('\n')}\n${caption}`;
 }

@@ -39,7 +39,7 @@ test('table: mean ± sample std per configuration, a failed seed counted, one se
 
 test('table: rows that would mix configurations, unknown params and metrics are errors naming them', (t) => {
   const mixed = [...trials, trial({ w: 0, lr: 0.2 }, 0, { acc: 0.5 })];
-  t.throws(() => resultsTable(mixed, { rows: ['w'], metrics: ['acc'] }), { instanceOf: CliError, message: /share w=0 and differ in lr: add it to --rows or narrow with --where/ });
+  t.throws(() => resultsTable(mixed, { rows: ['w'], metrics: ['acc'] }), { instanceOf: CliError, message: /share w=0 and differ in lr: add it to --rows, narrow with --where, or choose one per row with --select/ });
   t.is(resultsTable(mixed, { rows: ['w'], metrics: ['acc'], where: { lr: 0.2 } }).split('\n').length, 4);
   t.throws(() => resultsTable(trials, { rows: ['nope'], metrics: ['acc'] }), { message: /--rows nope: no such param/ });
   t.throws(() => resultsTable(trials, { rows: ['w'], metrics: ['nope'] }), { message: /no ok trial reports nope/ });

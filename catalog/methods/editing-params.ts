@@ -57,3 +57,20 @@ export function loraRankOf(finetune: string, loraRank: number): number | undefin
   if (finetune === 'lora') return loraRank;
   return Number(finetune.slice('lora-'.length));
 }
+
+/**
+ * What decides a task-arithmetic trial's prefix (θ₀ and its task vectors), normalised so that
+ * trials computing the same prefix give equal values: the params parsed (defaults filled in),
+ * `coefficients` left out, and the LoRA settings resolved to what the fine-tunes use (`lora` with
+ * lora_rank 4 is `lora-4`, lora_alpha defaults to the rank) or dropped where nothing uses them (full
+ * fine-tunes). Params that do not parse are kept as given (the trial fails on its own).
+ */
+export function taskArithmeticPrefix(params: Params, seed: number): Params {
+  const parsed = taskArithmeticParams.safeParse(params);
+  if (!parsed.success) return prefixParams('task-arithmetic', params, seed);
+  const p = parsed.data;
+  const out: Params = { base_steps: p.base_steps, finetune_steps: p.finetune_steps, lr: p.lr, finetune_lr: p.finetune_lr, l2: p.l2, hidden: p.hidden, finetune: 'full', seed };
+  const rank = loraRankOf(p.finetune, p.lora_rank);
+  if (rank !== undefined) Object.assign(out, { finetune: `lora-${rank}`, lora_alpha: p.lora_alpha ?? rank });
+  return out;
+}

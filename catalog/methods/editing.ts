@@ -1,6 +1,6 @@
 import type { MethodDescriptor } from './types.js';
 import { asParams } from './training-params.js';
-import { editingMemoryEstimate, finetuneParams, prefixParams, taskArithmeticParams } from './editing-params.js';
+import { editingMemoryEstimate, finetuneParams, prefixParams, taskArithmeticParams, taskArithmeticPrefix } from './editing-params.js';
 import { canonicalJson } from '../../proto/index.js';
 
 /** Datasets with subgroups to fine-tune on. */
@@ -13,7 +13,11 @@ export const taskArithmeticMethod: MethodDescriptor = {
   datasets: EDITING_DATASETS,
   params: asParams(taskArithmeticParams),
   memory: editingMemoryEstimate,
-  prefixKey: (params, seed) => canonicalJson(prefixParams('task-arithmetic', params, seed)),
+  prefixKey: (params, seed) => canonicalJson(taskArithmeticPrefix(params, seed)),
+  // A pack is a prefix group: its trials differ only in `coefficients`, whatever their count (a
+  // trial with the wrong count fails alone inside the pack); every other param that is used, and the
+  // seed (which also draws the data), changes θ₀ or a task vector. The dataset is the shard's.
+  packKey: (params, seed) => canonicalJson(taskArithmeticPrefix(params, seed)),
 };
 
 /** `lora`: LoRA fine-tuning of a shared base model on one subgroup. */

@@ -2,17 +2,19 @@ import type * as tfType from '@tensorflow/tfjs';
 import { canonicalJson } from '../../proto/index.js';
 import { reportedSplits, type Dataset, type Split } from '../datasets/index.js';
 import { loadTrialData } from './memory-guard.js';
-import { TrialFailedError } from '../errors.js';
+import { TrialFailedError, throwIfCancelled } from '../errors.js';
+import { at } from '../checked-access.js';
 import { selectRows } from '../training/balancing.js';
 import { splitMetrics } from '../training/evaluate.js';
 import { initLora, loraDelta, trainLora } from '../training/lora.js';
 import { disposeMlp } from '../training/mlp.js';
 import { predictProba, trainMlp } from '../training/trainer.js';
+import { batchedForwardChunk, predictProbaBatched } from '../training/batched-evaluate.js';
 import { arraysBytes, combine, mlpFromArrays, mlpToArrays, subtract, type MlpArrays } from '../training/weights.js';
-import { finetuneParams, loraRankOf, prefixParams, taskArithmeticParams } from '../../catalog/methods/editing-params.js';
+import { finetuneParams, loraRankOf, prefixParams, taskArithmeticParams, taskArithmeticPrefix, type TaskArithmeticParams } from '../../catalog/methods/editing-params.js';
 import { PrefixCache, prefixCache } from './prefix-cache.js';
-import type { MethodImpl, TrialInput, TrialOutput, TrialRuntime } from './types.js';
-import { withParams } from './method-params.js';
+import type { MethodImpl, PackOutcome, TrialInput, TrialOutput, TrialRuntime } from './types.js';
+import { parseTrialParams, withParams } from './method-params.js';
 
 type TF = typeof tfType;
 
@@ -61,25 +63,41 @@ function subgroupRows(data: Dataset, g: string): Split {
 
 const subgroups = (data: Dataset): string[] => [...new Set(data.train.attribute)].sort();
 
+/** Adds one split's metrics (the same splitMetrics for a trial run alone and in a pack) to `out`. */
+function addSplit(out: TrialOutput, name: string, split: Split, proba: Float32Array): void {
+  const s = splitMetrics(name, split, proba);
+  Object.assign(out.metrics, s.metrics);
+  out.groupMetrics.push(...s.groups);
+}
+
 /** Metrics of the model with parameters `theta` on train, val and test. */
 async function evaluate(tf: TF, data: Dataset, theta: MlpArrays): Promise<TrialOutput> {
   const model = mlpFromArrays(tf, theta, false);
   try {
-    const metrics: Record<string, number> = {};
-    const groupMetrics: TrialOutput['groupMetrics'] = [];
-    for (const [name, split] of reportedSplits(data)) {
-      const s = splitMetrics(name, split, await predictProba(tf, model, split, data.dim));
-      Object.assign(metrics, s.metrics);
-      groupMetrics.push(...s.groups);
-    }
-    return { metrics, groupMetrics };
+    const out: TrialOutput = { metrics: {}, groupMetrics: [] };
+    for (const [name, split] of reportedSplits(data)) addSplit(out, name, split, await predictProba(tf, model, split, data.dim));
+    return out;
   } finally {
     disposeMlp(model);
   }
 }
 
+/** evaluate() of several models of one architecture, each split through one batched forward pass. */
+async function evaluateBatched(tf: TF, data: Dataset, thetas: readonly MlpArrays[]): Promise<TrialOutput[]> {
+  const outs: TrialOutput[] = thetas.map(() => ({ metrics: {}, groupMetrics: [] }));
+  for (const [name, split] of reportedSplits(data)) {
+    const probas = await predictProbaBatched(tf, thetas, split.x, split.n, data.dim);
+    outs.forEach((out, k) => addSplit(out, name, split, at(probas, k, 'pack')));
+  }
+  return outs;
+}
+
 const cacheKey = (method: string, input: TrialInput): string =>
-  PrefixCache.key({ method, dataset: `${input.dataset.name}:${canonicalJson(input.dataset.options)}`, ...prefixParams(method, input.params, input.seed) });
+  PrefixCache.key({
+    method,
+    dataset: `${input.dataset.name}:${canonicalJson(input.dataset.options)}`,
+    ...(method === 'task-arithmetic' ? taskArithmeticPrefix(input.params, input.seed) : prefixParams(method, input.params, input.seed)),
+  });
 
 /** The worker's prefix cache, or the module's when the runtime brings none. */
 const cacheOf = (rt: TrialRuntime): PrefixCache => rt.prefixCache ?? prefixCache;
@@ -90,11 +108,9 @@ interface TaskPrefix {
   vectors: MlpArrays[];
 }
 
-/** `task-arithmetic`: θ₀ + Σ_g λ_g·τ_g, the prefix (θ₀ and every τ_g) computed once per config. */
-export const taskArithmeticImpl: MethodImpl = withParams(taskArithmeticParams, async (p, input, rt) => {
-  const data = loadTrialData(input, rt);
-  const { tf } = await rt.backend();
-  const prefix = await cacheOf(rt).get<TaskPrefix>(
+/** θ₀ and every τ_g of this trial's config, computed once through the prefix cache. */
+async function taskPrefix(tf: TF, data: Dataset, p: TaskArithmeticParams, input: TrialInput, rt: TrialRuntime): Promise<TaskPrefix> {
+  return cacheOf(rt).get<TaskPrefix>(
     cacheKey('task-arithmetic', input),
     async () => {
       const base = await trainBase(tf, data, p, input.seed, rt);
@@ -106,13 +122,90 @@ export const taskArithmeticImpl: MethodImpl = withParams(taskArithmeticParams, a
     },
     (v) => arraysBytes(v.base) + v.vectors.reduce((s, t) => s + arraysBytes(t), 0),
   );
-  if (p.coefficients.length !== prefix.groups.length) {
-    throw new TrialFailedError(`params.coefficients: expected ${prefix.groups.length} values, one per subgroup (${prefix.groups.join(', ')}), got ${p.coefficients.length}`);
+}
+
+/** TrialFailedError unless there is one λ per subgroup. */
+function checkCoefficients(prefix: TaskPrefix, coefficients: readonly number[]): void {
+  if (coefficients.length !== prefix.groups.length) {
+    throw new TrialFailedError(`params.coefficients: expected ${prefix.groups.length} values, one per subgroup (${prefix.groups.join(', ')}), got ${coefficients.length}`);
   }
-  const out = await evaluate(tf, data, combine(prefix.base, prefix.vectors, p.coefficients));
-  out.metrics['edit/coefficient_norm'] = Math.hypot(...p.coefficients);
+}
+
+/** The edited model θ₀ + Σ_g λ_g·τ_g. */
+function editedModel(prefix: TaskPrefix, coefficients: readonly number[]): MlpArrays {
+  checkCoefficients(prefix, coefficients);
+  return combine(prefix.base, prefix.vectors, coefficients);
+}
+
+const withNorm = (out: TrialOutput, coefficients: readonly number[]): TrialOutput => {
+  out.metrics['edit/coefficient_norm'] = Math.hypot(...coefficients);
   return out;
+};
+
+/** `task-arithmetic`: θ₀ + Σ_g λ_g·τ_g, the prefix (θ₀ and every τ_g) computed once per config. */
+const runTaskArithmetic = withParams(taskArithmeticParams, async (p, input, rt) => {
+  const data = loadTrialData(input, rt);
+  const { tf } = await rt.backend();
+  const prefix = await taskPrefix(tf, data, p, input, rt);
+  return withNorm(await evaluate(tf, data, editedModel(prefix, p.coefficients)), p.coefficients);
 });
+
+/** Most bytes one batched evaluation holds (K merged weight sets and their activations), unless the worker's budget per trial is lower. */
+export const PACK_EVAL_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Task-arithmetic trials as one pack: the trials that share a prefix (cache key: dataset, seed and
+ * every param but `coefficients`) compute it once, then their K edited models are evaluated
+ * together, each reported split in one batched forward pass, in chunks that keep a pass (its K
+ * merged weight sets and activations, batchedForwardBytes) under PACK_EVAL_BYTES or the worker's
+ * memory budget per trial, whichever is lower. A trial with bad params or the wrong number of coefficients fails alone; a
+ * prefix that fails (divergence, cancellation) fails the trials that share it.
+ */
+async function runTaskArithmeticPack(inputs: readonly TrialInput[], rt: TrialRuntime): Promise<PackOutcome[]> {
+  const outcomes: (PackOutcome | undefined)[] = inputs.map(() => undefined);
+  const groups = new Map<string, { input: TrialInput; p: TaskArithmeticParams; index: number }[]>();
+  inputs.forEach((input, index) => {
+    try {
+      const p = parseTrialParams(taskArithmeticParams, input.params);
+      const key = cacheKey('task-arithmetic', input);
+      groups.set(key, [...(groups.get(key) ?? []), { input, p, index }]);
+    } catch (error) {
+      outcomes[index] = { ok: false, error };
+    }
+  });
+  for (const members of groups.values()) {
+    const first = at(members, 0, 'pack');
+    try {
+      const data = loadTrialData(first.input, rt);
+      const { tf } = await rt.backend();
+      const prefix = await taskPrefix(tf, data, first.p, first.input, rt);
+      const ready: { index: number; coefficients: number[] }[] = [];
+      for (const m of members) {
+        try {
+          checkCoefficients(prefix, m.p.coefficients);
+          ready.push({ index: m.index, coefficients: m.p.coefficients });
+        } catch (error) {
+          outcomes[m.index] = { ok: false, error };
+        }
+      }
+      const rows = Math.max(...reportedSplits(data).map(([, s]) => s.n));
+      const chunk = batchedForwardChunk(prefix.base.dims, rows, Math.min(PACK_EVAL_BYTES, rt.memoryBudget?.bytes ?? Infinity));
+      for (let c = 0; c < ready.length; c += chunk) {
+        throwIfCancelled(rt.signal);
+        const part = ready.slice(c, c + chunk);
+        // Only this chunk's edited models are merged at once.
+        const outs = await evaluateBatched(tf, data, part.map((r) => editedModel(prefix, r.coefficients)));
+        part.forEach((r, k) => (outcomes[r.index] = { ok: true, output: withNorm(at(outs, k, 'pack'), r.coefficients) }));
+        rt.heartbeat();
+      }
+    } catch (error) {
+      for (const m of members) outcomes[m.index] ??= { ok: false, error };
+    }
+  }
+  return outcomes.map((o, i) => o ?? { ok: false, error: new TrialFailedError(`trial ${inputs[i]?.trialId}: no outcome from its pack`) });
+}
+
+export const taskArithmeticImpl: MethodImpl = { run: runTaskArithmetic.run, runPack: runTaskArithmeticPack };
 
 /** `lora` and `finetune`: θ₀ (shared, cached) fine-tuned on one subgroup. */
 function finetuneImpl(full: boolean): MethodImpl {
