@@ -3,6 +3,7 @@ import { CoordinatorServer } from '../coordinator/index.js';
 import { NatsServer } from '../common/index.js';
 import { SweepState, TrialStatus, type TrialResult } from '../proto/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { repoPath } from './helpers/repo-files.js';
 import { storedResultCount } from './helpers/streams.js';
 
 let nats: NatsServer;
@@ -108,4 +109,36 @@ test.serial('a worker SIGKILLed mid-rung: another worker finishes, every trial i
   checkExactlyOnce(t, results, await storedResultCount(nats.url, sweepId));
   for (const id of prunedBefore) t.is(results.find((r) => r.trialId === id)?.status, TrialStatus.TRIAL_STATUS_PRUNED, 'recorded pruned, not run again');
   t.true(results.some((r) => r.attempts > 1 || r.workerId !== results[0]?.workerId), 'the shard was delivered again after the kill');
+});
+
+test.serial('command trials are stopped through their progress lines: the program is ended and recorded pruned', async (t) => {
+  const c = server.coordinator;
+  await worker('--slots', '1', '--allow-command');
+  const program = JSON.stringify([process.execPath, repoPath('tests', 'helpers', 'command-program.mjs')]);
+  // One shard, one slot: quality 5 first, then worse ones, each stopped at rung 0 (step >= 5).
+  const { sweepId } = await c.submit(`
+name: ${uniqueName('asha-cmd')}
+method: command
+params: { command: ${program}, behaviour: progress, steps: 200, step_ms: 20 }
+grid: { quality: [5, 1, 4, 0, 3] }
+shard_size: 5
+objectives: [{ metric: test/accuracy, goal: max }]
+early_stop: { algorithm: asha, metric: val/score, goal: max, min_steps: 5 }
+`);
+  const agg = c.sweep(sweepId);
+  await eventually(() => agg.finished, 120_000, 'sweep to finish');
+  const results = c.results(sweepId);
+  t.is(results.length, 5);
+  t.is(await storedResultCount(nats.url, sweepId), 5);
+  t.deepEqual(results.map((r) => r.status), [TrialStatus.TRIAL_STATUS_OK, ...Array<TrialStatus>(4).fill(TrialStatus.TRIAL_STATUS_PRUNED)], results.map((r) => r.error).join('; '));
+  for (const r of pruned(results)) {
+    t.true((r.step ?? 0) >= 5 && (r.step ?? 0) < 200, `stopped early, at step ${r.step}`);
+    t.is(typeof r.metrics['val/score'], 'number');
+  }
+  // Each program was ended when its trial was stopped: the four pruned trials one after another took
+  // less than two full ones (run to their end, they would take four).
+  const ok = results[0];
+  const full = ok ? ok.finishedAtMs - ok.startedAtMs : 0;
+  const last = results[4];
+  t.true(last !== undefined && ok !== undefined && last.finishedAtMs - ok.finishedAtMs < 2 * full, 'the pruned trials did not run their 200 steps');
 });
