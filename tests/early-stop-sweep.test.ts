@@ -1,7 +1,8 @@
 import test from 'ava';
 import { CoordinatorServer } from '../coordinator/index.js';
 import { NatsServer } from '../common/index.js';
-import { SweepState, TrialStatus, type TrialResult } from '../proto/index.js';
+import { connect } from '@nats-io/transport-node';
+import { SweepState, TrialStatus, stopTrialSubject, type TrialResult } from '../proto/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { repoPath } from './helpers/repo-files.js';
 import { storedResultCount } from './helpers/streams.js';
@@ -141,4 +142,19 @@ early_stop: { algorithm: asha, metric: val/score, goal: max, min_steps: 5 }
   const full = ok ? ok.finishedAtMs - ok.startedAtMs : 0;
   const last = results[4];
   t.true(last !== undefined && ok !== undefined && last.finishedAtMs - ok.finishedAtMs < 2 * full, 'the pruned trials did not run their 200 steps');
+});
+
+test.serial('a forged stop message (no pruned result recorded) does not stop a running trial', async (t) => {
+  const c = server.coordinator;
+  const w = await worker('--slots', '1');
+  const { sweepId } = await c.submit(`name: ${uniqueName('forged-stop')}\nmethod: sleep\nparams: { duration_ms: 1500 }\ngrid: { x: [1] }\nobjectives: [{ metric: score, goal: max }]\n`);
+  const agg = c.sweep(sweepId);
+  const running = await eventually(() => [...agg.running.keys()][0], 30_000, 'the trial running');
+  const nc = await connect({ servers: nats.url });
+  nc.publish(stopTrialSubject(sweepId), new TextEncoder().encode(running));
+  await nc.flush();
+  await w.waitFor(/stop message for a trial whose result is not recorded; ignored/, 10_000);
+  await nc.close();
+  await eventually(() => agg.finished, 30_000, 'sweep to finish');
+  t.is(c.results(sweepId)[0]?.status, TrialStatus.TRIAL_STATUS_OK);
 });
