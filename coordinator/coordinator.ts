@@ -359,7 +359,7 @@ export class Coordinator {
     const sweep = this.sweeps.get(id);
     if (!sweep || sweep.finished) return;
     const spec = sweep.spec;
-    await this.dispatcher.publish(this.dispatcher.encode({ sweepId: id, method: spec.method, ...(spec.dataset ? { dataset: spec.dataset } : {}), maxAttempts: spec.maxAttempts, shards }));
+    await this.dispatcher.publish(this.dispatcher.encode({ sweepId: id, method: spec.method, ...(spec.dataset ? { dataset: spec.dataset } : {}), maxAttempts: spec.maxAttempts, pack: spec.pack, shards }));
   }
 
   private ended(sweep: SweepLifecycle): void {

@@ -15,3 +15,4 @@ export {
 export * from './params.js';
 export * from './subjects.js';
 export * from './checked-decode.js';
+export * from './pack.js';

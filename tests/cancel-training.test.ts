@@ -28,6 +28,8 @@ method: irm
 dataset: { name: spurious, n: 2000 }
 params: { steps: 1000000, hidden: [32] }
 grid: { penalty_weight: [1, 10, 100, 1000] }
+# One trial per shard, so that both slots train at once (pack: auto would put the four in one shard).
+pack: off
 objectives: [{ metric: test/accuracy, goal: max }]
 `);
   const agg = c.sweep(sweepId);

@@ -211,9 +211,10 @@ test('validate checks a spec offline: counts, shards and method, or every error 
   const offline = { PATH: '/nonexistent', FAIRSWEEP_NATS_URL: '', FAIRSWEEP_COORDINATOR: '' };
   const ok = await cli(['validate', repoPath('examples', 'quickstart.yaml')], offline);
   t.is(ok.code, 0, ok.stderr);
-  t.regex(ok.stdout, /quickstart\.yaml: valid: 12 trials in 12 shards \(shard size 1\), method irm on dataset spurious\n$/);
+  // pack: auto (the default) puts each seed's six trials, which differ only in penalty_weight, in one shard.
+  t.regex(ok.stdout, /quickstart\.yaml: valid: 12 trials in 2 shards \(shard size 6\), method irm on dataset spurious\n$/);
   const json = await cli(['validate', repoPath('examples', 'quickstart.yaml'), '--json'], offline);
-  t.like(JSON.parse(json.stdout) as Record<string, unknown>, { valid: true, trials: 12, shards: 12, method: 'irm' });
+  t.like(JSON.parse(json.stdout) as Record<string, unknown>, { valid: true, trials: 12, shards: 2, method: 'irm' });
   const bad = await tmp(t, 'bad.yaml', 'name: x\nmethod: irm\ndataset: {name: spurious}\nparams: {lrr: 1}\ngrid: {penalty_weigth: [1, 2, 3]}\nobjectives: [{metric: a, goal: max}]\n');
   const r = await cli(['validate', bad], offline);
   t.is(r.code, 1);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { parseSpecText, SpecError } from '../coordinator/index.js';
 import { toSweepSpecMessage } from '../coordinator/sweeps/spec-message.js';
-import { Goal } from '../proto/index.js';
+import { Goal, PACK_OFF } from '../proto/index.js';
 
 const spec = (earlyStop: string, extra = ''): string => `
 name: es
@@ -32,6 +32,7 @@ test('early_stop defaults: η 3, the objectives on the split selection chooses o
     evalEvery: 10,
   });
   t.is(s.params['eval_every'], 10);
+  t.is(s.pack, PACK_OFF, 'packed trials report no progress: early stopping runs each trial alone');
   t.deepEqual(s.warnings, []);
   const m = toSweepSpecMessage(s, 1).earlyStop;
   t.deepEqual(m, { algorithm: 'asha', objectives: [{ metric: 'trainval/accuracy', goal: Goal.GOAL_MAX }, { metric: 'trainval/equalized_odds_difference', goal: Goal.GOAL_MIN }], minSteps: 10, reductionFactor: 3, maxRungs: 0 });
@@ -61,6 +62,7 @@ test('bad early_stop values name their path', (t) => {
   t.regex(specError(t, spec('{ algorithm: asha, min_steps: 5, metric: val/accuracy, objectives: [{ metric: val/ece, goal: min }] }')), /early_stop\.objectives: give metric \(one\) or objectives \(several\), not both/);
   t.regex(specError(t, spec('{ algorithm: asha, min_steps: 5, metric: val/ece }')), /early_stop\.goal: expected max or min: metric val\/ece is not one of the objectives/);
   t.regex(specError(t, spec('{ algorithm: asha, min_steps: 5, patience: 3 }')), /early_stop/);
+  t.regex(specError(t, spec('{ algorithm: asha, min_steps: 5 }', 'pack: 4')), /^pack: packed trials report no progress, so early_stop cannot stop them/);
   const zdt = `name: z\nmethod: zdt\nparams: { problem: zdt1 }\nsearch: { samples: 4, space: { x0: { uniform: [0, 1] } } }\nobjectives: [{ metric: f1, goal: min }]\nearly_stop: { algorithm: asha, min_steps: 5 }\n`;
   t.regex(specError(t, zdt), /early_stop: method "zdt" reports no progress while it runs/);
 });

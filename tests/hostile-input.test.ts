@@ -135,7 +135,7 @@ test('a model too big for the coordinator\'s per-trial memory is refused at subm
 
 test('a worker refuses a trial too big for its --memory-mb before building it, not retried; the small trial of the same shard runs', async (t) => {
   workers.push(await spawnWorker(nats.url, ['--memory-mb', '256']));
-  const r = await submit(spec(uniqueName('shared'), 'dataset: { name: spurious, n: 200 }\nparams: { steps: 5 }\ngrid: { hidden: [[8], [2048, 2048]] }\nshard_size: 2', 'method: erm'));
+  const r = await submit(spec(uniqueName('shared'), 'dataset: { name: spurious, n: 200 }\nparams: { steps: 5 }\ngrid: { hidden: [[8], [2048, 2048]] }\nshard_size: 2\npack: off', 'method: erm'));
   t.is(r.code, status.OK, r.details);
   const sweep = server.coordinator.sweep(r.sweepId);
   await eventually(() => sweep.finished, 120_000, 'the sweep to finish');

@@ -112,7 +112,7 @@ test('a shard JetStream exhausted after one of its trials was recorded: failed r
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   // Two messages that decode as shards but are not shards of this sweep, on its subject.
-  const otherSweep: Shard = { id: 'other-s0', sweepId: 'other-sweep', method: 'sleep', dataset: undefined, maxAttempts: 1, trials: [{ id: 'tother', sweepId: 'other-sweep', index: 0, params: {}, seed: 0 }] };
+  const otherSweep: Shard = { id: 'other-s0', sweepId: 'other-sweep', method: 'sleep', dataset: undefined, maxAttempts: 1, pack: 0, trials: [{ id: 'tother', sweepId: 'other-sweep', index: 0, params: {}, seed: 0 }] };
   await js.publish(shardSubject(sweepId), new Uint8Array(), { msgID: 'junk-empty' });
   await js.publish(shardSubject(sweepId), Shard.encode(otherSweep).finish(), { msgID: 'junk-other' });
   // Act as a worker that dies: take every shard, record the first trial of the real one, acknowledge nothing.

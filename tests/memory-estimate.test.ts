@@ -71,7 +71,7 @@ test('the catalog knows each generated dataset\'s shape from its options, as the
 
 function trialOf(method: string, dataset: { name: string; options: Params }, params: Params): { shard: Shard; trial: Trial } {
   const trial: Trial = { id: 't0', sweepId: 'memory-test', index: 0, params: toParamMap(params), seed: 0 };
-  return { shard: { id: 'memory-test-s0', sweepId: 'memory-test', method, dataset: { name: dataset.name, options: toParamMap(dataset.options) }, trials: [trial], maxAttempts: 3 }, trial };
+  return { shard: { id: 'memory-test-s0', sweepId: 'memory-test', method, dataset: { name: dataset.name, options: toParamMap(dataset.options) }, trials: [trial], maxAttempts: 3, pack: 0 }, trial };
 }
 
 const runtime = (budgetMb: number, slots = 1): TrialRuntime => ({

@@ -97,7 +97,7 @@ function targets(sweepId: string, trials: readonly Trial[], seqs: readonly numbe
       subject: (p) => (p % 4 === 0 ? resultSubject(OTHER, trial(p).id) : p % 4 === 1 ? resultSubject(sweepId, fakeTrial(p)) : resultSubject(sweepId, trial(p).id)),
       valid: (p) => TrialResult.encode(p % 4 === 1 ? { ...otherResult(p), sweepId, trialId: fakeTrial(p) } : otherResult(p)).finish(),
     },
-    { name: 'shards', subject: () => shardSubject(sweepId), valid: (p) => Shard.encode({ id: `${OTHER}-s${p}`, sweepId: OTHER, method: 'sleep', dataset: undefined, maxAttempts: 1, trials: [{ ...trial(p), sweepId: OTHER }] }).finish() },
+    { name: 'shards', subject: () => shardSubject(sweepId), valid: (p) => Shard.encode({ id: `${OTHER}-s${p}`, sweepId: OTHER, method: 'sleep', dataset: undefined, maxAttempts: 1, pack: 0, trials: [{ ...trial(p), sweepId: OTHER }] }).finish() },
     // A max-deliveries claim about a real shard (or one beside it), on the sweep consumer's subject or another.
     {
       name: 'advisories',

@@ -18,6 +18,7 @@ const spec: SweepSpec = {
   shardSize: 2,
   maxAttempts: 3,
   search: undefined,
+  pack: 0,
 };
 
 const create = (totalTrials = 4, id = SWEEP): SweepLifecycle =>
@@ -55,6 +56,7 @@ const shard = (ids: number[]): Shard => ({
   sweepId: SWEEP,
   method: 'sleep',
   dataset: undefined,
+  pack: 0,
   maxAttempts: 3,
   trials: ids.map((i) => ({ id: `t${i}`, sweepId: SWEEP, index: i, params: toParamMap({ x: i }), seed: 0 })),
 });

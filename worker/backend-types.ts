@@ -17,4 +17,6 @@ export interface Backend {
   /** The accelerator's name (the WebGPU adapter's, e.g. "NVIDIA H200"); '' on the CPU. */
   device: string;
   tf: typeof tfType;
+  /** The largest buffer one kernel may bind (the WebGPU adapter's limit), in bytes; absent on other backends. */
+  maxStorageBufferBindingSize?: number;
 }

@@ -61,9 +61,12 @@ async function tryLoad(name: BackendName, options: LoadBackendOptions): Promise<
   const tf = await import('@tensorflow/tfjs');
   const gpu = options.gpu;
   let device = '';
+  let binding: number | undefined;
   switch (name) {
     case 'webgpu': {
-      device = (await loadWebgpu(tf, { ...(gpu !== undefined ? { gpu } : {}), ...(options.gpuAdapter !== undefined ? { adapterName: options.gpuAdapter } : {}), ...(options.dawnFlags ? { dawnFlags: options.dawnFlags } : {}) })).device;
+      const loaded = await loadWebgpu(tf, { ...(gpu !== undefined ? { gpu } : {}), ...(options.gpuAdapter !== undefined ? { adapterName: options.gpuAdapter } : {}), ...(options.dawnFlags ? { dawnFlags: options.dawnFlags } : {}) });
+      device = loaded.device;
+      binding = loaded.maxStorageBufferBindingSize;
       break;
     }
     case 'tensorflow-gpu':
@@ -91,5 +94,5 @@ async function tryLoad(name: BackendName, options: LoadBackendOptions): Promise<
   }
   await tf.ready();
   if (name === 'tensorflow-gpu') device = `CUDA device ${gpu ?? 0}`;
-  return { name, gpu: name === 'webgpu' || name === 'tensorflow-gpu' ? (gpu ?? 0) : -1, device, tf };
+  return { name, gpu: name === 'webgpu' || name === 'tensorflow-gpu' ? (gpu ?? 0) : -1, device, tf, ...(binding !== undefined ? { maxStorageBufferBindingSize: binding } : {}) };
 }

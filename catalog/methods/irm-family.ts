@@ -1,5 +1,6 @@
 import type { MethodDescriptor } from './types.js';
 import { bottleneckExtra, trainingMemory } from './method-memory.js';
+import { PER_TRIAL_PENALTY, PER_TRIAL_TRAINING, groupBalancingPackKey, packKeyExcept } from './pack-key.js';
 import { TRAINING_DATASETS, asParams, trainingMemoryEstimate, trainingParamShape, balancingParams, groupBalancingParams, ibIrmParams, irmExtrapolatedParams, vrexParams } from './training-params.js';
 
 
@@ -10,6 +11,7 @@ export const vrexMethod: MethodDescriptor = {
   datasets: TRAINING_DATASETS,
   memory: trainingMemoryEstimate,
   params: asParams(vrexParams),
+  packKey: packKeyExcept(asParams(vrexParams), PER_TRIAL_PENALTY),
 };
 
 /** `irm-extrapolated`: IRMv1 with the v-IRMv1 or mm-IRMv1 penalty (Yoshida & Slavakis 2025). */
@@ -19,6 +21,8 @@ export const irmExtrapolatedMethod: MethodDescriptor = {
   datasets: TRAINING_DATASETS,
   memory: trainingMemoryEstimate,
   params: asParams(irmExtrapolatedParams),
+  // The objective is per trial in a pack: the variant and its beta / alpha too.
+  packKey: packKeyExcept(asParams(irmExtrapolatedParams), [...PER_TRIAL_PENALTY, 'variant', 'beta', 'alpha']),
 };
 
 /** `ib-irm`: IRMv1 plus the information-bottleneck penalty on the last hidden layer (Ahuja et al. 2021). */
@@ -28,6 +32,7 @@ export const ibIrmMethod: MethodDescriptor = {
   datasets: TRAINING_DATASETS,
   memory: trainingMemory(trainingParamShape.hidden, bottleneckExtra),
   params: asParams(ibIrmParams),
+  packKey: packKeyExcept(asParams(ibIrmParams), [...PER_TRIAL_PENALTY, 'ib_lambda', 'ib_penalty_anneal_iters']),
 };
 
 /** `reweight`: ERM with each row weighted by 1/|its group| (or class), normalised. */
@@ -37,6 +42,8 @@ export const reweightMethod: MethodDescriptor = {
   datasets: TRAINING_DATASETS,
   memory: trainingMemoryEstimate,
   params: asParams(balancingParams),
+  // Row weights are per trial in a pack: `balance` too.
+  packKey: packKeyExcept(asParams(balancingParams), [...PER_TRIAL_TRAINING, 'balance']),
 };
 
 /** `subsample`: ERM on every group drawn down to the smallest group's size. */
@@ -46,6 +53,8 @@ export const subsampleMethod: MethodDescriptor = {
   datasets: TRAINING_DATASETS,
   memory: trainingMemoryEstimate,
   params: asParams(balancingParams),
+  // The rows are drawn by the seed and `balance`: both in the key.
+  packKey: packKeyExcept(asParams(balancingParams), PER_TRIAL_TRAINING),
 };
 
 /** `group-balancing`: `strategy: none | reweight | subsample`, so one sweep compares them. */
@@ -55,4 +64,5 @@ export const groupBalancingMethod: MethodDescriptor = {
   datasets: TRAINING_DATASETS,
   memory: trainingMemoryEstimate,
   params: asParams(groupBalancingParams),
+  packKey: groupBalancingPackKey(asParams(groupBalancingParams)),
 };

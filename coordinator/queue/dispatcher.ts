@@ -24,6 +24,8 @@ export interface ShardPlan {
   method: string;
   dataset?: DatasetSpec;
   maxAttempts: number;
+  /** The spec's `pack` (proto/pack.ts); absent: auto. */
+  pack?: number;
   shards: readonly PlannedShard[];
 }
 
@@ -59,6 +61,7 @@ export class Dispatcher {
         method: plan.method,
         dataset: plan.dataset,
         maxAttempts: plan.maxAttempts,
+        pack: plan.pack ?? 0,
         trials: s.trials.map((t) => ({ id: t.id, sweepId: plan.sweepId, index: t.index, params: toParamMap(t.params), seed: t.seed })),
       };
       return { id: s.id, subject, data: Shard.encode(msg).finish() };

@@ -7,3 +7,4 @@ export { DEFAULT_MAX_TRIALS, DEFAULT_MAX_ATTEMPTS, DEFAULT_SEEDS } from './schem
 export { drawSamples, drawValue } from './search.js';
 export type { Distribution, Search } from './schema.js';
 export { planSweep, replanShards, type SweepPlan } from './plan.js';
+export { DEFAULT_PACK_SHARD_SIZE, defaultPackShardSize, packGroupKey } from './pack-shards.js';

@@ -10,10 +10,11 @@ import { checkSpecData, checkSpecSize, checkYamlDepth } from './limits.js';
 import { checkEncodedSizes, checkGridSize, checkParamValues } from './size-checks.js';
 import { checkTrialMemory, DEFAULT_MAX_TRIAL_MEMORY_MB } from './memory-check.js';
 import { MAX_DEFAULT_SHARD_SIZE, defaultShardSize } from './trials.js';
+import { packShardCap } from './pack-shards.js';
 import { distributionIssues, drawSamples } from './search.js';
 import { issueMessages, describeValue, objectKeysAt } from './zod-issues.js';
 import { closestMatch, unknownNameMessage } from './suggest.js';
-import { canonicalJson } from '../../proto/index.js';
+import { canonicalJson, packNumber } from '../../proto/index.js';
 import { selectionNote, type Aggregate, type SelectionMethod } from '../configurations/index.js';
 import { selectionIssue } from './selection-check.js';
 import { resolveEarlyStop, takesEvalEvery, type EarlyStopSpec } from './early-stop.js';
@@ -48,6 +49,8 @@ export interface ValidatedSpec {
   warnings: string[];
   shardSize?: number;
   maxAttempts: number;
+  /** The spec's `pack` as the Shard message carries it: PACK_AUTO (0), PACK_OFF (1), or K ≥ 2 trials at most per pack. */
+  pack: number;
   /** Number of trials: grid points times random samples (1 without a search) times seeds; budget times seeds for an adaptive search. */
   trials: number;
 }
@@ -130,7 +133,13 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
 
   const maxTrials = limits.maxTrials ?? DEFAULT_MAX_TRIALS;
   const trials = checkGridSize(s, maxTrials);
-  checkEncodedSizes(s, dataset?.options ?? {}, s.shard_size ?? (method.prefixKey ? MAX_DEFAULT_SHARD_SIZE : defaultShardSize(trials)));
+  // Early stopping stops trials one by one from their progress reports, which packed trials do not send.
+  if (s.early_stop) {
+    if (typeof s.pack === 'number' && s.pack > 1) throw SpecError.at('pack', `packed trials report no progress, so early_stop cannot stop them: use pack: off (the default with early_stop), or no early_stop`);
+    s.pack = 'off';
+  }
+  const packed = method.packKey && s.pack !== 'off' ? packShardCap(packNumber(s.pack)) : 0;
+  checkEncodedSizes(s, dataset?.options ?? {}, s.shard_size ?? (method.prefixKey ? MAX_DEFAULT_SHARD_SIZE : Math.max(packed, defaultShardSize(trials))));
 
   const grid: Axis[] = Object.entries(s.grid).map(([k, axis]) => [k, axisValues(axis)] as const);
   const issues: { path: string; message: string }[] = [];
@@ -202,6 +211,7 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
     warnings,
     ...(s.shard_size !== undefined ? { shardSize: s.shard_size } : {}),
     maxAttempts: s.max_attempts,
+    pack: packNumber(s.pack),
     trials,
   };
 }

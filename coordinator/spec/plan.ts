@@ -2,8 +2,12 @@ import { getMethod } from '../../catalog/index.js';
 import { parseSpecText, type ValidatedSpec } from './parse.js';
 import { SweepSearch } from '../search/index.js';
 import { defaultPrefixShardSize, defaultShardSize, planPrefixShards, planTrials, type PlannedShard, type PlannedTrial } from './trials.js';
+import { defaultPackShardSize, packGroupKey } from './pack-shards.js';
 
-/** A sweep's trials cut into shards; trials sharing a prefix (by the method's prefix key) share shards. */
+/**
+ * A sweep's trials cut into shards; trials sharing a prefix (by the method's prefix key) share
+ * shards, and so do trials that can train as one pack (by its pack key) unless the spec says `pack: off`.
+ */
 export interface SweepPlan {
   trials: PlannedTrial[];
   /** The spec's shard_size, or the default for its trial count (or its prefix groups). */
@@ -23,8 +27,9 @@ export function planSweep(sweepId: string, spec: ValidatedSpec): SweepPlan {
   }
   const trials = planTrials(sweepId, spec.grid, spec.params, spec.seeds, spec.samples);
   const prefixKey = prefixKeyOf(spec.method);
-  const shardSize = spec.shardSize ?? (prefixKey ? defaultPrefixShardSize(trials, prefixKey) : defaultShardSize(trials.length));
-  const shards = planPrefixShards(sweepId, trials, shardSize, prefixKey);
+  const packKey = prefixKey ? undefined : packGroupKey(spec.method, spec.pack);
+  const shardSize = spec.shardSize ?? (prefixKey ? defaultPrefixShardSize(trials, prefixKey) : packKey ? defaultPackShardSize(trials, packKey, spec.pack) : defaultShardSize(trials.length));
+  const shards = planPrefixShards(sweepId, trials, shardSize, prefixKey ?? packKey);
   return { trials, shardSize, shards, totalTrials: trials.length, totalShards: shards.length };
 }
 
@@ -34,7 +39,7 @@ export function replanShards(sweepId: string, specYaml: string, shardSize: numbe
   // An adaptive search's first batches (the later ones are proposed from results).
   const search = SweepSearch.of(sweepId, spec);
   if (search) return search.ask();
-  return planPrefixShards(sweepId, planTrials(sweepId, spec.grid, spec.params, spec.seeds, spec.samples), shardSize, prefixKeyOf(spec.method));
+  return planPrefixShards(sweepId, planTrials(sweepId, spec.grid, spec.params, spec.seeds, spec.samples), shardSize, prefixKeyOf(spec.method) ?? packGroupKey(spec.method, spec.pack));
 }
 
 /** The method's prefix key as a function of a planned trial, when its trials share prefixes. */

@@ -8,6 +8,8 @@ export const DEFAULT_SEEDS: readonly number[] = [0];
 export const DEFAULT_MAX_ATTEMPTS = 3;
 /** Largest sweep a coordinator accepts unless configured otherwise (`--max-trials`). */
 export const DEFAULT_MAX_TRIALS = 100_000;
+/** Largest `pack: K` a spec may ask for. */
+export const MAX_PACK = 256;
 
 const KEY = /^[a-z_][a-z0-9_]*$/;
 const METRIC = /^[A-Za-z0-9_.\-/]+$/;
@@ -119,6 +121,11 @@ export const specSchema = z.strictObject({
   max_attempts: z.number().int().min(1).max(100).default(DEFAULT_MAX_ATTEMPTS),
   /** Early stopping of trials at rungs (ASHA / MO-ASHA): spec/early-stop.ts. */
   early_stop: earlyStopSchema.optional(),
+  /**
+   * Packed training (docs/spec.md#pack): `auto` packs on GPU backends only, as many trials as fit;
+   * `off` runs one trial at a time; K packs up to K trials with equal pack keys on any backend.
+   */
+  pack: z.union([z.enum(['auto', 'off']), z.number().int().min(1).max(MAX_PACK)], { error: `expected auto, off or a pack size from 1 to ${MAX_PACK}` }).default('auto'),
 });
 
 export type SpecInput = z.input<typeof specSchema>;

@@ -31,6 +31,7 @@ export function toSweepSpecMessage(spec: ValidatedSpec, shardSize: number): Swee
           },
         }
       : {}),
+    pack: spec.pack,
     search: spec.search
       ? {
           samples: spec.search.samples ?? 0,

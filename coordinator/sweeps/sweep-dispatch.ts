@@ -109,6 +109,7 @@ export class SweepDispatch {
       method: spec.method,
       ...(spec.dataset ? { dataset: spec.dataset } : {}),
       maxAttempts: spec.maxAttempts,
+      pack: spec.pack,
       shards: planned,
     });
   }

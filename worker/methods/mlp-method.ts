@@ -1,9 +1,10 @@
-import { reportedSplits, type Dataset, type Split } from '../datasets/index.js';
+import { reportedSplits, type Dataset } from '../datasets/index.js';
 import { loadTrialData } from './memory-guard.js';
 import { disposeMlp, type Mlp } from '../training/mlp.js';
 import type { Backend } from '../backend-types.js';
-import { predictProba, trainMlp, type TrainObjective } from '../training/trainer.js';
-import { environmentAccuracies, splitMetrics } from '../training/evaluate.js';
+import { predictProba, trainMlp } from '../training/trainer.js';
+import { splitMetrics } from '../training/evaluate.js';
+import { runMlpPack, scoreMlp, type Plan } from './mlp-pack.js';
 import { balancedSubsample, balancingWeights } from '../training/balancing.js';
 import type { z } from 'zod';
 import type { MethodImpl, TrialOutput } from './types.js';
@@ -13,15 +14,9 @@ import {
   type ErmParams, type IrmParams,
 } from '../../catalog/methods/training-params.js';
 
-/** What a method trains on: the objective and the training environments. */
-interface Plan {
-  objective: TrainObjective;
-  environments: readonly Split[];
-}
-
-/** Trains an MLP as `plan` says on the dataset and scores train, val and test; params parsed by `schema`. */
+/** Trains an MLP as `plan` says on the dataset and scores train, val and test; params parsed by `schema`. Packs (runMlpPack). */
 function mlpMethod<S extends z.ZodType<ErmParams>>(schema: S, plan: (p: z.output<S>, data: Dataset, seed: number) => Plan): MethodImpl {
-  return withParams(schema, async (p, input, rt): Promise<TrialOutput> => {
+  const single = withParams(schema, async (p, input, rt): Promise<TrialOutput> => {
     const data = loadTrialData(input, rt);
     const { objective, environments } = plan(p, data, input.seed);
     const { tf } = await rt.backend();
@@ -37,20 +32,12 @@ function mlpMethod<S extends z.ZodType<ErmParams>>(schema: S, plan: (p: z.output
       ...(p.eval_every > 0 && rt.progress ? { onEval: { every: p.eval_every, report: progressReporter(tf, data, rt.progress) } } : {}),
     });
     try {
-      const metrics: Record<string, number> = { 'train/loss': trained.loss, 'train/penalty': trained.penalty };
-      const groupMetrics: TrialOutput['groupMetrics'] = [];
-      for (const [name, split] of reportedSplits(data)) {
-        const proba = await predictProba(tf, trained.model, split, data.dim);
-        const s = splitMetrics(name, split, proba);
-        Object.assign(metrics, s.metrics);
-        groupMetrics.push(...s.groups);
-        if (name === 'train') Object.assign(metrics, environmentAccuracies(data.environments, proba));
-      }
-      return { metrics, groupMetrics };
+      return await scoreMlp(tf, trained, data);
     } finally {
       disposeMlp(trained.model);
     }
   });
+  return { run: single.run, runPack: (inputs, rt) => runMlpPack(schema, plan, inputs, rt) };
 }
 
 /**

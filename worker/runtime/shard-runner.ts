@@ -2,7 +2,7 @@ import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstrea
 import type { NatsConnection } from '@nats-io/transport-node';
 import { TrialEvent, TrialEvent_Kind, TrialResult, TrialStatus, decodeShardOn, eventSubject, type Shard, type Trial } from '../../proto/index.js';
 import { errorText, type Logger } from '../../common/index.js';
-import type { TrialOutput, TrialRuntime } from '../methods/types.js';
+import type { PackOutcome, TrialOutput, TrialRuntime } from '../methods/types.js';
 import type { PrefixCache } from '../methods/prefix-cache.js';
 import type { DataRoot } from '../datasets/data-root.js';
 import type { CommandHost } from '../methods/command/host-types.js';
@@ -15,6 +15,7 @@ import { ResultPublisher, isRecorded } from './result-publisher.js';
 import type { StoreBackoff } from './store-backoff.js';
 import { executeTrial } from './trial-execution.js';
 import type { TrialStops } from './trial-stops.js';
+import { deliveryRuns, executePack } from './shard-packs.js';
 
 /** Why a running shard was stopped from outside. */
 export type StopReason = 'cancelled' | 'hand-back';
@@ -166,16 +167,50 @@ export class ShardRun {
   }
 
   private async runTrials(): Promise<ShardOutcome> {
-    for (const trial of this.shard.trials) {
+    const recorded = (t: Trial): Promise<boolean> => isRecorded(this.ctx.jsm, this.shard.sweepId, t);
+    for (const run of await deliveryRuns(this.shard, this.attempt, recorded, { backend: this.ctx.backend, memoryBudget: this.ctx.memoryBudget })) {
       if (this.trialSignal.aborted) break;
-      if (this.attempt > 1 && (await isRecorded(this.ctx.jsm, this.shard.sweepId, trial))) continue;
-      const step = await this.runTrial(trial);
+      const [trial] = run;
+      if (!trial) continue;
+      if (run.length === 1 && this.attempt > 1 && (await recorded(trial))) continue;
+      const step = run.length === 1 ? await this.runTrial(trial) : await this.runPack(run);
       if (step === 'stop') break;
       if (step !== 'next') return step;
     }
     if (this.signal.aborted) return this.signal.reason === 'hand-back' ? { kind: 'handed-back' } : { kind: 'cancelled' };
     // A refused result: `finish` finds the error when it drains the results.
     return { kind: 'completed' };
+  }
+
+  /**
+   * Trials trained as one pack: each gets its started event, its own result (ok or failed) and
+   * its own retry decision, as if it had run alone; a trial to retry makes the shard retry once
+   * every other trial of the pack is recorded. Cancellation stops the pack.
+   */
+  private async runPack(trials: readonly Trial[]): Promise<TrialStep> {
+    const started = Date.now();
+    this.ctx.metrics.packedTrials.inc({ method: this.shard.method }, trials.length);
+    const startedEvents = setTimeout(() => {
+      for (const t of trials) this.event(t, TrialEvent_Kind.KIND_STARTED);
+    }, STARTED_EVENT_DELAY_MS);
+    let outcomes: PackOutcome[];
+    try {
+      outcomes = await executePack(this.shard, trials, this.attempt, this.runtime).finally(() => clearTimeout(startedEvents));
+    } catch (error) {
+      outcomes = trials.map(() => ({ ok: false, error }));
+    }
+    let step: TrialStep = 'next';
+    for (const [i, trial] of trials.entries()) {
+      const o = outcomes[i] ?? { ok: false, error: new Error('no outcome from the pack') };
+      if (o.ok) {
+        await this.recordOk(trial, started, o.output);
+        continue;
+      }
+      const next = await this.onTrialError(trial, started, o.error);
+      if (next === 'stop') return 'stop';
+      if (step === 'next') step = next;
+    }
+    return step;
   }
 
   private async runTrial(trial: Trial): Promise<TrialStep> {
@@ -199,10 +234,14 @@ export class ShardRun {
       }
       return this.onTrialError(trial, started, err);
     }
+    await this.recordOk(trial, started, out);
+    return 'next';
+  }
+
+  private async recordOk(trial: Trial, started: number, out: TrialOutput): Promise<void> {
     this.ctx.metrics.trials.inc({ method: this.shard.method, outcome: 'ok' });
     this.ctx.metrics.trialDuration.observe({ method: this.shard.method }, (Date.now() - started) / 1000);
     await this.publish(trial, started, { status: TrialStatus.TRIAL_STATUS_OK, metrics: out.metrics, groupMetrics: out.groupMetrics, ...(out.gpu !== undefined ? { gpu: out.gpu } : {}) });
-    return 'next';
   }
 
   /** A trial threw: cancelled, recorded as failed (unrecoverable or out of attempts), or retried with the shard. */

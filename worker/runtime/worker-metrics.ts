@@ -11,6 +11,7 @@ export class WorkerMetrics {
     buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200],
     registers: [this.registry],
   });
+  readonly packedTrials = new Counter({ name: 'fairsweep_worker_packed_trials_total', help: 'Trials this worker trained in packs of two or more (packed training), whatever their outcome', labelNames: ['method'] as const, registers: [this.registry] });
   readonly shards = new Counter({ name: 'fairsweep_worker_shards_total', help: 'Shards handled, by outcome (acked, retried, store_refused, handed_back, cancelled, malformed)', labelNames: ['outcome'] as const, registers: [this.registry] });
   readonly slots = new Gauge({ name: 'fairsweep_worker_slots', help: 'Trial slots of this worker', registers: [this.registry] });
   readonly busy = new Gauge({ name: 'fairsweep_worker_busy_slots', help: 'Slots running a shard now', registers: [this.registry] });

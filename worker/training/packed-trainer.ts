@@ -177,9 +177,15 @@ export async function trainMlpPacked(tf: TF, dim: number, environments: readonly
     return trials.map((_, i): PackedOutcome => {
       const error = failed.get(i);
       if (error) return { ok: false, error };
+      // Each bias sliced out of a flat view, not sliced then reshaped: the wasm backend keeps a
+      // reshaped tensor's data under its first shape, and its fused matMul reads the bias's rank
+      // from there (it refused [1, 1, h] for [h]).
       const model: Mlp = {
-        weights: W.map((w) => tf.tidy(() => tf.variable(tf.reshape(tf.slice(w, [i, 0, 0], [1, w.shape[1] as number, w.shape[2] as number]), [w.shape[1] as number, w.shape[2] as number]), true))),
-        biases: B.map((b) => tf.tidy(() => tf.variable(tf.reshape(tf.slice(b, [i, 0, 0], [1, 1, b.shape[2] as number]), [b.shape[2] as number]), true))),
+        weights: W.map((w) => tf.tidy(() => tf.variable(tf.gather(w, i), true))),
+        biases: B.map((b) => {
+          const h = b.shape[2] as number;
+          return tf.tidy(() => tf.variable(tf.slice(tf.reshape(b, [k * h]), [i * h], [h]), true));
+        }),
       };
       return { ok: true, result: { model, loss: losses[i] ?? NaN, penalty: penalties[i] ?? NaN } };
     });

@@ -95,7 +95,7 @@ async function listAdapters(create: Create, flags: readonly string[]): Promise<D
  * Loads the webgpu backend on the chosen adapter and makes it tfjs's active backend. Returns the
  * adapter's name. Throws WebgpuUnavailableError (no package, no adapter, no choice) with what to do.
  */
-export async function loadWebgpu(tf: typeof tfType, options: WebgpuOptions): Promise<{ device: string }> {
+export async function loadWebgpu(tf: typeof tfType, options: WebgpuOptions): Promise<{ device: string; maxStorageBufferBindingSize?: number }> {
   const flags = (options.dawnFlags ?? []).filter((f) => !f.startsWith('adapter='));
   const dawn = await importOptional('webgpu');
   // Imported before navigator.gpu exists, so the package registers its kernels but not a backend of its own.
@@ -138,6 +138,7 @@ export async function loadWebgpu(tf: typeof tfType, options: WebgpuOptions): Pro
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', async () => new WebGPUBackend(await adapter.requestDevice({ requiredFeatures, requiredLimits }), adapter.info));
   if (!(await tf.setBackend('webgpu'))) throw new WebgpuUnavailableError(`the backend did not initialise on '${choice.adapter.name}'`);
-  return { device: adapter.info?.device || choice.adapter.name };
+  const binding = requiredLimits.maxStorageBufferBindingSize;
+  return { device: adapter.info?.device || choice.adapter.name, ...(binding !== undefined ? { maxStorageBufferBindingSize: binding } : {}) };
 }
 
