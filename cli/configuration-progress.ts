@@ -59,7 +59,7 @@ export async function sweepTally(client: SweepServiceClient, sweepId: string, ad
 /** `ID completed: 12/12 done (ok 12, failed 0, running 0), configurations 6, frontier 3 hypervolume 0.0123`. */
 export function configurationProgressLine(p: Progress, doc: ConfigurationFrontierDocument): string {
   const hv = doc.hypervolume !== null ? ` hypervolume ${doc.hypervolume.toPrecision(5)}` : '';
-  return `${p.sweepId} ${stateName(p.state)}: ${p.ok + p.failed}/${p.total} done (ok ${p.ok}, failed ${p.failed}, running ${p.running}), configurations ${doc.configurations}, frontier ${doc.frontier.length}${hv}`;
+  return `${p.sweepId} ${stateName(p.state)}: ${p.ok + p.failed + (p.pruned ?? 0)}/${p.total} done (ok ${p.ok}, failed ${p.failed}${p.pruned ? `, pruned ${p.pruned}` : ''}, running ${p.running}), configurations ${doc.configurations}, frontier ${doc.frontier.length}${hv}`;
 }
 
 /** progressJson with the configuration frontier: `frontier_size` and `hypervolume` count configurations, `trial_frontier_size` trials. */

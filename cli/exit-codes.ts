@@ -43,6 +43,7 @@ export function exitCodeHelp(): string {
  */
 export function sweepExitCode(p: Progress): ExitCode {
   if (p.state === SweepState.SWEEP_STATE_CANCELLED) return ExitCode.Cancelled;
-  if (p.failed > 0 || p.ok < p.total) return ExitCode.TrialsFailed;
+  // A pruned trial (stopped early by early_stop) ended as asked: not a failure.
+  if (p.failed > 0 || p.ok + (p.pruned ?? 0) < p.total) return ExitCode.TrialsFailed;
   return ExitCode.Ok;
 }

@@ -23,7 +23,7 @@ function errorKey(error: string | undefined): string {
 export function failureGroups(rows: readonly { trial_id: string; status: string; error?: string }[], limit = DIGEST_ERRORS): FailureGroup[] {
   const groups = new Map<string, FailureGroup>();
   for (const r of rows) {
-    if (r.status === 'ok') continue;
+    if (r.status !== 'failed') continue;
     const key = errorKey(r.error);
     const g = groups.get(key);
     if (g) {

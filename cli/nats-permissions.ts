@@ -3,7 +3,10 @@ import {
   EVENTS_SUBJECTS,
   RESULTS_STREAM,
   RESULTS_SUBJECTS,
+  RUNGS_STREAM,
+  RUNGS_SUBJECTS,
   SHARDS_STREAM,
+  STOP_TRIAL_SUBJECTS,
   SHARDS_SUBJECTS,
   SWEEPS_BUCKET,
   WORKER_HEARTBEAT_SUBJECT,
@@ -15,7 +18,8 @@ import {
  * server. Everything not allowed is refused by the server (an allow list denies the rest).
  *
  * - coordinator: creates the streams, the sweeps bucket and each sweep's consumer; publishes shards,
- *   cancellations and the failed results of exhausted shards; reads results, events, heartbeats and
+ *   cancellations, the failed results of exhausted shards, and the pruned results and stop
+ *   messages of early stopping (with its rung reports); reads results, events, heartbeats and
  *   JetStream's max-deliveries advisories. It never deletes a stream.
  * - worker: pulls and acks shards, publishes results, trial events and heartbeats, follows the sweeps
  *   bucket and hears cancellations. It cannot cancel, publish shards, write sweep records, forge
@@ -92,7 +96,7 @@ const readSweepRecord: Grant[] = [
 const COORDINATOR: RolePermissions = {
   publish: [
     ACCOUNT_INFO,
-    ...[SHARDS_STREAM, RESULTS_STREAM, SWEEPS_STREAM].flatMap((s) => [
+    ...[SHARDS_STREAM, RESULTS_STREAM, SWEEPS_STREAM, RUNGS_STREAM].flatMap((s) => [
       { subject: api(`STREAM.INFO.${s}`), why: `stream ${s} exists?` },
       { subject: api(`STREAM.CREATE.${s}`), why: `creates stream ${s}` },
       { subject: api(`STREAM.UPDATE.${s}`), why: `brings stream ${s} to the current configuration` },
@@ -116,6 +120,10 @@ const COORDINATOR: RolePermissions = {
     { subject: SHARDS_SUBJECTS, why: 'publishes shards' },
     { subject: RESULTS_SUBJECTS, why: 'records the trials of an exhausted shard as failed' },
     { subject: CANCEL_SUBJECTS, why: 'tells workers a sweep was cancelled' },
+    { subject: STOP_TRIAL_SUBJECTS, why: 'tells workers a trial was stopped early (early_stop)' },
+    { subject: RUNGS_SUBJECTS, why: "stores early stopping's rung reports" },
+    { subject: api(`STREAM.MSG.GET.${RUNGS_STREAM}`), why: "replays a sweep's rung reports after a restart" },
+    { subject: api(`STREAM.PURGE.${RUNGS_STREAM}`), why: "removes a finished sweep's rung reports" },
     ...openObjectStore('the coordinator'),
     { subject: api('STREAM.CREATE.*'), why: "creates a command sweep's artifacts bucket at submit" },
   ],
@@ -142,7 +150,7 @@ const WORKER: RolePermissions = {
     ...openObjectStore('the worker'),
     { subject: OBJECT_SUBJECTS, why: "stores command trials' artifacts (chunks and metadata)" },
   ],
-  subscribe: [inbox, { subject: CANCEL_SUBJECTS, why: 'sweep cancellations' }],
+  subscribe: [inbox, { subject: CANCEL_SUBJECTS, why: 'sweep cancellations' }, { subject: STOP_TRIAL_SUBJECTS, why: 'trials stopped early (early_stop)' }],
 };
 
 const CLIENT: RolePermissions = {

@@ -23,7 +23,7 @@ export class ProgressDisplay {
   constructor(private readonly mode: DisplayMode = process.stderr.isTTY ? 'bar' : 'lines') {}
 
   update(p: Progress): void {
-    const done = p.ok + p.failed;
+    const done = p.ok + p.failed + (p.pruned ?? 0);
     const rate = this.rate(p, done);
     const eta = rate > 0 ? Math.round((p.total - done) / rate) : 0;
     const fields = { latest: this.latest ? ` | ${this.latest}` : '', ok: p.ok, failed: p.failed, running: p.running, rate: rate.toFixed(rate < 10 ? 2 : 0), etaText: done >= p.total ? '0s' : rate > 0 ? formatDuration(eta) : '?', frontier: p.frontierSize };
@@ -43,7 +43,7 @@ export class ProgressDisplay {
     } else if (this.mode === 'lines' && (Date.now() - this.lastLine > 2000 || (done === p.total && this.lastDone !== done))) {
       this.lastLine = Date.now();
       this.lastDone = done;
-      process.stderr.write(`${done}/${p.total} done | ok ${p.ok} failed ${p.failed} running ${p.running} | ${fields.rate}/s | ETA ${fields.etaText} | frontier ${p.frontierSize}\n`);
+      process.stderr.write(`${done}/${p.total} done | ok ${p.ok} failed ${p.failed}${p.pruned ? ` pruned ${p.pruned}` : ''} running ${p.running} | ${fields.rate}/s | ETA ${fields.etaText} | frontier ${p.frontierSize}\n`);
     }
   }
 

@@ -6,7 +6,8 @@ export const stateName = (s: SweepState): string => (SweepState[s] ?? 'SWEEP_STA
 /** One human line: `ID completed: 12/12 done (ok 12, failed 0, running 0), frontier 4 hypervolume 0.0123`. */
 export function progressLine(p: Progress): string {
   const hv = p.hypervolume !== undefined ? ` hypervolume ${p.hypervolume.toPrecision(5)}` : '';
-  return `${p.sweepId} ${stateName(p.state)}: ${p.ok + p.failed}/${p.total} done (ok ${p.ok}, failed ${p.failed}, running ${p.running}), frontier ${p.frontierSize}${hv}`;
+  const pruned = p.pruned ? `, pruned ${p.pruned}` : '';
+  return `${p.sweepId} ${stateName(p.state)}: ${p.ok + p.failed + (p.pruned ?? 0)}/${p.total} done (ok ${p.ok}, failed ${p.failed}${pruned}, running ${p.running}), frontier ${p.frontierSize}${hv}`;
 }
 
 /** Progress as the JSON the CLI prints (`status --json`, `watch --json`, `submit --wait --json`). */
@@ -17,6 +18,7 @@ export function progressJson(p: Progress): Record<string, string | number | null
     total: p.total,
     ok: p.ok,
     failed: p.failed,
+    pruned: p.pruned ?? 0,
     running: p.running,
     frontier_size: p.frontierSize,
     hypervolume: p.hypervolume ?? null,

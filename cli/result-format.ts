@@ -7,7 +7,9 @@ export interface ResultRow {
   index: number;
   params: Params;
   seed: number;
-  status: 'ok' | 'failed';
+  status: 'ok' | 'failed' | 'pruned';
+  /** Pruned: the step the trial was stopped at. */
+  step?: number;
   metrics: Record<string, number>;
   group_metrics: { split: string; group: string; metrics: Record<string, number> }[];
   attempts: number;
@@ -31,7 +33,8 @@ export function toResultRow(r: TrialResult): ResultRow {
     index: r.index,
     params: fromParamMap(r.params),
     seed: r.seed,
-    status: r.status === TrialStatus.TRIAL_STATUS_OK ? 'ok' : 'failed',
+    status: r.status === TrialStatus.TRIAL_STATUS_OK ? 'ok' : r.status === TrialStatus.TRIAL_STATUS_PRUNED ? 'pruned' : 'failed',
+    ...(r.status === TrialStatus.TRIAL_STATUS_PRUNED && r.step !== undefined ? { step: r.step } : {}),
     metrics: r.metrics,
     group_metrics: r.groupMetrics.map((g) => ({ split: g.split, group: g.group, metrics: g.metrics })),
     attempts: r.attempts,

@@ -158,7 +158,7 @@ export async function runLocal(o: LocalRunOptions): Promise<number> {
     const code = interrupted ? ExitCode.Interrupted : sweepExitCode(final);
     if (o.json) {
       const failures = failureGroups(rows);
-      process.stdout.write(`${JSON.stringify({ sweep_id: sweepId, state, total: final.total, ok: final.ok, failed: final.failed, frontier_size: configurations.frontier.length, hypervolume: configurations.hypervolume, trial_frontier_size: frontier.frontier.length, out: outDir, report, failures, exit_code: code })}\n`);
+      process.stdout.write(`${JSON.stringify({ sweep_id: sweepId, state, total: final.total, ok: final.ok, failed: final.failed, pruned: final.pruned ?? 0, frontier_size: configurations.frontier.length, hypervolume: configurations.hypervolume, trial_frontier_size: frontier.frontier.length, out: outDir, report, failures, exit_code: code })}\n`);
     } else process.stdout.write(`${summary}\nwrote ${join(outDir, 'results.jsonl')}, frontier.json, summary.txt${report ? ', report.html' : ''}, frontier-trials.json\n`);
     return code;
   } finally {

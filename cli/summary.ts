@@ -9,10 +9,11 @@ import { formatConfigurationFrontier } from './configuration-summary.js';
  */
 export function formatSummary(sweepId: string, state: string, rows: readonly ResultRow[], frontier: FrontierDocument, seconds: number, configurations?: ConfigurationFrontierDocument, notes: readonly string[] = []): string {
   const ok = rows.filter((r) => r.status === 'ok').length;
-  const failed = rows.length - ok;
+  const pruned = rows.filter((r) => r.status === 'pruned').length;
+  const failed = rows.length - ok - pruned;
   const lines: string[] = [];
   lines.push(`sweep ${sweepId}: ${state}`);
-  lines.push(`trials: ${rows.length} recorded, ${ok} ok, ${failed} failed, in ${seconds.toFixed(1)} s`);
+  lines.push(`trials: ${rows.length} recorded, ${ok} ok, ${failed} failed${pruned > 0 ? `, ${pruned} pruned (stopped early)` : ''}, in ${seconds.toFixed(1)} s`);
   const backends = [...new Set(rows.map((r) => r.backend).filter(Boolean))];
   if (backends.length) lines.push(`backends: ${backends.join(', ')}`);
   if (failed > 0) lines.push(...formatFailures(failureGroups(rows), failed, rows.length), '  (every failure is in results.jsonl)');

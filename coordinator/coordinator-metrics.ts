@@ -14,8 +14,9 @@ const stateName = (s: SweepState): string => (SweepState[s] ?? 'SWEEP_STATE_UNSP
  */
 export class CoordinatorMetrics {
   readonly registry = new Registry();
-  readonly trials = new Gauge({ name: 'fairsweep_trials', help: 'Trials by sweep and state (queued, running, ok, failed)', labelNames: ['sweep', 'state'] as const, registers: [this.registry] });
+  readonly trials = new Gauge({ name: 'fairsweep_trials', help: 'Trials by sweep and state (queued, running, ok, failed, pruned)', labelNames: ['sweep', 'state'] as const, registers: [this.registry] });
   readonly trialsCompleted = new Counter({ name: 'fairsweep_trials_completed_total', help: 'Trial results recorded with status ok', labelNames: ['method'] as const, registers: [this.registry] });
+  readonly trialsPruned = new Counter({ name: 'fairsweep_trials_pruned_total', help: 'Trial results recorded with status pruned (stopped early by early_stop)', labelNames: ['method'] as const, registers: [this.registry] });
   readonly trialsFailed = new Counter({ name: 'fairsweep_trials_failed_total', help: 'Trial results recorded with status failed', labelNames: ['method'] as const, registers: [this.registry] });
   readonly trialDuration = new Histogram({
     name: 'fairsweep_trial_duration_seconds',
@@ -59,6 +60,7 @@ export class CoordinatorMetrics {
       if (!sweep.finished) {
         this.trials.set({ sweep: sweep.id, state: 'ok' }, sweep.ok);
         this.trials.set({ sweep: sweep.id, state: 'failed' }, sweep.failed);
+        this.trials.set({ sweep: sweep.id, state: 'pruned' }, sweep.pruned);
         this.trials.set({ sweep: sweep.id, state: 'running' }, sweep.running.size);
         this.trials.set({ sweep: sweep.id, state: 'queued' }, Math.max(0, sweep.record.totalTrials - sweep.done - sweep.running.size));
       }
@@ -77,7 +79,7 @@ export class CoordinatorMetrics {
 
   /** Drops the per-sweep series of a sweep that is no longer tracked. */
   forgetSweep(sweep: string): void {
-    for (const state of ['queued', 'running', 'ok', 'failed']) this.trials.remove({ sweep, state });
+    for (const state of ['queued', 'running', 'ok', 'failed', 'pruned']) this.trials.remove({ sweep, state });
     this.queueDepth.remove({ sweep });
     this.shardsInFlight.remove({ sweep });
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { EVENTS_SUBJECTS, ID_PATTERN, RESULTS_STREAM, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type ConfigurationFrontier, type Frontier, type Objective, type Progress, Shard, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
+import { EVENTS_SUBJECTS, ID_PATTERN, RESULTS_STREAM, stopTrialSubject, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type ConfigurationFrontier, type Frontier, type Objective, type Progress, Shard, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
 import { createSweepArtifacts, removeSweepArtifacts } from './artifacts/index.js';
 import { sweepArtifactBytes } from '../catalog/methods/command.js';
 import { ReaderSupervisor, connectNats, coreSubscriptionReader, publishToSlot, whenReady, errorText, JETSTREAM_TIMEOUT_MS, type Logger, type ReaderRun } from '../common/index.js';
@@ -23,6 +23,7 @@ import { parseSpecText, planSweep, type PlannedShard } from './spec/index.js';
 import { AdaptiveSweeps } from './search/index.js';
 import { sweepConfigurationFrontier } from './configurations/index.js';
 import { sweepProtocol } from './sweeps/sweep-protocol.js';
+import { EarlyStops, RungLog } from './early-stop/index.js';
 import { WorkerRegistry } from './workers/worker-registry.js';
 
 export type { CoordinatorOptions } from './coordinator-options.js';
@@ -46,6 +47,8 @@ export class Coordinator {
   /** Adaptive searches (search.algorithm): later batches are published as results arrive. */
   private readonly adaptive: AdaptiveSweeps;
   private readonly exhausted: ExhaustedShards;
+  /** Early stopping (early_stop): progress reports ranked at rungs, stopped trials recorded pruned. */
+  private readonly earlyStops: EarlyStops;
   private readonly sweepDispatch: SweepDispatch;
   private readonly records: RecordWriter;
   private readonly reader: ResultsReader;
@@ -69,6 +72,14 @@ export class Coordinator {
       warn: (message, fields) => this.log.warn(message, fields),
     });
     this.readers = new ReaderSupervisor(this.log);
+    this.earlyStops = new EarlyStops(new RungLog(this.js, jsm), {
+      queuedTrials: async (sweepId) => (await this.dispatcher.remaining(sweepId)).flatMap((m) => Shard.decode(m.data).trials),
+      recorded: (sweepId, trialId) => this.sweeps.get(sweepId)?.results.has(trialId) ?? false,
+      publishResult: (r) => this.publishResult(r),
+      stopTrial: (sweepId, trialId) => this.nc.publish(stopTrialSubject(sweepId), new TextEncoder().encode(trialId)),
+      malformed: (seq, err) => this.dropMalformed('rungs', err, `seq ${seq}`),
+      log: this.log,
+    });
     this.exhausted = new ExhaustedShards(jsm, this.dispatcher, {
       exhausted: (shard) => this.failExhausted(shard),
       malformed: (subject, err) => this.dropMalformed('shards', err, subject),
@@ -122,6 +133,10 @@ export class Coordinator {
     // A max-deliveries advisory is a claim, acted on once JetStream confirms it (ExhaustedShards).
     this.readers.add('advisories', this.subscribe(EXHAUSTED_ADVISORY, 'advisories', (m) => exhaustedClaim(m.subject, m.data), (c) => void this.exhausted.claim(c)));
     await this.reader.start(this.readers);
+    // Early stopping: each unfinished sweep's rung reports replayed, now that its results are known.
+    for (const sweep of this.sweeps.values()) {
+      if (!sweep.finished && sweep.spec.earlyStop) void this.earlyStops.add(sweep.id, sweep.spec.earlyStop, true);
+    }
     // Sweeps whose dispatch was interrupted: publish again; JetStream drops the shards it already
     // has. One that cannot be dispatched fails; the others go on.
     for (const sweep of this.sweeps.values()) {
@@ -168,6 +183,8 @@ export class Coordinator {
     }
     // An adaptive search: its first batches are the plan's shards.
     this.adaptive.add(id, spec);
+    const earlyStop = sweep.spec.earlyStop;
+    if (earlyStop) void this.earlyStops.add(id, earlyStop, false);
     this.log.info('sweep submitted', { sweep: id, trials: totalTrials, shards: totalShards });
     this.updateGauges();
     return { sweepId: id, totalTrials, totalShards };
@@ -293,6 +310,7 @@ export class Coordinator {
     this.adaptive.onResult(r);
     const method = sweep.spec.method;
     if (r.status === TrialStatus.TRIAL_STATUS_OK) this.metrics.trialsCompleted.inc({ method });
+    else if (r.status === TrialStatus.TRIAL_STATUS_PRUNED) this.metrics.trialsPruned.inc({ method });
     else this.metrics.trialsFailed.inc({ method });
     if (r.finishedAtMs > 0 && r.startedAtMs > 0) this.metrics.trialDuration.observe({ method }, Math.max(0, r.finishedAtMs - r.startedAtMs) / 1000);
     if (r.attempts > 0) this.metrics.attempts.observe(r.attempts);
@@ -304,7 +322,10 @@ export class Coordinator {
     if (!sweep) return;
     if (ev.kind === TrialEvent_Kind.KIND_STARTED) sweep.trialStarted(ev.trialId, { workerId: ev.workerId, attempt: ev.attempt, sinceMs: ev.atMs });
     else if (ev.kind === TrialEvent_Kind.KIND_RETRYING || ev.kind === TrialEvent_Kind.KIND_ABANDONED) sweep.trialRetrying(ev.trialId, ev.error);
-    else if (ev.kind === TrialEvent_Kind.KIND_PROGRESS) sweep.emit('trial-progress', ev);
+    else if (ev.kind === TrialEvent_Kind.KIND_PROGRESS) {
+      sweep.emit('trial-progress', ev);
+      this.earlyStops.onProgress(ev);
+    }
   }
 
   /**
@@ -357,6 +378,7 @@ export class Coordinator {
 
   private ended(sweep: SweepLifecycle): void {
     this.adaptive.forget(sweep.id);
+    this.earlyStops.forget(sweep.id);
     this.suspectedExhausted.delete(sweep.id);
     this.metrics.forgetSweep(sweep.id);
     this.updateGauges();

@@ -19,7 +19,7 @@ export class MalformedShardError extends Error {
 
 /**
  * The trial result stored on `subject`: the bytes decode, name the sweep and trial of the subject
- * they were published on, carry a final status (ok or failed) and a finish time (a late field: a
+ * they were published on, carry a final status (ok, failed or pruned) and a finish time (a late field: a
  * message cut short lacks it). Anything else — random bytes, a truncated message, another trial's
  * or another sweep's result — is not this trial's result: MalformedResultError. The coordinator
  * then does not record it, and a worker finding it in the place of its result deletes it and
@@ -34,7 +34,7 @@ export function decodeResultOn(subject: string, data: Uint8Array): TrialResult {
   }
   if (!r.trialId || !r.sweepId) throw new MalformedResultError(`${subject}: result without trial_id or sweep_id`);
   if (resultSubject(r.sweepId, r.trialId) !== subject) throw new MalformedResultError(`${subject}: holds a result of trial ${r.trialId.slice(0, 80)} of sweep ${r.sweepId.slice(0, 80)}`);
-  if (r.status !== TrialStatus.TRIAL_STATUS_OK && r.status !== TrialStatus.TRIAL_STATUS_FAILED) throw new MalformedResultError(`${subject}: result with status ${String(r.status)}`);
+  if (r.status !== TrialStatus.TRIAL_STATUS_OK && r.status !== TrialStatus.TRIAL_STATUS_FAILED && r.status !== TrialStatus.TRIAL_STATUS_PRUNED) throw new MalformedResultError(`${subject}: result with status ${String(r.status)}`);
   if (!(r.finishedAtMs > 0)) throw new MalformedResultError(`${subject}: result without a finish time (cut short?)`);
   return r;
 }

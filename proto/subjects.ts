@@ -17,6 +17,21 @@ export const EVENTS_SUBJECTS = 'fairsweep.events.*';
 /** Core NATS: sweep cancelled. */
 export const cancelSubject = (sweepId: string): string => `fairsweep.control.cancel.${sweepId}`;
 export const CANCEL_SUBJECTS = 'fairsweep.control.cancel.*';
+/**
+ * Core NATS: the coordinator stopped a trial early (its pruned result is recorded); the payload is
+ * the trial id. A worker running that trial aborts it once the results stream confirms the result.
+ */
+export const stopTrialSubject = (sweepId: string): string => `fairsweep.control.stop.${sweepId}`;
+export const STOP_TRIAL_SUBJECTS = 'fairsweep.control.stop.*';
+/**
+ * The rung reports an early-stopping sweep's decisions were made from, one message per trial and
+ * rung (message id `<trial id>.<rung>`), in the order they were counted: the coordinator replays
+ * them after a restart so that its decisions stay the same.
+ */
+export const RUNGS_STREAM = 'FAIRSWEEP_RUNGS';
+export const rungSubject = (sweepId: string, trialId: string): string => `fairsweep.rungs.${sweepId}.${trialId}`;
+export const rungsOfSweep = (sweepId: string): string => `fairsweep.rungs.${sweepId}.>`;
+export const RUNGS_SUBJECTS = 'fairsweep.rungs.>';
 /** Core NATS: worker heartbeats carrying WorkerInfo. */
 export const WORKER_HEARTBEAT_SUBJECT = 'fairsweep.workers.heartbeat';
 

@@ -164,6 +164,9 @@ test('the configuration frontier survives the wire: failed seeds, a single seed 
   t.is(a?.stats['trainval/m']?.std, null);
   t.is(a?.stats['trainval/m']?.ci, null);
   t.is(a?.stats['test/m'], null, 'a metric no ok seed reports stays null');
+  const result = { trialId: 'p', sweepId: 's-1', params: {}, seed: 3, error: '', metrics: { m: 1 }, groupMetrics: [], attempts: 1, workerId: 'w', backend: 'cpu', device: '', startedAtMs: 0, finishedAtMs: 0, index: 0 };
+  t.is(trialLikeOf({ ...result, status: TrialStatus.TRIAL_STATUS_PRUNED }).status, 'pruned', 'a pruned trial is not a failed seed');
+  t.is(trialLikeOf({ ...result, status: TrialStatus.TRIAL_STATUS_FAILED }).status, 'failed');
 });
 
 test('a sweep recorded before SweepSpec carried selection and aggregates is ranked on what its spec text says', (t) => {

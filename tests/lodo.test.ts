@@ -168,3 +168,16 @@ test.serial('a packed shard under leave-one-domain-out: each trial of the pack r
   const plain = await executePack({ ...shard, selection: '' }, trials, 1, runtime());
   t.true(plain.every((o) => o.ok && !('lodo/accuracy' in o.output.metrics)));
 });
+
+test.serial('folds report no progress: early stopping sees only the full run\'s steps', async (t) => {
+  const impl = await loadMethod('erm');
+  const input: TrialInput = { trialId: 't', sweepId: 's', params: { steps: 20, hidden: [4], eval_every: 5 }, seed: 0, dataset: { name: 'spurious', options: THREE }, attempt: 1 };
+  const steps = async (selection?: string): Promise<number[]> => {
+    const seen: number[] = [];
+    await impl?.run({ ...input, ...(selection ? { selection } : {}) }, { ...runtime(), progress: (step) => seen.push(step) });
+    return seen;
+  };
+  const plain = await steps();
+  t.true(plain.length > 0, 'the full run reports progress');
+  t.deepEqual(await steps(LEAVE_ONE_DOMAIN_OUT), plain);
+});

@@ -331,7 +331,8 @@ test.serial('report.html by default: configurations at their means with error ba
 test.serial('selection in the report: oracle is labelled in the header; training-domain ranks on trainval and reports test beside; a failed seed is shown', async (t) => {
   const spec = (await readFile(specPath, 'utf8')).replace('objectives:', 'selection: SELECTION\nobjectives:');
   const failedSeed: Row = { ...rows[0]!, trial_id: 'failed-seed', seed: 7, status: 'failed', metrics: {}, group_metrics: [], error: 'out of memory' };
-  const trials = [...rows, failedSeed];
+  const prunedSeed: Row = { ...rows[0]!, trial_id: 'pruned-seed', seed: 8, status: 'pruned', step: 10, group_metrics: [], error: 'stopped early at rung 0 (step 10)' };
+  const trials = [...rows, failedSeed, prunedSeed];
   const objectives = [{ metric: 'test/accuracy', goal: 'max' as const }, { metric: 'test/demographic_parity_difference', goal: 'min' as const }];
   const frontier = { objectives, frontier: [], hypervolume: null, reference: null };
   const oracle = join(dir, 'oracle.html');
@@ -360,6 +361,8 @@ test.serial('selection in the report: oracle is labelled in the header; training
   await p.page.evaluate(`window.fairsweepReport.select(${JSON.stringify(hit?.configuration_id)})`);
   t.regex((await p.page.$eval('#trial', (e) => e.textContent)) ?? '', /2 ok seed\(s\), 1 failed \(not in the means\)/);
   t.regex((await p.page.$eval('#trial table.seeds', (e) => e.textContent)) ?? '', /failed: out of memory/);
+  // A pruned seed (stopped early) is listed apart: neither ok (its mean) nor failed.
+  t.regex((await p.page.$eval('#trial table.seeds', (e) => e.textContent)) ?? '', /pruned at step 10/);
   t.deepEqual(p.errors, []);
   await p.page.close();
 });

@@ -65,7 +65,7 @@ test('a misspelt key gets "did you mean" at every level: top level, objective, m
   ];
   for (const [text, re] of cases) t.regex(specError(t, text).message, re);
   // Nothing close: the accepted names are listed instead of a guess.
-  t.regex(specError(t, base.replace('lr: 0.001', 'warp: 9')).message, /^params\.warp: unknown parameter of method "irm" \(expected one of: steps, lr, l2, hidden, penalty_weight, penalty_anneal_iters\)$/);
+  t.regex(specError(t, base.replace('lr: 0.001', 'warp: 9')).message, /^params\.warp: unknown parameter of method "irm" \(expected one of: steps, lr, l2, hidden, eval_every, penalty_weight, penalty_anneal_iters\)$/);
   t.regex(specError(t, `${base}zzz: 1\n`).message, /^zzz: unknown key \(expected one of: name, method, dataset, params, grid/);
 });
 

@@ -8,6 +8,8 @@ export const trainingParamShape = {
   lr: z.number().positive().max(10).default(0.001),
   l2: z.number().min(0).default(0.001),
   hidden: z.array(z.number().int().min(1).max(65_536)).max(16).default([64]),
+  /** Steps between progress reports (validation metrics of the current model, for early_stop); 0: none. */
+  eval_every: z.number().int().min(0).max(1_000_000).default(0),
 };
 
 export const ermParams = z.strictObject(trainingParamShape);

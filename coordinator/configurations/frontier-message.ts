@@ -25,13 +25,13 @@ const isAggregate = (v: string): v is Aggregate => (AGGREGATES as readonly strin
 const isSelection = (v: string): v is SelectionMethod => (SELECTION_METHODS as readonly string[]).includes(v);
 const goalName = (g: Goal): 'max' | 'min' => (g === Goal.GOAL_MIN ? 'min' : 'max');
 
-/** A recorded result as configurations group it. */
+/** A recorded result as configurations group it: a pruned trial (stopped early) is neither ok nor failed. */
 export function trialLikeOf(r: TrialResult): TrialLike {
   return {
     trial_id: r.trialId,
     params: fromParamMap(r.params),
     seed: r.seed,
-    status: r.status === TrialStatus.TRIAL_STATUS_OK ? 'ok' : 'failed',
+    status: r.status === TrialStatus.TRIAL_STATUS_OK ? 'ok' : r.status === TrialStatus.TRIAL_STATUS_PRUNED ? 'pruned' : 'failed',
     metrics: r.metrics,
     ...(r.error ? { error: r.error } : {}),
   };

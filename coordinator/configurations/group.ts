@@ -6,7 +6,7 @@ export interface TrialLike {
   trial_id: string;
   params: Params;
   seed: number;
-  status: 'ok' | 'failed';
+  status: 'ok' | 'failed' | 'pruned';
   metrics: Readonly<Record<string, number>>;
   error?: string;
 }
@@ -20,7 +20,7 @@ export interface Configuration<T extends TrialLike = TrialLike> {
   trials: T[];
   /** The ok trials, by seed: what statistics are computed over. */
   ok: T[];
-  /** The failed trials, by seed: counted and shown, never averaged. */
+  /** The failed trials, by seed: counted and shown, never averaged. (Pruned trials, stopped early, are in `trials` only.) */
   failed: T[];
 }
 
@@ -49,7 +49,7 @@ export function groupConfigurations<T extends TrialLike>(trials: readonly T[]): 
   }
   return [...byKey.values()].map((c) => {
     const sorted = [...c.trials].sort((a, b) => a.seed - b.seed);
-    return { id: configurationId(c.params), params: c.params, trials: sorted, ok: sorted.filter((t) => t.status === 'ok'), failed: sorted.filter((t) => t.status !== 'ok') };
+    return { id: configurationId(c.params), params: c.params, trials: sorted, ok: sorted.filter((t) => t.status === 'ok'), failed: sorted.filter((t) => t.status === 'failed') };
   });
 }
 

@@ -6,7 +6,7 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { RESULTS_STREAM, RESULTS_SUBJECTS, SHARDS_STREAM, SHARDS_SUBJECTS } from '../../proto/index.js';
+import { RESULTS_STREAM, RESULTS_SUBJECTS, RUNGS_STREAM, RUNGS_SUBJECTS, SHARDS_STREAM, SHARDS_SUBJECTS } from '../../proto/index.js';
 import { isNotFound, whenReady } from '../../common/index.js';
 
 export interface StreamOptions {
@@ -19,7 +19,7 @@ export interface StreamOptions {
 export const DEFAULT_DUPLICATE_WINDOW_MS = 60 * 60_000;
 
 /**
- * The two streams the whole system rests on:
+ * The two streams the whole system rests on (and a third for early stopping's rung reports):
  * - shards: a work queue; each shard is removed once a worker acks it; message id = shard id.
  * - results: one message per trial subject, and JetStream refuses a second one
  *   (`max_msgs_per_subject: 1` with `discard_new_per_subject`), so a trial is recorded exactly once
@@ -50,6 +50,15 @@ export function streamConfigs(options: StreamOptions = {}): StreamSettings[] {
       max_msgs_per_subject: 1,
       discard: DiscardPolicy.New,
       discard_new_per_subject: true,
+    },
+    {
+      // Early stopping's rung reports (coordinator/early-stop/rung-log.ts), purged when a sweep ends.
+      name: RUNGS_STREAM,
+      subjects: [RUNGS_SUBJECTS],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      num_replicas: replicas,
+      duplicate_window: window,
     },
   ];
 }

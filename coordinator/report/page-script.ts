@@ -19,7 +19,7 @@ export const PAGE_SCRIPT = String.raw`
   var configById = {};
   data.configurations.forEach(function (c) { configById[c.configuration_id] = c; });
   var okTrials = data.trials.filter(function (t) { return t.status === 'ok'; });
-  var failed = data.trials.filter(function (t) { return t.status !== 'ok'; });
+  var failed = data.trials.filter(function (t) { return t.status === 'failed'; });
   var goals = {};
   data.axes.forEach(function (a) { goals[a.metric] = a.goal; });
   var state = { level: 'configuration', x: '', y: '', selected: null, frontier: [], colorBy: '', errorBars: 0, legend: [], points: 0 };

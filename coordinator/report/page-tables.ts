@@ -100,7 +100,7 @@ export const PAGE_TABLES = String.raw`
       tr.dataset.trial = tid;
       tr.appendChild(el('td', t.seed));
       tr.appendChild(el('td', tid, 'mono'));
-      tr.appendChild(el('td', t.status === 'ok' ? 'ok' : 'failed: ' + (t.error || '')));
+      tr.appendChild(el('td', t.status === 'ok' ? 'ok' : t.status === 'pruned' ? 'pruned at step ' + t.step : 'failed: ' + (t.error || '')));
       metrics.forEach(function (m) { tr.appendChild(el('td', num(t.metrics[m]), 'num')); });
       tr.addEventListener('click', function () { showSeed(tid); });
       body.appendChild(tr);

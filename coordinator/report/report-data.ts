@@ -16,7 +16,9 @@ export interface ReportTrial {
   sweep_id?: string;
   params: Params;
   seed: number;
-  status: 'ok' | 'failed';
+  status: 'ok' | 'failed' | 'pruned';
+  /** Pruned: the step it was stopped at. */
+  step?: number;
   metrics: Record<string, number>;
   group_metrics: ReportGroupMetrics[];
   error?: string;
@@ -107,6 +109,7 @@ export function buildReportData(input: ReportInput): ReportData {
       params: t.params,
       seed: t.seed,
       status: t.status,
+      ...(t.step !== undefined ? { step: t.step } : {}),
       metrics: t.metrics,
       group_metrics: t.group_metrics,
       ...(t.error !== undefined ? { error: t.error } : {}),

@@ -17,6 +17,7 @@ import { closestMatch, unknownNameMessage } from './suggest.js';
 import { canonicalJson, packNumber } from '../../proto/index.js';
 import { selectionNote, type Aggregate, type SelectionMethod } from '../configurations/index.js';
 import { selectionIssue } from './selection-check.js';
+import { resolveEarlyStop, takesEvalEvery, type EarlyStopSpec } from './early-stop.js';
 
 export interface Objective {
   metric: string;
@@ -42,6 +43,8 @@ export interface ValidatedSpec {
   objectives: Objective[];
   /** DomainBed model selection named by the spec, if any. */
   selection?: SelectionMethod;
+  /** Early stopping (`early_stop:`), resolved against the objectives. */
+  earlyStop?: EarlyStopSpec;
   /** What a user should know but is not an error: objectives on test metrics with no `selection`. */
   warnings: string[];
   shardSize?: number;
@@ -130,6 +133,11 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
 
   const maxTrials = limits.maxTrials ?? DEFAULT_MAX_TRIALS;
   const trials = checkGridSize(s, maxTrials);
+  // Early stopping stops trials one by one from their progress reports, which packed trials do not send.
+  if (s.early_stop) {
+    if (typeof s.pack === 'number' && s.pack > 1) throw SpecError.at('pack', `packed trials report no progress, so early_stop cannot stop them: use pack: off (the default with early_stop), or no early_stop`);
+    s.pack = 'off';
+  }
   const packed = method.packKey && s.pack !== 'off' ? packShardCap(packNumber(s.pack)) : 0;
   checkEncodedSizes(s, dataset?.options ?? {}, s.shard_size ?? (method.prefixKey ? MAX_DEFAULT_SHARD_SIZE : Math.max(packed, defaultShardSize(trials))));
 
@@ -174,6 +182,13 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
     const points = levels.every((l) => l !== undefined) ? levels.reduce((n, l) => n * (l?.length ?? 1), 1) : Infinity;
     if (points < adaptive.budget) throw SpecError.at('search.budget', `${adaptive.budget} points wanted, but the space has only ${points} distinct points (lower budget, or widen search.space)`);
   }
+  // A spec naming a selection method has stated its protocol (oracle included, labelled where shown); without one, test objectives are warned about.
+  const warnings = s.selection ? [] : [selectionNote(s.objectives, undefined)].filter((w): w is string => w !== null);
+  const earlyStop = s.early_stop ? resolveEarlyStop(s.early_stop, s, method, warnings) : undefined;
+  // A training method reports validation metrics every eval_every steps: set from min_steps unless given.
+  if (earlyStop?.evalEvery !== undefined && takesEvalEvery(method) && s.params['eval_every'] === undefined && !gridKeysOf(s).has('eval_every')) {
+    s.params = { ...s.params, eval_every: earlyStop.evalEvery };
+  }
   const samples = s.search && !adaptive ? drawSamples({ samples: s.search.samples ?? 1, seed: s.search.seed, space: s.search.space }) : [];
   // An adaptive search's points are proposed later: its space is checked at its corners and centre.
   const checked = adaptive ? spaceCorners(adaptive.space) : samples;
@@ -192,13 +207,18 @@ export function validateSpec(data: unknown, limits: SpecLimits = {}): ValidatedS
     seeds: s.seeds,
     objectives: s.objectives,
     ...(s.selection ? { selection: s.selection } : {}),
-    // A spec naming a selection method has stated its protocol (oracle included, labelled where shown); without one, test objectives are warned about.
-    warnings: s.selection ? [] : [selectionNote(s.objectives, undefined)].filter((w): w is string => w !== null),
+    ...(earlyStop ? { earlyStop } : {}),
+    warnings,
     ...(s.shard_size !== undefined ? { shardSize: s.shard_size } : {}),
     maxAttempts: s.max_attempts,
     pack: packNumber(s.pack),
     trials,
   };
+}
+
+/** Keys a spec sweeps or samples. */
+function gridKeysOf(s: { grid: Record<string, unknown>; search?: { space: Record<string, unknown> } | undefined }): Set<string> {
+  return new Set([...Object.keys(s.grid), ...Object.keys(s.search?.space ?? {})]);
 }
 
 /**

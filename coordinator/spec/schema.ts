@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Param } from '../../proto/index.js';
 import { AGGREGATES, SELECTION_METHODS } from '../configurations/index.js';
+import { earlyStopSchema } from './early-stop.js';
 
 /** Defaults of a sweep spec's optional keys. */
 export const DEFAULT_SEEDS: readonly number[] = [0];
@@ -118,6 +119,8 @@ export const specSchema = z.strictObject({
   selection: z.enum(SELECTION_METHODS).optional(),
   shard_size: z.number().int().min(1).max(10_000).optional(),
   max_attempts: z.number().int().min(1).max(100).default(DEFAULT_MAX_ATTEMPTS),
+  /** Early stopping of trials at rungs (ASHA / MO-ASHA): spec/early-stop.ts. */
+  early_stop: earlyStopSchema.optional(),
   /**
    * Packed training (docs/spec.md#pack): `auto` packs on GPU backends only, as many trials as fit;
    * `off` runs one trial at a time; K packs up to K trials with equal pack keys on any backend.

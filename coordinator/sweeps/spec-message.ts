@@ -21,6 +21,17 @@ export function toSweepSpecMessage(spec: ValidatedSpec, shardSize: number): Swee
     selection: spec.selection ?? '',
     shardSize,
     maxAttempts: spec.maxAttempts,
+    ...(spec.earlyStop
+      ? {
+          earlyStop: {
+            algorithm: spec.earlyStop.algorithm,
+            objectives: spec.earlyStop.objectives.map((o) => ({ metric: o.metric, goal: o.goal === 'min' ? Goal.GOAL_MIN : Goal.GOAL_MAX, aggregate: '' })),
+            minSteps: spec.earlyStop.minSteps,
+            reductionFactor: spec.earlyStop.reductionFactor,
+            maxRungs: spec.earlyStop.maxRungs ?? 0,
+          },
+        }
+      : {}),
     pack: spec.pack,
     search: spec.search
       ? {

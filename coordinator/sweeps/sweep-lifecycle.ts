@@ -134,6 +134,10 @@ export class SweepLifecycle extends EventEmitter<SweepEvents> {
     return this.tally.failed;
   }
 
+  get pruned(): number {
+    return this.tally.pruned;
+  }
+
   get done(): number {
     return this.tally.done;
   }
@@ -296,6 +300,7 @@ export class SweepLifecycle extends EventEmitter<SweepEvents> {
       total: this.record.totalTrials,
       ok: this.ok,
       failed: this.failed,
+      ...(this.pruned > 0 ? { pruned: this.pruned } : {}),
       running: this.finished ? 0 : this.running.size,
       frontierSize: this.frontierSize(),
       ...(hv !== null && Number.isFinite(hv) ? { hypervolume: hv } : {}),

@@ -21,6 +21,7 @@ export class SweepResults {
   private readonly byTrial = new Map<string, TrialResult>();
   private okCount = 0;
   private failedCount = 0;
+  private prunedCount = 0;
   private readonly frontier: IncrementalFrontier<TrialResult>;
 
   constructor(
@@ -43,8 +44,13 @@ export class SweepResults {
     return this.failedCount;
   }
 
+  /** Trials stopped early (early_stop): neither ok nor failed, and not on the frontier. */
+  get pruned(): number {
+    return this.prunedCount;
+  }
+
   get done(): number {
-    return this.okCount + this.failedCount;
+    return this.okCount + this.failedCount + this.prunedCount;
   }
 
   /** Records a result; false when this trial already has one (the first recorded one stands). */
@@ -54,6 +60,8 @@ export class SweepResults {
     if (r.status === TrialStatus.TRIAL_STATUS_OK) {
       this.okCount++;
       this.frontier.add({ id: r.trialId, values: objectiveValues(r, this.objectives), item: r });
+    } else if (r.status === TrialStatus.TRIAL_STATUS_PRUNED) {
+      this.prunedCount++;
     } else {
       this.failedCount++;
     }

@@ -10,7 +10,8 @@
 //             exits 143, unless `ignore_term` (then only SIGKILL ends it);
 //   spawn     starts a grandchild that sleeps, writes both pids to `pid_file`, then sleeps;
 //   flaky     fails (exit 3) on attempt 1, behaves as `ok` after;
-//   progress  appends `steps` progress lines to FAIRSWEEP_PROGRESS_FILE, `step_ms` apart, then `ok`.
+//   progress  appends `steps` progress lines to FAIRSWEEP_PROGRESS_FILE, `step_ms` apart, then `ok`
+//             (with `quality`, each line also reports val/score = quality).
 import { spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,7 +65,8 @@ switch (p.behaviour) {
     let step = 0;
     const timer = setInterval(() => {
       step++;
-      appendFileSync(process.env.FAIRSWEEP_PROGRESS_FILE, `${JSON.stringify({ step, metrics: { 'train/loss': 1 / step } })}\n`);
+      const metrics = { 'train/loss': 1 / step, ...(p.quality !== undefined ? { 'val/score': p.quality } : {}) };
+      appendFileSync(process.env.FAIRSWEEP_PROGRESS_FILE, `${JSON.stringify({ step, metrics })}\n`);
       if (step >= p.steps) {
         clearInterval(timer);
         ok();

@@ -65,8 +65,10 @@ async function runFolds(impl: MethodImpl, input: TrialInput, rt: TrialRuntime): 
   if (envs === undefined || envs < LODO_MIN_TRAINING_ENVIRONMENTS) {
     throw new TrialFailedError(`leave-one-domain-out: dataset "${input.dataset.name}" ${envs === undefined ? 'does not say how many training environments it has' : `has ${envs} training environment(s)`}; at least ${LODO_MIN_TRAINING_ENVIRONMENTS} are needed`);
   }
+  // Folds report no progress: early stopping (rt.progress) judges the trial on its full run's steps only.
+  const { progress: _progress, ...foldRt } = rt;
   const folds: TrialOutput[] = [];
-  for (let e = 0; e < envs; e++) folds.push(await impl.run({ ...input, heldOutEnvironment: e }, rt));
+  for (let e = 0; e < envs; e++) folds.push(await impl.run({ ...input, heldOutEnvironment: e }, foldRt));
   return foldMetrics(folds);
 }
 

@@ -1,7 +1,9 @@
-import type { Dataset } from '../datasets/index.js';
+import { reportedSplits, type Dataset } from '../datasets/index.js';
 import { loadTrialData } from './memory-guard.js';
-import { disposeMlp } from '../training/mlp.js';
-import { trainMlp } from '../training/trainer.js';
+import { disposeMlp, type Mlp } from '../training/mlp.js';
+import type { Backend } from '../backend-types.js';
+import { predictProba, trainMlp } from '../training/trainer.js';
+import { splitMetrics } from '../training/evaluate.js';
 import { runMlpPack, scoreMlp, type Plan } from './mlp-pack.js';
 import { balancedSubsample, balancingWeights } from '../training/balancing.js';
 import type { z } from 'zod';
@@ -27,6 +29,7 @@ function mlpMethod<S extends z.ZodType<ErmParams>>(schema: S, plan: (p: z.output
       objective,
       signal: rt.signal,
       heartbeat: rt.heartbeat,
+      ...(p.eval_every > 0 && rt.progress ? { onEval: { every: p.eval_every, report: progressReporter(tf, data, rt.progress) } } : {}),
     });
     try {
       return await scoreMlp(tf, trained, data);
@@ -35,6 +38,21 @@ function mlpMethod<S extends z.ZodType<ErmParams>>(schema: S, plan: (p: z.output
     }
   });
   return { run: single.run, runPack: (inputs, rt) => runMlpPack(schema, plan, inputs, rt) };
+}
+
+/**
+ * Reports the validation metrics (`val/` and `trainval/`, as the trial's result would name them)
+ * of the model being trained, for early stopping.
+ */
+function progressReporter(tf: Backend['tf'], data: Dataset, send: (step: number, metrics: Record<string, number>) => void) {
+  return async (step: number, model: Mlp): Promise<void> => {
+    const metrics: Record<string, number> = {};
+    for (const [name, split] of reportedSplits(data)) {
+      if (name !== 'val' && name !== 'trainval') continue;
+      Object.assign(metrics, splitMetrics(name, split, await predictProba(tf, model, split, data.dim)).metrics);
+    }
+    send(step, metrics);
+  };
 }
 
 const anneal = (p: IrmParams) => ({ penaltyWeight: p.penalty_weight, annealIters: p.penalty_anneal_iters });

@@ -60,6 +60,11 @@ export interface TrialRuntime {
    * set by the runtime for each trial, called by loadTrialData before a model is built.
    */
   checkMemory?(data: DatasetShape): void;
+  /**
+   * Reports a running trial's metrics at a training step (a TrialEvent KIND_PROGRESS, which early
+   * stopping ranks). Unset (a method called directly), reports go nowhere.
+   */
+  progress?(step: number, metrics: Record<string, number>): void;
 }
 
 export interface GroupMetricsRow {

@@ -14,6 +14,7 @@ import { ShardHeartbeat } from './shard-heartbeat.js';
 import { ResultPublisher, isRecorded } from './result-publisher.js';
 import type { StoreBackoff } from './store-backoff.js';
 import { executeTrial } from './trial-execution.js';
+import type { TrialStops } from './trial-stops.js';
 import { deliveryRuns, executePack } from './shard-packs.js';
 
 /** Why a running shard was stopped from outside. */
@@ -43,6 +44,8 @@ export interface ShardContext {
   onTrialDone: () => void;
   /** The worker's back-off while results cannot be stored: told of each result stored or refused. */
   storeBackoff: StoreBackoff;
+  /** The trials running on this worker, each stoppable on its own (early stopping). */
+  trialStops: TrialStops;
 }
 
 /** Base delay before a retried shard is delivered again; doubles per attempt, capped at MAX_RETRY_DELAY_MS. */
@@ -215,9 +218,20 @@ export class ShardRun {
     // Trials that finish within the delay never show as running: no event for them.
     const startedEvent = setTimeout(() => this.event(trial, TrialEvent_Kind.KIND_STARTED), STARTED_EVENT_DELAY_MS);
     let out: TrialOutput;
+    const stop = this.ctx.trialStops.register(this.shard.sweepId, trial);
+    const runtime = { ...this.runtime, signal: AbortSignal.any([this.trialSignal, stop.signal]), progress: (step: number, metrics: Record<string, number>) => this.progress(trial, step, metrics) };
     try {
-      out = await executeTrial(this.shard, trial, this.attempt, this.runtime).finally(() => clearTimeout(startedEvent));
+      out = await executeTrial(this.shard, trial, this.attempt, runtime).finally(() => {
+        clearTimeout(startedEvent);
+        stop.release();
+      });
     } catch (err) {
+      // Stopped early: the coordinator recorded its pruned result; the slot goes on with the next trial.
+      if (stop.signal.aborted && !this.trialSignal.aborted) {
+        this.ctx.metrics.trials.inc({ method: this.shard.method, outcome: 'pruned' });
+        this.log.info('trial stopped early (pruned)', { trial: trial.id });
+        return 'next';
+      }
       return this.onTrialError(trial, started, err);
     }
     await this.recordOk(trial, started, out);
@@ -273,6 +287,15 @@ export class ShardRun {
     });
     this.ctx.onTrialDone();
     await queued;
+  }
+
+  /** A built-in method's progress report: a KIND_PROGRESS event with the step and metrics. */
+  private progress(trial: Trial, step: number, metrics: Record<string, number>): void {
+    if (this.ctx.nc.isClosed()) return;
+    this.ctx.nc.publish(
+      eventSubject(this.shard.sweepId),
+      TrialEvent.encode({ kind: TrialEvent_Kind.KIND_PROGRESS, trialId: trial.id, sweepId: this.shard.sweepId, workerId: this.ctx.workerId, attempt: this.attempt, error: '', atMs: Date.now(), step, metrics }).finish(),
+    );
   }
 
   private event(trial: Trial, kind: TrialEvent_Kind, error = ''): void {

@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** A worker's Prometheus metrics (prefix `fairsweep_worker_`), on its own registry. */
 export class WorkerMetrics {
   readonly registry = new Registry();
-  readonly trials = new Counter({ name: 'fairsweep_worker_trials_total', help: 'Trials finished by this worker, by outcome (ok, failed, retried, cancelled)', labelNames: ['method', 'outcome'] as const, registers: [this.registry] });
+  readonly trials = new Counter({ name: 'fairsweep_worker_trials_total', help: 'Trials finished by this worker, by outcome (ok, failed, retried, cancelled, pruned)', labelNames: ['method', 'outcome'] as const, registers: [this.registry] });
   readonly trialDuration = new Histogram({
     name: 'fairsweep_worker_trial_duration_seconds',
     help: 'Trial run time on this worker',

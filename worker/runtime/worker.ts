@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { CANCEL_SUBJECTS, WORKER_HEARTBEAT_SUBJECT, WorkerInfo, type Shard } from '../../proto/index.js';
+import { CANCEL_SUBJECTS, STOP_TRIAL_SUBJECTS, WORKER_HEARTBEAT_SUBJECT, WorkerInfo, type Shard } from '../../proto/index.js';
 import { ReaderSupervisor, connectNats, coreSubscriptionReader, whenReady, errorText, type Logger } from '../../common/index.js';
 import type { Backend } from '../backend-types.js';
 import { loadBackend } from '../backend.js';
@@ -16,6 +16,8 @@ import { SlotScheduler, type FetchedShard } from './slot-scheduler.js';
 import { RunningSweeps } from './running-sweeps.js';
 import { WorkerCommandHost } from '../methods/command/worker-command-host.js';
 import { StoreBackoff } from './store-backoff.js';
+import { TrialStops } from './trial-stops.js';
+import { isRecorded } from './result-publisher.js';
 
 /** How long a pull request waits for a shard before the worker looks at other sweeps. */
 const FETCH_EXPIRES_MS = 1_000;
@@ -58,6 +60,8 @@ export class Worker {
   readonly dataRoot: DataRoot | undefined;
   /** What its command trials get (WorkerOptions.command). */
   readonly commandHost: WorkerCommandHost;
+  /** Its running trials, each stoppable by the coordinator's early stopping. */
+  private readonly trialStops = new TrialStops();
   private backendPromise: Promise<Backend> | undefined;
   private backendLoaded: Backend | undefined;
   /**
@@ -181,6 +185,7 @@ export class Worker {
   private async init(): Promise<void> {
     if (this.options.backend !== 'none') await this.backend();
     this.readers.add('cancel', coreSubscriptionReader(this.nc, CANCEL_SUBJECTS, (msg) => this.onCancelHint(msg), this.log));
+    this.readers.add('stop', coreSubscriptionReader(this.nc, STOP_TRIAL_SUBJECTS, (msg) => this.onStopHint(msg), this.log));
     this.heartbeatTimer = setInterval(() => this.publishHeartbeat(), this.options.heartbeatIntervalMs);
     this.heartbeatTimer.unref();
     this.sweeps.watch(this.readers);
@@ -217,6 +222,18 @@ export class Worker {
       }
       this.metrics.malformed.inc({ subject: 'cancel' });
       this.log.warn('cancel message for a sweep whose record does not say cancelled; ignored', { sweep: sweepId.slice(0, 200) });
+    });
+  }
+
+  /**
+   * The coordinator stopped a trial early (early_stop): the message names the sweep (subject) and
+   * the trial (payload). The trial stops here if it runs here and its result is recorded.
+   */
+  private onStopHint(msg: Msg): void {
+    const sweepId = msg.subject.split('.').pop() ?? '';
+    const trialId = new TextDecoder().decode(msg.data);
+    void this.trialStops.stop(sweepId, trialId, (s, t) => isRecorded(this.jsm, s, t)).then((outcome) => {
+      if (outcome === 'unconfirmed') this.log.warn('stop message for a trial whose result is not recorded; ignored', { sweep: sweepId.slice(0, 200), trial: trialId.slice(0, 200) });
     });
   }
 
@@ -306,6 +323,7 @@ export class Worker {
         this.trialsDone++;
       },
       storeBackoff: this.storeBackoff,
+      trialStops: this.trialStops,
     };
     this.running.set(key, entry);
     let released = false;

@@ -22,6 +22,8 @@ export interface TrainOptions {
   heartbeat(): void;
   /** Start from these parameters (fine-tuning) instead of a fresh initialisation; `hidden` must match. */
   initial?: MlpArrays;
+  /** Called with the current model after every `every` steps (not after the last): progress reports for early stopping. */
+  onEval?: { every: number; report(step: number, model: Mlp): Promise<void> };
 }
 
 export interface TrainResult {
@@ -79,6 +81,8 @@ export async function trainMlp(tf: TF, dim: number, environments: readonly Split
         if (!Number.isFinite(loss)) throw new TrialFailedError(`loss diverged at step ${step + 1} (loss=${loss}); lower lr or penalty_weight`);
         o.heartbeat();
       }
+      const done = step + 1;
+      if (o.onEval && o.onEval.every > 0 && done % o.onEval.every === 0 && done < o.steps) await o.onEval.report(done, model);
       if (step % YIELD_EVERY === 0) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         throwIfCancelled(o.signal);
