@@ -35,7 +35,8 @@ test('early_stop defaults: η 3, the objectives on the split selection chooses o
   t.is(s.pack, PACK_OFF, 'packed trials report no progress: early stopping runs each trial alone');
   t.deepEqual(s.warnings, []);
   const m = toSweepSpecMessage(s, 1).earlyStop;
-  t.deepEqual(m, { algorithm: 'asha', objectives: [{ metric: 'trainval/accuracy', goal: Goal.GOAL_MAX }, { metric: 'trainval/equalized_odds_difference', goal: Goal.GOAL_MIN }], minSteps: 10, reductionFactor: 3, maxRungs: 0 });
+  // Rungs rank trials, not configurations: no aggregate over seeds on the wire.
+  t.deepEqual(m, { algorithm: 'asha', objectives: [{ metric: 'trainval/accuracy', goal: Goal.GOAL_MAX, aggregate: '' }, { metric: 'trainval/equalized_odds_difference', goal: Goal.GOAL_MIN, aggregate: '' }], minSteps: 10, reductionFactor: 3, maxRungs: 0 });
   t.is(toSweepSpecMessage(parseSpecText(spec('{ algorithm: asha, min_steps: 10 }').replace(/early_stop:.*/, '')), 1).earlyStop, undefined);
 });
 
