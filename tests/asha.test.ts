@@ -61,6 +61,22 @@ test('MO-ASHA (two metrics maximised, η = 2): non-dominated rank, then crowding
   t.deepEqual(kinds(d), ['continue@0', 'continue@0', 'stop@0', 'continue@0', 'continue@0', 'stop@0', 'continue@0', 'stop@0']);
 });
 
+test('MO-ASHA: a report equal to a kept one goes on whatever its arrival; a different one is still ranked', (t) => {
+  const a = new Asha({ minSteps: 10, reductionFactor: 3, goals: ['max', 'max'] });
+  const plateau = [0.531, 0.854];
+  const d = [
+    a.report('a', 10, plateau), // n=1, k=1
+    a.report('b', 10, plateau), // n=2, k=1: a is first (arrival), b has a's values: goes on
+    a.report('c', 10, [0.53, 0.85]), // n=3, k=1: dominated by a and b
+    a.report('d', 10, plateau), // n=4, k=1: equal to a
+    a.report('e', 10, [0.6, 0.86]), // n=5, k=1: dominates the plateau, first
+    a.report('f', 10, plateau), // n=6, k=2: kept {e, a}: equal to a
+    a.report('g', 10, [0.52, 0.9]), // n=7, k=2: front 0 {e, g} (g's trainval is the largest)
+    a.report('h', 10, plateau), // n=8, k=2: kept {e, g}: the plateau is dominated by e, stopped
+  ];
+  t.deepEqual(kinds(d), ['continue@0', 'continue@0', 'stop@0', 'continue@0', 'continue@0', 'continue@0', 'continue@0', 'stop@0']);
+});
+
 test('a metric and goal mismatch is refused; the same reports in the same order give the same decisions', (t) => {
   const cfg = { minSteps: 2, reductionFactor: 3, goals: ['max', 'min'] as const };
   t.throws(() => new Asha({ ...cfg, goals: [...cfg.goals] }).report('x', 2, [1]), { instanceOf: RangeError });

@@ -43,7 +43,8 @@ export const rungStep = (r: number, c: Pick<AshaConfig, 'minSteps' | 'reductionF
  * (n values); it goes on when it is among the best k = max(1, ⌊n/η⌋), and is stopped otherwise.
  * With one metric a tie with the k-th best value goes on (Optuna's `value >= k-th best`). With
  * several (MO-ASHA, Schmucker et al. 2021, NSGA-II selection), the n values are ordered by
- * non-dominated rank, then larger crowding distance, then order of arrival, and the first k go on.
+ * non-dominated rank, then larger crowding distance, then order of arrival, and the first k go on,
+ * with any report whose values equal one of theirs (the tie rule again).
  * A non-finite value ranks last. Decisions depend on nothing but the order of the reports.
  */
 export class Asha {
@@ -81,7 +82,7 @@ export class Asha {
     const rung = (this.rungs[r] ??= []);
     rung.push(point);
     const keep = Math.max(1, Math.floor(rung.length / this.config.reductionFactor));
-    const goesOn = point.length === 1 ? inTopSingle(rung, rung.length - 1, keep) : selectBest(rung, keep).includes(rung.length - 1);
+    const goesOn = point.length === 1 ? inTopSingle(rung, rung.length - 1, keep) : inTopMulti(rung, rung.length - 1, keep);
     if (goesOn) return { kind: 'continue', rung: r };
     this.stopped.add(trialId);
     return { kind: 'stop', rung: r };
@@ -92,6 +93,19 @@ export class Asha {
 function minimised(v: number, goal: AshaGoal): number {
   if (!Number.isFinite(v)) return Number.MAX_VALUE;
   return goal === 'max' ? -v : v;
+}
+
+/**
+ * Whether point `i` is among the first k of the rung in NSGA-II order, or has the same values as a
+ * point that is: equal values are one outcome, so a report equal to a kept one goes on whatever
+ * its arrival (as a tie with the k-th best goes on with one metric). Without this a rung where many
+ * trials sit at the same values (a plateau every configuration reaches first) keeps only the first
+ * to arrive, and the decision is the order of arrival, not the values.
+ */
+function inTopMulti(rung: readonly (readonly number[])[], i: number, k: number): boolean {
+  const kept = selectBest(rung, k);
+  const p = rung[i] as readonly number[];
+  return kept.some((j) => j === i || (rung[j] as readonly number[]).every((v, d) => v === p[d]));
 }
 
 /** Whether point `i` is no worse than the k-th smallest value of the rung. */
