@@ -3,21 +3,12 @@ import { Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
 import { CoordinatorServer } from '../coordinator/index.js';
 import { SweepSearch } from '../coordinator/search/index.js';
 import { parseSpecText } from '../coordinator/spec/index.js';
-import { NatsServer } from '../common/index.js';
 import { SweepServiceClient, SweepState, TrialStatus, fromParamMap, type GetResponse, type TrialResult } from '../proto/index.js';
-import { spawnCli, spawnWorker, startNats, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { spawnCli, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { sweepFixture } from './helpers/sweep-fixture.js';
 
-let nats: NatsServer;
-const procs: CliProcess[] = [];
-
-test.before(async () => {
-  nats = await startNats();
-});
-
-test.after.always(async () => {
-  await Promise.all(procs.map((p) => p.kill('SIGKILL')));
-  await nats?.stop();
-});
+/** No shared coordinator: each test starts its own (in process, or as processes killed mid-search). */
+const fixture = sweepFixture(test, { coordinator: null });
 
 /**
  * The trial ids the search must have run: the same spec's search replayed offline, told the results
@@ -42,10 +33,9 @@ function replayedIds(sweepId: string, yaml: string, results: readonly TrialResul
 }
 
 test.serial('an adaptive nsga2 search on zdt1 runs its budget once, proposals within bounds, as an offline replay proposes them', async (t) => {
-  const server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null, reconcileIntervalMs: 1_000 });
+  const server = await CoordinatorServer.start({ nats: { servers: fixture.nats.url }, grpc: '127.0.0.1:0', metrics: null, reconcileIntervalMs: 1_000 });
   try {
-    const worker = await spawnWorker(nats.url, ['--slots', '3']);
-    procs.push(worker);
+    const worker = await fixture.worker('--slots', '3');
     const yaml = `
 name: ${uniqueName('zdt-nsga2')}
 method: zdt
@@ -97,8 +87,8 @@ function results(client: SweepServiceClient, sweepId: string): Promise<TrialResu
 }
 
 async function startCoordinator(grpc = '127.0.0.1:0'): Promise<{ proc: CliProcess; client: SweepServiceClient; address: string }> {
-  const proc = spawnCli(['coordinator', '--nats', nats.url, '--grpc', grpc, '--metrics', 'none', '--ack-wait', '3000']);
-  procs.push(proc);
+  const proc = spawnCli(['coordinator', '--nats', fixture.nats.url, '--grpc', grpc, '--metrics', 'none', '--ack-wait', '3000']);
+  fixture.procs.push(proc);
   const m = await proc.waitFor(/grpc=(\S+)/);
   return { proc, client: new SweepServiceClient(m[1]!, credentials.createInsecure()), address: m[1]! };
 }
@@ -119,7 +109,8 @@ search:
 objectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]
 `;
   const sweepId = await new Promise<string>((resolve, reject) => client.submit({ specYaml: yaml }, (e, r) => (e ? reject(e) : resolve(r.sweepId))));
-  procs.push(await spawnWorker(nats.url, ['--slots', '2']), await spawnWorker(nats.url, ['--slots', '2']));
+  await fixture.worker('--slots', '2');
+  await fixture.worker('--slots', '2');
   await eventually(async () => ((await get(client, sweepId)).progress?.ok ?? 0) >= 12, 30_000, 'progress before the kill');
   const before = (await get(client, sweepId)).progress?.ok ?? 0;
   t.true(before < budget - 8, `the kill must land mid-search (ok=${before})`);

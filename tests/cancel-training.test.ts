@@ -1,27 +1,13 @@
 import test from 'ava';
-import { CoordinatorServer } from '../coordinator/index.js';
-import { NatsServer } from '../common/index.js';
 import { SweepState } from '../proto/index.js';
-import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { eventually, uniqueName } from './helpers/cluster.js';
+import { sweepFixture } from './helpers/sweep-fixture.js';
 
-let nats: NatsServer;
-let server: CoordinatorServer;
-let worker: CliProcess | undefined;
-
-test.before(async () => {
-  nats = await startNats();
-  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null });
-});
-
-test.after.always(async () => {
-  await worker?.kill('SIGKILL');
-  await server?.close();
-  await nats?.stop();
-});
+const fixture = sweepFixture(test);
 
 test('cancel reaches the training loop: IRM trials of a million steps stop within seconds and the worker stays up', async (t) => {
-  worker = await spawnWorker(nats.url, ['--slots', '2']);
-  const c = server.coordinator;
+  const worker = await fixture.worker('--slots', '2');
+  const c = fixture.server.coordinator;
   const { sweepId } = await c.submit(`
 name: ${uniqueName('cancel-train')}
 method: irm

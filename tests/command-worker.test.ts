@@ -6,37 +6,15 @@ import { connect } from '@nats-io/transport-node';
 import { CoordinatorServer } from '../coordinator/index.js';
 import { NatsServer } from '../common/index.js';
 import { EVENTS_SUBJECTS, artifactsBucketDescription, artifactsCapOf, TrialEvent, TrialEvent_Kind, TrialStatus, type TrialResult } from '../proto/index.js';
-import { startNats, spawnWorker, spawnCli, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { spawnCli, eventually, uniqueName } from './helpers/cluster.js';
+import { sweepFixture } from './helpers/sweep-fixture.js';
 import { listArtifacts } from '../coordinator/artifacts/index.js';
 import { toResultRow } from '../cli/result-format.js';
 import { repoPath } from './helpers/repo-files.js';
 import { tempDir } from './helpers/temp-dir.js';
 
-let nats: NatsServer;
-let server: CoordinatorServer;
-const procs: CliProcess[] = [];
+const fixture = sweepFixture(test, { coordinator: { ackWaitMs: 3_000 }, killBeforeEach: true });
 const PROGRAM = repoPath('tests', 'helpers', 'command-program.mjs');
-
-test.before(async () => {
-  nats = await startNats();
-  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null, ackWaitMs: 3_000 });
-});
-
-test.after.always(async () => {
-  await Promise.all(procs.map((p) => p.kill('SIGKILL')));
-  await server?.close();
-  await nats?.stop();
-});
-
-test.beforeEach(async () => {
-  await Promise.all(procs.splice(0).map((p) => p.kill('SIGKILL')));
-});
-
-async function worker(...extra: string[]): Promise<CliProcess> {
-  const w = await spawnWorker(nats.url, extra);
-  procs.push(w);
-  return w;
-}
 
 /** A sweep of `program` trials; resolves with its results once it has ended. */
 async function sweep(command: readonly string[], params: string, grid = 'x: [1]', extra = ''): Promise<TrialResult[]> {
@@ -44,7 +22,7 @@ async function sweep(command: readonly string[], params: string, grid = 'x: [1]'
 }
 
 async function sweepWithId(command: readonly string[], params: string, grid = 'x: [1]', extra = ''): Promise<{ sweepId: string; results: TrialResult[] }> {
-  const c = server.coordinator;
+  const c = fixture.server.coordinator;
   const spec = `name: ${uniqueName('cmd')}\nmethod: command\nparams: { command: ${JSON.stringify(command)}, ${params} }\ngrid: { ${grid} }\n${extra}objectives: [{ metric: test/accuracy, goal: max }]\n`;
   const { sweepId } = await c.submit(spec);
   const agg = c.sweep(sweepId);
@@ -53,7 +31,7 @@ async function sweepWithId(command: readonly string[], params: string, grid = 'x
 }
 
 test.serial('a worker without --allow-command fails command trials, saying so, without retrying them', async (t) => {
-  await worker();
+  await fixture.worker();
   const results = await sweep([process.execPath, PROGRAM], 'behaviour: ok', 'x: [1]', 'max_attempts: 3\n');
   t.is(results.length, 1);
   t.is(results[0]?.status, TrialStatus.TRIAL_STATUS_FAILED);
@@ -62,8 +40,8 @@ test.serial('a worker without --allow-command fails command trials, saying so, w
 });
 
 test.serial('the Node example runs as a sweep: every built-in metric per split, its own metrics merged, progress events on the sweep', async (t) => {
-  await worker('--allow-command', '--slots', '2');
-  const nc = await connect({ servers: nats.url });
+  await fixture.worker('--allow-command', '--slots', '2');
+  const nc = await connect({ servers: fixture.nats.url });
   const progress: TrialEvent[] = [];
   const sub = nc.subscribe(EVENTS_SUBJECTS, {
     callback: (_err, msg) => {
@@ -101,19 +79,19 @@ test.serial('the standard-library Python example runs as a sweep (python3 on PAT
     t.pass();
     return;
   }
-  await worker('--allow-command');
+  await fixture.worker('--allow-command');
   const results = await sweep([python, repoPath('examples', 'byo', 'train_stdlib.py')], 'steps: 50', 'lr: [0.3]');
   t.is(results[0]?.status, TrialStatus.TRIAL_STATUS_OK, results[0]?.error);
   t.true((results[0]?.metrics['test/accuracy'] ?? NaN) > 0);
 });
 
 test.serial('a failed attempt is retried as a built-in trial is: the next attempt succeeds', async (t) => {
-  await worker('--allow-command');
+  await fixture.worker('--allow-command');
   const { sweepId, results } = await sweepWithId([process.execPath, PROGRAM], 'behaviour: flaky', 'x: [1]', 'max_attempts: 3\n');
   t.is(results[0]?.status, TrialStatus.TRIAL_STATUS_OK, results[0]?.error);
   t.is(results[0]?.attempts, 2);
   // The failed attempt's log is kept beside the successful one's.
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: fixture.nats.url });
   try {
     const names = (await listArtifacts(nc, sweepId)).map((i) => i.name);
     const trial = results[0]?.trialId ?? '';
@@ -124,7 +102,7 @@ test.serial('a failed attempt is retried as a built-in trial is: the next attemp
 });
 
 test.serial('slots are pinned to GPUs (--gpus, --slots-per-gpu): the program sees its GPU and the result records it', async (t) => {
-  await worker('--allow-command', '--gpus', '3,4', '--slots-per-gpu', '2');
+  await fixture.worker('--allow-command', '--gpus', '3,4', '--slots-per-gpu', '2');
   const results = await sweep([process.execPath, PROGRAM], 'behaviour: ok', 'x: [1, 2, 3, 4, 5, 6]', 'shard_size: 1\n');
   t.is(results.length, 6);
   for (const r of results) {
@@ -143,8 +121,8 @@ const alive = async (pid: number): Promise<boolean> => {
 test.serial('a worker killed with SIGKILL leaves no program running: the trial\'s whole process group dies with it', async (t) => {
   const dir = await tempDir(t, 'cmd-orphans');
   const pidFile = join(dir, 'pids');
-  const w = await worker('--allow-command');
-  const c = server.coordinator;
+  const w = await fixture.worker('--allow-command');
+  const c = fixture.server.coordinator;
   const spec = `name: ${uniqueName('orphans')}\nmethod: command\nparams: { command: ${JSON.stringify([process.execPath, PROGRAM])}, behaviour: spawn, pid_file: ${JSON.stringify(pidFile)} }\ngrid: { x: [1] }\nobjectives: [{ metric: test/accuracy, goal: max }]\n`;
   const { sweepId } = await c.submit(spec);
   const pids = (await eventually(() => readFile(pidFile, 'utf8').then((s) => (s.trim().split('\n').length === 2 ? s : undefined)), 30_000, 'the program and its child'))
@@ -159,24 +137,23 @@ test.serial('a worker killed with SIGKILL leaves no program running: the trial\'
 });
 
 test.serial('artifacts (log, output files) are stored per sweep, survive a coordinator restart, are fetched by fairsweep artifacts and removed with --delete', async (t) => {
-  await worker('--allow-command');
+  await fixture.worker('--allow-command');
   const { sweepId, results } = await sweepWithId([process.execPath, PROGRAM], 'behaviour: ok', 'x: [1, 2]');
   t.true(results.every((r) => r.status === TrialStatus.TRIAL_STATUS_OK));
   const trial = results[0]?.trialId ?? '';
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: fixture.nats.url });
   try {
     const names = (await listArtifacts(nc, sweepId)).map((i) => i.name);
     t.deepEqual(names.filter((n) => n.startsWith(`${trial}/`)), [`${trial}/a1/log.txt`, `${trial}/a1/output/metrics.json`, `${trial}/a1/output/note.txt`]);
     t.is(names.length, 6);
     // The coordinator restarts: the bucket is JetStream's, not the coordinator's.
-    await server.close();
-    server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null, ackWaitMs: 3_000 });
+    await fixture.restartServer();
     const dir = await tempDir(t, 'cmd-artifacts');
-    const fetch = spawnCli(['artifacts', sweepId, trial, '--out', dir, '--nats', nats.url]);
+    const fetch = spawnCli(['artifacts', sweepId, trial, '--out', dir, '--nats', fixture.nats.url]);
     t.is((await fetch.exited).code, 0, fetch.output);
     t.regex(await readFile(join(dir, trial, 'a1', 'log.txt'), 'utf8'), new RegExp(`ok ${trial} argv`));
     t.regex(await readFile(join(dir, trial, 'a1', 'output', 'note.txt'), 'utf8'), /attempt 1/);
-    const del = spawnCli(['artifacts', sweepId, '--delete', '--nats', nats.url]);
+    const del = spawnCli(['artifacts', sweepId, '--delete', '--nats', fixture.nats.url]);
     t.is((await del.exited).code, 0, del.output);
     t.deepEqual(await listArtifacts(nc, sweepId), []);
   } finally {
@@ -185,7 +162,7 @@ test.serial('artifacts (log, output files) are stored per sweep, survive a coord
 });
 
 test.serial('trials of one prefix group (equal but for the params in vary) run in one shard and share FAIRSWEEP_CACHE_DIR', async (t) => {
-  await worker('--allow-command');
+  await fixture.worker('--allow-command');
   const results = await sweep([process.execPath, PROGRAM], 'behaviour: ok, vary: [coef]', 'coef: [0.1, 0.2, 0.3], base: [1, 2]');
   t.is(results.length, 6);
   for (const base of [1, 2]) {
@@ -197,12 +174,12 @@ test.serial('trials of one prefix group (equal but for the params in vary) run i
 
 test.serial('fairsweep watch shows the progress lines of running command trials; a program running past the ack deadline keeps its shard', async (t) => {
   // Two workers: a shard whose deadline lapsed would go to the idle one as attempt 2.
-  await Promise.all([worker('--allow-command'), worker('--allow-command')]);
-  const c = server.coordinator;
+  await Promise.all([fixture.worker('--allow-command'), fixture.worker('--allow-command')]);
+  const c = fixture.server.coordinator;
   const spec = `name: ${uniqueName('cmd-watch')}\nmethod: command\nparams: { command: ${JSON.stringify([process.execPath, PROGRAM])}, behaviour: progress, steps: 10, step_ms: 450 }\ngrid: { x: [1] }\nobjectives: [{ metric: test/accuracy, goal: max }]\n`;
   const { sweepId } = await c.submit(spec);
-  const watch = spawnCli(['watch', sweepId, '--coordinator', server.grpcAddress]);
-  procs.push(watch);
+  const watch = spawnCli(['watch', sweepId, '--coordinator', fixture.server.grpcAddress]);
+  fixture.procs.push(watch);
   await watch.waitFor(/progress \S+ attempt 1 step \d+: train\/loss=/, 30_000);
   t.is((await watch.exited).code, 0, watch.output);
   t.regex(watch.output, /ok/);
@@ -216,7 +193,7 @@ test.serial('fairsweep run --progress lines prints the progress lines of command
   const specFile = join(dir, 'spec.yaml');
   await writeFile(specFile, `name: cmd-run\nmethod: command\nparams: { command: ${JSON.stringify([process.execPath, PROGRAM])}, behaviour: progress, steps: 6, step_ms: 300 }\ngrid: { x: [1] }\nobjectives: [{ metric: env/cache_dir_files, goal: min }]\n`);
   const run = spawnCli(['run', specFile, '--allow-command', '--workers', '1', '--out', join(dir, 'out'), '--progress', 'lines']);
-  procs.push(run);
+  fixture.procs.push(run);
   t.is((await run.exited).code, 0, run.output);
   t.regex(run.output, /^ {2}\S+ attempt 1 step \d+: train\/loss=/m);
   // The artifacts are fetched next to the results, and the report links them.
@@ -236,8 +213,8 @@ function parseRow(line: string): { trial_id: string } {
 test.serial('cancelling a sweep sends SIGTERM to its running programs, which end', async (t) => {
   const dir = await tempDir(t, 'cmd-cancel-sweep');
   const pidFile = join(dir, 'pid');
-  await worker('--allow-command');
-  const c = server.coordinator;
+  await fixture.worker('--allow-command');
+  const c = fixture.server.coordinator;
   const spec = `name: ${uniqueName('cmd-cancel')}\nmethod: command\nparams: { command: ${JSON.stringify([process.execPath, PROGRAM])}, behaviour: sleep, pid_file: ${JSON.stringify(pidFile)}, grace_s: 5 }\ngrid: { x: [1] }\nobjectives: [{ metric: test/accuracy, goal: max }]\n`;
   const { sweepId } = await c.submit(spec);
   const pid = Number(await eventually(() => readFile(pidFile, 'utf8').catch(() => undefined), 30_000, 'the program to start'));
@@ -248,10 +225,10 @@ test.serial('cancelling a sweep sends SIGTERM to its running programs, which end
 });
 
 test.serial('a sweep\'s artifacts stay within its artifacts_mb: a file the bucket has no room for is left out, and the trial still succeeds', async (t) => {
-  await worker('--allow-command', '--max-trial-artifact-mb', '8');
+  await fixture.worker('--allow-command', '--max-trial-artifact-mb', '8');
   const { sweepId, results } = await sweepWithId([process.execPath, PROGRAM], 'behaviour: ok, big_bytes: 3000000, artifacts_mb: 1', 'x: [1]');
   t.is(results[0]?.status, TrialStatus.TRIAL_STATUS_OK, results[0]?.error);
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: fixture.nats.url });
   try {
     const names = (await listArtifacts(nc, sweepId)).map((i) => i.name.split('/').slice(1).join('/'));
     t.deepEqual(names, ['a1/log.txt', 'a1/output/metrics.json', 'a1/output/note.txt']);
@@ -271,12 +248,12 @@ test.serial('fairsweep run passes --allow-command and --allow-executable to its 
   for (const [flags, refusal] of cases) {
     const out = join(dir, `out-${flags.length}`);
     const run = spawnCli(['run', specFile, ...flags, '--workers', '1', '--out', out, '--quiet']);
-    procs.push(run);
+    fixture.procs.push(run);
     t.not((await run.exited).code, 0, run.output);
     t.regex(await readFile(join(out, 'results.jsonl'), 'utf8'), refusal);
   }
   const allowed = spawnCli(['run', specFile, '--allow-command', '--allow-executable', process.execPath, '--workers', '1', '--out', join(dir, 'out-ok'), '--quiet']);
-  procs.push(allowed);
+  fixture.procs.push(allowed);
   t.is((await allowed.exited).code, 0, allowed.output);
 });
 

@@ -3,10 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoordinatorServer } from '../coordinator/index.js';
-import { NatsServer } from '../common/index.js';
 import { TrialStatus, type TrialResult } from '../proto/index.js';
-import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { eventually, uniqueName } from './helpers/cluster.js';
+import { sweepFixture } from './helpers/sweep-fixture.js';
 
 const MIB = 1024 * 1024;
 const SECRET = 'root:*:20228:0:99999:7:::';
@@ -26,35 +25,15 @@ execFileSync('mkfifo', [join(data, 'pipe.csv')]);
 symlinkSync(join(outside, 'secret.csv'), join(data, 'link-out.csv'));
 symlinkSync('/dev/zero', join(data, 'zero.csv'));
 
-let nats: NatsServer;
-let server: CoordinatorServer;
-const procs: CliProcess[] = [];
-
-test.before(async () => {
-  nats = await startNats();
-  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null, ackWaitMs: 5_000 });
+const fixture = sweepFixture(test, {
+  coordinator: { ackWaitMs: 5_000 },
+  killBeforeEach: true,
+  teardown: async () => rmSync(base, { recursive: true, force: true }),
 });
-
-test.after.always(async () => {
-  await Promise.all(procs.map((p) => p.kill('SIGKILL')));
-  await server?.close();
-  await nats?.stop();
-  rmSync(base, { recursive: true, force: true });
-});
-
-test.beforeEach(async () => {
-  await Promise.all(procs.splice(0).map((p) => p.kill('SIGKILL')));
-});
-
-async function worker(...extra: string[]): Promise<CliProcess> {
-  const w = await spawnWorker(nats.url, extra);
-  procs.push(w);
-  return w;
-}
 
 /** Runs a one-trial csv sweep on `path` and returns its result, once recorded (within `withinMs`). */
 async function trialOn(path: string, withinMs = 20_000): Promise<TrialResult> {
-  const c = server.coordinator;
+  const c = fixture.server.coordinator;
   const { sweepId } = await c.submit(
     `name: ${uniqueName('data')}\nmethod: erm\ndataset: { name: csv, path: ${JSON.stringify(path)}, label: y, group: grp }\nparams: { steps: 5, hidden: [2] }\nseeds: [0]\nobjectives: [{ metric: test/accuracy, goal: max }]\n`,
   );
@@ -66,7 +45,7 @@ async function trialOn(path: string, withinMs = 20_000): Promise<TrialResult> {
 }
 
 test.serial('a worker reads only regular files under its data directory; refusals are quick, not retried and hold no file content', async (t) => {
-  const w = await worker('--data-dir', data, '--max-data-mb', '1', '--slots', '1');
+  const w = await fixture.worker('--data-dir', data, '--max-data-mb', '1', '--slots', '1');
   t.true(w.output.includes(`data-dir=${data}`), w.output);
   const refusals: [string, RegExp][] = [
     ['../outside/secret.csv', /^dataset\.path: "\.\.\/outside\/secret\.csv" leads out of the worker's data directory$/],
@@ -96,7 +75,7 @@ test.serial('a worker reads only regular files under its data directory; refusal
 });
 
 test.serial('a worker started without --data-dir fails csv trials at once, saying how to give it a data directory', async (t) => {
-  const w = await worker('--slots', '1');
+  const w = await fixture.worker('--slots', '1');
   t.regex(w.output, /data-dir=none/);
   // Not even an absolute path to a readable CSV is read.
   const r = await trialOn(join(data, 'good.csv'));
@@ -106,6 +85,6 @@ test.serial('a worker started without --data-dir fails csv trials at once, sayin
 });
 
 test.serial('a worker refuses a data directory that does not exist, naming the option', async (t) => {
-  const p = spawnWorker(nats.url, ['--data-dir', join(base, 'absent')]);
+  const p = fixture.worker('--data-dir', join(base, 'absent'));
   await t.throwsAsync(p, { message: /dataDir: cannot use .*absent \(ENOENT\)/ });
 });

@@ -1,33 +1,14 @@
 import test from 'ava';
-import { CoordinatorServer } from '../coordinator/index.js';
-import { NatsServer } from '../common/index.js';
 import { TrialStatus } from '../proto/index.js';
-import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { eventually, uniqueName } from './helpers/cluster.js';
+import { sweepFixture } from './helpers/sweep-fixture.js';
 import { storedResultCount } from './helpers/streams.js';
 
-let nats: NatsServer;
-const procs: CliProcess[] = [];
-const servers: CoordinatorServer[] = [];
-
-test.before(async () => {
-  nats = await startNats();
-});
-
-test.after.always(async () => {
-  await Promise.all(procs.map((p) => p.kill('SIGKILL')));
-  await Promise.all(servers.map((s) => s.close()));
-  await nats?.stop();
-});
-
-const start = async (): Promise<CoordinatorServer> => {
-  const s = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null, ackWaitMs: 3_000, reconcileIntervalMs: 1_000 });
-  servers.push(s);
-  return s;
-};
+const fixture = sweepFixture(test, { coordinator: { ackWaitMs: 3_000, reconcileIntervalMs: 1_000 } });
 
 test('a coordinator stopped mid-sweep and started again goes on stopping trials from the stored rung reports; every trial recorded once', async (t) => {
-  const first = await start();
-  procs.push(await spawnWorker(nats.url, ['--slots', '1']));
+  const first = fixture.server;
+  await fixture.worker('--slots', '1');
   const { sweepId } = await first.coordinator.submit(`
 name: ${uniqueName('asha-restart')}
 method: erm
@@ -41,16 +22,14 @@ early_stop: { algorithm: asha, min_steps: 10, reduction_factor: 3, max_rungs: 2 
   const a = first.coordinator.sweep(sweepId);
   await eventually(() => (a.progress().pruned ?? 0) >= 1 && a.running.size > 0, 120_000, 'a pruned trial, and another running');
   const prunedBefore = [...a.results.values()].filter((r) => r.status === TrialStatus.TRIAL_STATUS_PRUNED).map((r) => r.trialId);
-  await first.close();
-  servers.splice(servers.indexOf(first), 1);
 
-  const second = await start();
+  const second = await fixture.restartServer();
   const b = second.coordinator.sweep(sweepId);
   await eventually(() => b.finished, 120_000, 'sweep to finish under the second coordinator');
   const results = second.coordinator.results(sweepId);
   t.is(results.length, 9);
   t.is(new Set(results.map((r) => r.trialId)).size, 9);
-  t.is(await storedResultCount(nats.url, sweepId), 9);
+  t.is(await storedResultCount(fixture.nats.url, sweepId), 9);
   for (const id of prunedBefore) t.is(results.find((r) => r.trialId === id)?.status, TrialStatus.TRIAL_STATUS_PRUNED);
   const pruned = results.filter((r) => r.status === TrialStatus.TRIAL_STATUS_PRUNED);
   // The hopeless learning rates left after the restart are stopped too: ranked against the values the

@@ -1,36 +1,12 @@
 import test from 'ava';
-import { CoordinatorServer } from '../coordinator/index.js';
-import { NatsServer } from '../common/index.js';
 import { connect } from '@nats-io/transport-node';
 import { SweepState, TrialStatus, stopTrialSubject, type TrialResult } from '../proto/index.js';
-import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { eventually, uniqueName } from './helpers/cluster.js';
+import { sweepFixture } from './helpers/sweep-fixture.js';
 import { repoPath } from './helpers/repo-files.js';
 import { storedResultCount } from './helpers/streams.js';
 
-let nats: NatsServer;
-let server: CoordinatorServer;
-const procs: CliProcess[] = [];
-
-test.before(async () => {
-  nats = await startNats();
-  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null, ackWaitMs: 3_000, reconcileIntervalMs: 1_000 });
-});
-
-test.after.always(async () => {
-  await Promise.all(procs.map((p) => p.kill('SIGKILL')));
-  await server?.close();
-  await nats?.stop();
-});
-
-test.beforeEach(async () => {
-  await Promise.all(procs.splice(0).map((p) => p.kill('SIGKILL')));
-});
-
-async function worker(...extra: string[]): Promise<CliProcess> {
-  const w = await spawnWorker(nats.url, extra);
-  procs.push(w);
-  return w;
-}
+const fixture = sweepFixture(test, { coordinator: { ackWaitMs: 3_000, reconcileIntervalMs: 1_000 }, killBeforeEach: true });
 
 /**
  * Nine ERM trials in one shard (one slot runs them in grid order, so reports reach ASHA in that
@@ -62,13 +38,13 @@ function checkExactlyOnce(t: import('ava').ExecutionContext, results: readonly T
 }
 
 test.serial('a sweep with early_stop records the trials ASHA stops as pruned, with their step, once each; the slot goes on at once', async (t) => {
-  const c = server.coordinator;
-  await worker('--slots', '1');
+  const c = fixture.server.coordinator;
+  await fixture.worker('--slots', '1');
   const { sweepId } = await c.submit(spec());
   const agg = c.sweep(sweepId);
   await eventually(() => agg.finished, 120_000, 'sweep to finish');
   const results = c.results(sweepId);
-  checkExactlyOnce(t, results, await storedResultCount(nats.url, sweepId));
+  checkExactlyOnce(t, results, await storedResultCount(fixture.nats.url, sweepId));
   const stopped = pruned(results);
   t.true(stopped.length >= 2, `some trials were pruned (${stopped.length})`);
   t.true(results.some((r) => r.status === TrialStatus.TRIAL_STATUS_OK), 'the best trials ran to their end');
@@ -96,25 +72,25 @@ test.serial('a sweep with early_stop records the trials ASHA stops as pruned, wi
 });
 
 test.serial('a worker SIGKILLed mid-rung: another worker finishes, every trial is recorded once, pruned ones as pruned', async (t) => {
-  const c = server.coordinator;
-  const first = await worker('--slots', '1');
+  const c = fixture.server.coordinator;
+  const first = await fixture.worker('--slots', '1');
   const { sweepId } = await c.submit(spec());
   const agg = c.sweep(sweepId);
   // Killed while a trial runs after at least one was stopped: between rung reports.
   await eventually(() => (agg.progress().pruned ?? 0) >= 1 && agg.running.size > 0, 120_000, 'a pruned trial, and another running');
   const prunedBefore = pruned(c.results(sweepId)).map((r) => r.trialId);
   await first.kill('SIGKILL');
-  await worker('--slots', '1');
+  await fixture.worker('--slots', '1');
   await eventually(() => agg.finished, 120_000, 'sweep to finish on the second worker');
   const results = c.results(sweepId);
-  checkExactlyOnce(t, results, await storedResultCount(nats.url, sweepId));
+  checkExactlyOnce(t, results, await storedResultCount(fixture.nats.url, sweepId));
   for (const id of prunedBefore) t.is(results.find((r) => r.trialId === id)?.status, TrialStatus.TRIAL_STATUS_PRUNED, 'recorded pruned, not run again');
   t.true(results.some((r) => r.attempts > 1 || r.workerId !== results[0]?.workerId), 'the shard was delivered again after the kill');
 });
 
 test.serial('command trials are stopped through their progress lines: the program is ended and recorded pruned', async (t) => {
-  const c = server.coordinator;
-  await worker('--slots', '1', '--allow-command');
+  const c = fixture.server.coordinator;
+  await fixture.worker('--slots', '1', '--allow-command');
   const program = JSON.stringify([process.execPath, repoPath('tests', 'helpers', 'command-program.mjs')]);
   // One shard, one slot: quality 5 first, then worse ones, each stopped at rung 0 (step >= 5).
   const { sweepId } = await c.submit(`
@@ -130,7 +106,7 @@ early_stop: { algorithm: asha, metric: val/score, goal: max, min_steps: 5 }
   await eventually(() => agg.finished, 120_000, 'sweep to finish');
   const results = c.results(sweepId);
   t.is(results.length, 5);
-  t.is(await storedResultCount(nats.url, sweepId), 5);
+  t.is(await storedResultCount(fixture.nats.url, sweepId), 5);
   t.deepEqual(results.map((r) => r.status), [TrialStatus.TRIAL_STATUS_OK, ...Array<TrialStatus>(4).fill(TrialStatus.TRIAL_STATUS_PRUNED)], results.map((r) => r.error).join('; '));
   for (const r of pruned(results)) {
     t.true((r.step ?? 0) >= 5 && (r.step ?? 0) < 200, `stopped early, at step ${r.step}`);
@@ -145,12 +121,12 @@ early_stop: { algorithm: asha, metric: val/score, goal: max, min_steps: 5 }
 });
 
 test.serial('a forged stop message (no pruned result recorded) does not stop a running trial', async (t) => {
-  const c = server.coordinator;
-  const w = await worker('--slots', '1');
+  const c = fixture.server.coordinator;
+  const w = await fixture.worker('--slots', '1');
   const { sweepId } = await c.submit(`name: ${uniqueName('forged-stop')}\nmethod: sleep\nparams: { duration_ms: 1500 }\ngrid: { x: [1] }\nobjectives: [{ metric: score, goal: max }]\n`);
   const agg = c.sweep(sweepId);
   const running = await eventually(() => [...agg.running.keys()][0], 30_000, 'the trial running');
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: fixture.nats.url });
   nc.publish(stopTrialSubject(sweepId), new TextEncoder().encode(running));
   await nc.flush();
   await w.waitFor(/stop message for a trial whose result is not recorded; ignored/, 10_000);

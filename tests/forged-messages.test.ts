@@ -11,9 +11,9 @@ import { jetstream, jetstreamManager, type StoredMsg } from '@nats-io/jetstream'
 import { Kvm } from '@nats-io/kv';
 import { CoordinatorServer } from '../coordinator/index.js';
 import { Dispatcher } from '../coordinator/queue/dispatcher.js';
-import { NatsServer } from '../common/index.js';
 import { SHARDS_STREAM, SWEEPS_BUCKET, Shard, SweepRecord, SweepState, TrialResult, TrialStatus, cancelSubject, resultSubject, sweepConsumerName, type Trial } from '../proto/index.js';
 import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { sweepFixture } from './helpers/sweep-fixture.js';
 import { storedResultCount } from './helpers/streams.js';
 import { reportFault } from './helpers/reliability.js';
 
@@ -21,27 +21,17 @@ import { reportFault } from './helpers/reliability.js';
 const RECONCILE_MS = 300;
 const ADVISORY_PREFIX = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${SHARDS_STREAM}`;
 
-let nats: NatsServer;
-let server: CoordinatorServer;
 let nc: NatsConnection;
-const procs: CliProcess[] = [];
 
-test.before(async () => {
-  nats = await startNats();
-  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: '127.0.0.1:0', ackWaitMs: 3_000, reconcileIntervalMs: RECONCILE_MS });
-  nc = await connect({ servers: nats.url });
-});
-
-test.after.always(async () => {
-  await Promise.all(procs.map((p) => p.kill('SIGKILL')));
-  await nc?.close();
-  await server?.close();
-  await nats?.stop();
-});
-
-/** Each test starts with no worker running. */
-test.beforeEach(async () => {
-  await Promise.all(procs.splice(0).map((p) => p.kill('SIGKILL')));
+/** Each test starts with no worker running; workers serve metrics on a port of their own. */
+const fixture = sweepFixture(test, {
+  coordinator: { metrics: '127.0.0.1:0', ackWaitMs: 3_000, reconcileIntervalMs: RECONCILE_MS },
+  workerArgs: ['--metrics', '127.0.0.1:0'],
+  killBeforeEach: true,
+  setup: async (f) => {
+    nc = await connect({ servers: f.nats.url });
+  },
+  teardown: async () => nc?.close(),
 });
 
 const spec = (name: string, n: number, ms: number, extra = ''): string =>
@@ -55,12 +45,6 @@ async function metric(port: number | string | undefined, series: string): Promis
   return Number(line?.split(' ')[1] ?? 0);
 }
 
-async function worker(...extra: string[]): Promise<CliProcess> {
-  const w = await spawnWorker(nats.url, ['--metrics', '127.0.0.1:0', ...extra]);
-  procs.push(w);
-  return w;
-}
-
 const workerMetricsPort = (w: CliProcess): string | undefined => /metrics=(\d+)/.exec(w.output)?.[1];
 
 /** The shards queued for a sweep, in stream order. */
@@ -69,7 +53,7 @@ async function queuedShards(sweepId: string): Promise<StoredMsg[]> {
 }
 
 test.serial('a forged max-deliveries advisory fails nothing, neither a queued shard nor one a worker holds: JetStream is asked first', async (t) => {
-  const c = server.coordinator;
+  const c = fixture.server.coordinator;
   const { sweepId } = await c.submit(spec('forged-advisory', 6, 20, 'max_attempts: 2\n'));
   const agg = c.sweep(sweepId);
   const queued = await queuedShards(sweepId);
@@ -79,7 +63,7 @@ test.serial('a forged max-deliveries advisory fails nothing, neither a queued sh
   const held = await consumer.next({ expires: 5_000 });
   if (!held) return t.fail('no shard delivered');
   const series = 'fairsweep_malformed_messages_total{subject="advisories"}';
-  const before = await metric(server.metricsPort, series);
+  const before = await metric(fixture.server.metricsPort, series);
   const name = sweepConsumerName(sweepId);
   const advisory = (seq: number, deliveries: number): string =>
     JSON.stringify({ type: 'io.nats.jetstream.advisory.v1.max_deliver', id: 'forged', timestamp: new Date().toISOString(), stream: SHARDS_STREAM, consumer: name, stream_seq: seq, deliveries });
@@ -92,26 +76,26 @@ test.serial('a forged max-deliveries advisory fails nothing, neither a queued sh
     nc.publish(`${ADVISORY_PREFIX}.${name}`, text(advisory(m.seq, 2)));
   }
   await nc.flush();
-  await eventually(async () => agg.done > 0 || (await metric(server.metricsPort, series)) - before === 2 * queued.length, 10_000, 'the advisories JetStream contradicts counted');
+  await eventually(async () => agg.done > 0 || (await metric(fixture.server.metricsPort, series)) - before === 2 * queued.length, 10_000, 'the advisories JetStream contradicts counted');
   // What cannot be confirmed is checked again periodically: watch a few of those checks.
   await delay(6 * RECONCILE_MS);
   t.is(agg.done, 0, 'no trial recorded');
-  t.is(await storedResultCount(nats.url, sweepId), 0, 'no result stored');
-  t.is(await metric(server.metricsPort, series) - before, 2 * queued.length, 'the advisories JetStream contradicts counted as malformed');
+  t.is(await storedResultCount(fixture.nats.url, sweepId), 0, 'no result stored');
+  t.is(await metric(fixture.server.metricsPort, series) - before, 2 * queued.length, 'the advisories JetStream contradicts counted as malformed');
   held.nak();
-  await worker('--slots', '2');
+  await fixture.worker('--slots', '2');
   await eventually(() => agg.finished, 30_000, 'the sweep to finish');
   const results = c.results(sweepId);
   t.is(results.length, 6);
   t.true(results.every((r) => r.status === TrialStatus.TRIAL_STATUS_OK), results.map((r) => r.error).join('; '));
-  t.is(await storedResultCount(nats.url, sweepId), 6);
-  t.is(await metric(server.metricsPort, 'fairsweep_shards_exhausted_total'), 0);
-  reportFault('forged max-deliveries advisories, 3 per queued shard', 6, await storedResultCount(nats.url, sweepId), new Set(results.map((r) => r.trialId)).size);
+  t.is(await storedResultCount(fixture.nats.url, sweepId), 6);
+  t.is(await metric(fixture.server.metricsPort, 'fairsweep_shards_exhausted_total'), 0);
+  reportFault('forged max-deliveries advisories, 3 per queued shard', 6, await storedResultCount(fixture.nats.url, sweepId), new Set(results.map((r) => r.trialId)).size);
 });
 
 test.serial('a cancel message is only a hint: a forged one leaves the sweep running on the workers; a real one stops it there', async (t) => {
-  const c = server.coordinator;
-  const w = await worker('--slots', '2');
+  const c = fixture.server.coordinator;
+  const w = await fixture.worker('--slots', '2');
   const port = workerMetricsPort(w);
   const { sweepId } = await c.submit(spec('forged-cancel', 8, 300));
   const agg = c.sweep(sweepId);
@@ -126,7 +110,7 @@ test.serial('a cancel message is only a hint: a forged one leaves the sweep runn
   t.is(c.results(sweepId).length, 8);
   t.true(c.results(sweepId).every((r) => r.status === TrialStatus.TRIAL_STATUS_OK));
   t.is(await metric(port, 'fairsweep_worker_shards_total{outcome="cancelled"}'), 0, 'no shard stopped as cancelled');
-  reportFault('forged cancel messages (empty, random bytes) for a running sweep', 8, await storedResultCount(nats.url, sweepId), new Set(c.results(sweepId).map((r) => r.trialId)).size);
+  reportFault('forged cancel messages (empty, random bytes) for a running sweep', 8, await storedResultCount(fixture.nats.url, sweepId), new Set(c.results(sweepId).map((r) => r.trialId)).size);
 
   // The coordinator's cancel (record cancelled first, then the message) still stops running trials at once.
   const long = await c.submit(spec('real-cancel', 2, 20_000));
@@ -134,11 +118,11 @@ test.serial('a cancel message is only a hint: a forged one leaves the sweep runn
   await eventually(() => longAgg.running.size > 0, 30_000, 'a long trial running');
   await c.cancel(long.sweepId);
   await eventually(async () => (await metric(port, 'fairsweep_worker_shards_total{outcome="cancelled"}')) >= 1, 10_000, 'the worker to stop the cancelled sweep');
-  t.is(await storedResultCount(nats.url, long.sweepId), 0);
+  t.is(await storedResultCount(fixture.nats.url, long.sweepId), 0);
 });
 
 test.serial('garbage in the place of a trial\'s result does not block the real result: it is not recorded, the coordinator deletes it, the worker stores its own, once', async (t) => {
-  const c = server.coordinator;
+  const c = fixture.server.coordinator;
   const { sweepId } = await c.submit(spec('garbage-slot', 6, 20));
   const agg = c.sweep(sweepId);
   const trials: Trial[] = (await queuedShards(sweepId)).flatMap((m) => Shard.decode(m.data).trials);
@@ -146,7 +130,7 @@ test.serial('garbage in the place of a trial\'s result does not block the real r
   const [t0, t1, t2, t3, t4] = trials;
   if (!t0 || !t1 || !t2 || !t3 || !t4) return t.fail('trials missing');
   const js = jetstream(nc);
-  const before = await metric(server.metricsPort, 'fairsweep_malformed_messages_total{subject="results"}');
+  const before = await metric(fixture.server.metricsPort, 'fairsweep_malformed_messages_total{subject="results"}');
   const resultOf = (trial: Trial, fields: Partial<TrialResult> = {}): TrialResult => ({
     trialId: trial.id, sweepId, params: trial.params, seed: trial.seed, index: trial.index, status: TrialStatus.TRIAL_STATUS_OK, error: '',
     metrics: { score: 99 }, groupMetrics: [], attempts: 1, workerId: 'forger', backend: 'none', device: '', startedAtMs: 1, finishedAtMs: 2, ...fields,
@@ -162,23 +146,23 @@ test.serial('garbage in the place of a trial\'s result does not block the real r
   // A result whose params are not this trial's.
   await js.publish(resultSubject(sweepId, t4.id), TrialResult.encode(resultOf(t4, { params: {} })).finish());
   const series = 'fairsweep_malformed_messages_total{subject="results"}';
-  await eventually(async () => agg.done > 0 || (await metric(server.metricsPort, series)) - before >= 5, 10_000, 'the coordinator to read the garbage');
+  await eventually(async () => agg.done > 0 || (await metric(fixture.server.metricsPort, series)) - before >= 5, 10_000, 'the coordinator to read the garbage');
   t.is(agg.done, 0, 'none of it recorded');
-  t.is(await metric(server.metricsPort, series) - before, 5, 'all of it counted as malformed');
-  await eventually(async () => (await storedResultCount(nats.url, sweepId)) === 0, 10_000, 'the coordinator to delete it');
-  await worker('--slots', '2');
+  t.is(await metric(fixture.server.metricsPort, series) - before, 5, 'all of it counted as malformed');
+  await eventually(async () => (await storedResultCount(fixture.nats.url, sweepId)) === 0, 10_000, 'the coordinator to delete it');
+  await fixture.worker('--slots', '2');
   await eventually(() => agg.finished, 30_000, 'the sweep to finish');
   const results = c.results(sweepId);
   t.is(results.length, 6);
   t.true(results.every((r) => r.status === TrialStatus.TRIAL_STATUS_OK && r.workerId !== 'forger'), 'every result is the worker\'s');
-  t.is(await storedResultCount(nats.url, sweepId), 6, 'one stored result per trial');
+  t.is(await storedResultCount(fixture.nats.url, sweepId), 6, 'one stored result per trial');
   t.is(agg.record.state, SweepState.SWEEP_STATE_COMPLETED);
-  reportFault('garbage published in the place of 5 of 6 results before they run', 6, await storedResultCount(nats.url, sweepId), new Set(results.map((r) => r.trialId)).size);
+  reportFault('garbage published in the place of 5 of 6 results before they run', 6, await storedResultCount(fixture.nats.url, sweepId), new Set(results.map((r) => r.trialId)).size);
 });
 
 test.serial('garbage written over a running sweep\'s record is ignored by the workers and written over again by the coordinator', async (t) => {
-  const c = server.coordinator;
-  await worker('--slots', '1');
+  const c = fixture.server.coordinator;
+  await fixture.worker('--slots', '1');
   const { sweepId } = await c.submit(spec('garbage-record', 4, 400));
   const agg = c.sweep(sweepId);
   await eventually(() => agg.running.size > 0, 30_000, 'a trial running');
@@ -211,7 +195,7 @@ test.serial('garbage in the place of a result while no coordinator runs: the wor
   await js.publish(resultSubject(sweepId, t0.id), randomBytes(64));
   await js.publish(resultSubject(sweepId, t1.id), randomBytes(64), { msgID: t1.id });
   const w = await spawnWorker(own.url, ['--slots', '1', '--metrics', '127.0.0.1:0']);
-  procs.push(w);
+  fixture.procs.push(w);
   // The worker finds garbage in the place of two results, waits for it to go, then gives the shard back and backs off.
   await w.waitFor(/results cannot be stored: a message that is not a result holds a result's place/, 30_000);
   const second = await CoordinatorServer.start({ nats: { servers: own.url }, grpc: '127.0.0.1:0', metrics: null, ackWaitMs: 3_000 });

@@ -1,30 +1,20 @@
 import test from 'ava';
 import { Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { CoordinatorServer } from '../coordinator/index.js';
-import { NatsServer } from '../common/index.js';
 import { Goal, SweepServiceClient, SweepState, TrialStatus, fromParamMap, type FrontierRequest, type FrontierResponse } from '../proto/index.js';
 import { configurationFrontier, fromConfigurationFrontierMessage, toConfigurationFrontierMessage, trialLikeOf, type TrialLike } from '../coordinator/configurations/index.js';
 import { buildReportData } from '../coordinator/report/index.js';
 import { sweepProtocol } from '../coordinator/sweeps/sweep-protocol.js';
-import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { eventually, uniqueName } from './helpers/cluster.js';
+import { sweepFixture } from './helpers/sweep-fixture.js';
 
-let nats: NatsServer;
-let server: CoordinatorServer;
-let worker: CliProcess | undefined;
 let client: SweepServiceClient;
 
-test.before(async () => {
-  nats = await startNats();
-  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null });
-  client = new SweepServiceClient(`127.0.0.1:${server.grpcPort}`, credentials.createInsecure());
-  worker = await spawnWorker(nats.url, ['--slots', '2']);
-});
-
-test.after.always(async () => {
-  client?.close();
-  await worker?.kill('SIGKILL');
-  await server?.close();
-  await nats?.stop();
+const fixture = sweepFixture(test, {
+  setup: async (f) => {
+    client = new SweepServiceClient(`127.0.0.1:${f.server.grpcPort}`, credentials.createInsecure());
+    await f.worker('--slots', '2');
+  },
+  teardown: async () => client?.close(),
 });
 
 const frontier = (req: Partial<FrontierRequest> & { sweepId: string }): Promise<FrontierResponse> =>
@@ -33,13 +23,13 @@ const frontier = (req: Partial<FrontierRequest> & { sweepId: string }): Promise<
   );
 
 async function finished(sweepId: string): Promise<SweepState> {
-  const sweep = server.coordinator.sweep(sweepId);
+  const sweep = fixture.server.coordinator.sweep(sweepId);
   await eventually(() => sweep.finished, 120_000, `sweep ${sweepId} to end`);
   return sweep.record.state;
 }
 
 test.serial('a leave-one-domain-out sweep: trials report lodo/ metrics and the Frontier RPC ranks configurations on them, test beside', async (t) => {
-  const c = server.coordinator;
+  const c = fixture.server.coordinator;
   const { sweepId } = await c.submit(`
 name: ${uniqueName('lodo')}
 method: erm
@@ -119,7 +109,7 @@ objectives: [{ metric: test/accuracy, goal: max }, { metric: test/demographic_pa
 });
 
 test.serial('the Frontier RPC counts failed seeds and configurations without an ok seed, never averaging them', async (t) => {
-  const c = server.coordinator;
+  const c = fixture.server.coordinator;
   const { sweepId } = await c.submit(`
 name: ${uniqueName('failing')}
 method: sleep

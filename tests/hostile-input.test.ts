@@ -5,30 +5,22 @@
  */
 import test from 'ava';
 import { Client, Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { CoordinatorServer } from '../coordinator/index.js';
-import { NatsServer } from '../common/index.js';
 import { SweepServiceClient, TrialStatus, type TrialResult } from '../proto/index.js';
-import { eventually, spawnWorker, startNats, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { eventually, uniqueName } from './helpers/cluster.js';
+import { sweepFixture } from './helpers/sweep-fixture.js';
 
-let nats: NatsServer;
-let server: CoordinatorServer;
 let client: SweepServiceClient;
 let raw: Client;
-const workers: CliProcess[] = [];
 
-test.before(async () => {
-  nats = await startNats();
-  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null });
-  client = new SweepServiceClient(server.grpcAddress, credentials.createInsecure());
-  raw = new Client(server.grpcAddress, credentials.createInsecure());
-});
-
-test.after.always(async () => {
-  await Promise.all(workers.map((w) => w.kill('SIGKILL')));
-  client?.close();
-  raw?.close();
-  await server?.close();
-  await nats?.stop();
+const fixture = sweepFixture(test, {
+  setup: async (f) => {
+    client = new SweepServiceClient(f.server.grpcAddress, credentials.createInsecure());
+    raw = new Client(f.server.grpcAddress, credentials.createInsecure());
+  },
+  teardown: async () => {
+    client?.close();
+    raw?.close();
+  },
 });
 
 const DEADLINE_MS = 20_000;
@@ -134,12 +126,12 @@ test('a model too big for the coordinator\'s per-trial memory is refused at subm
 });
 
 test('a worker refuses a trial too big for its --memory-mb before building it, not retried; the small trial of the same shard runs', async (t) => {
-  workers.push(await spawnWorker(nats.url, ['--memory-mb', '256']));
+  const worker = await fixture.worker('--memory-mb', '256');
   const r = await submit(spec(uniqueName('shared'), 'dataset: { name: spurious, n: 200 }\nparams: { steps: 5 }\ngrid: { hidden: [[8], [2048, 2048]] }\nshard_size: 2\npack: off', 'method: erm'));
   t.is(r.code, status.OK, r.details);
-  const sweep = server.coordinator.sweep(r.sweepId);
+  const sweep = fixture.server.coordinator.sweep(r.sweepId);
   await eventually(() => sweep.finished, 120_000, 'the sweep to finish');
-  const results: TrialResult[] = server.coordinator.results(r.sweepId);
+  const results: TrialResult[] = fixture.server.coordinator.results(r.sweepId);
   const big = results.find((x) => x.error.includes('[2048, 2048]'));
   const small = results.find((x) => x !== big);
   t.is(results.length, 2);
@@ -147,5 +139,5 @@ test('a worker refuses a trial too big for its --memory-mb before building it, n
   t.is(big?.attempts, 1, 'not retried');
   t.regex(big?.error ?? '', /hidden \[2048, 2048\] needs about \d+ MiB \(.*\), more than this worker's 256 MiB per trial \(--memory-mb 256 over 1 slot\); not retried/);
   t.is(small?.status, TrialStatus.TRIAL_STATUS_OK, small?.error);
-  t.is(workers[0]?.proc.exitCode, null, 'the worker is still running');
+  t.is(worker.proc.exitCode, null, 'the worker is still running');
 });

@@ -2,33 +2,30 @@ import test from 'ava';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { CoordinatorServer } from '../coordinator/index.js';
-import { NatsServer, isNotFound } from '../common/index.js';
+import { isNotFound } from '../common/index.js';
 import { SHARDS_STREAM, Shard, SweepState, TrialStatus, TrialResult, resultSubject, shardSubject, sweepConsumerName } from '../proto/index.js';
-import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { startNats, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { sweepFixture } from './helpers/sweep-fixture.js';
 import { storedResultCount } from './helpers/streams.js';
 import { reportFault } from './helpers/reliability.js';
 import { RecordingLogger } from './helpers/recording-logger.js';
 
-let nats: NatsServer;
-let server: CoordinatorServer;
-const workers: CliProcess[] = [];
+let worker: CliProcess;
 const cleanups: (() => Promise<unknown>)[] = [];
 
 const log = new RecordingLogger();
 const ADVISORY = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${SHARDS_STREAM}.x`;
 const GARBAGE_ADVISORIES = ['not json at all', '', '[1, 2]', '{"stream_seq": "7"}', '{"stream_seq": -3}', '{"type": "io.nats.jetstream.advisory.v1.max_deliver"}'];
 
-test.before(async () => {
-  nats = await startNats();
-  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: '127.0.0.1:0', ackWaitMs: 2_000, log });
-  workers.push(await spawnWorker(nats.url, ['--slots', '2', '--metrics', '127.0.0.1:0']));
-});
-
-test.after.always(async () => {
-  await Promise.all(workers.map((w) => w.kill('SIGKILL')));
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await server?.close();
-  await nats?.stop();
+/** One worker for the whole file, with a metrics port: its counters are checked. */
+const fixture = sweepFixture(test, {
+  coordinator: { metrics: '127.0.0.1:0', ackWaitMs: 2_000, log },
+  setup: async (f) => {
+    worker = await f.worker('--slots', '2', '--metrics', '127.0.0.1:0');
+  },
+  teardown: async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  },
 });
 
 async function coordinatorMetric(s: CoordinatorServer, series: string): Promise<number> {
@@ -43,10 +40,10 @@ async function publishAll(nc: NatsConnection, subject: string, payloads: readonl
 }
 
 test('garbage and truncated protobuf on the shard and result subjects is dropped, counted and logged; the sweep completes intact', async (t) => {
-  const c = server.coordinator;
+  const c = fixture.server.coordinator;
   const { sweepId } = await c.submit(`name: ${uniqueName('garbage')}\nmethod: sleep\nparams: { duration_ms: 150 }\ngrid: { x: { linspace: [0, 1, 20] } }\nobjectives: [{ metric: score, goal: max }]\n`);
   const agg = c.sweep(sweepId);
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: fixture.nats.url });
   const js = jetstream(nc);
   const valid = TrialResult.encode({ trialId: 'tfake', sweepId, params: {}, seed: 0, status: TrialStatus.TRIAL_STATUS_OK, error: '', metrics: { score: 99 }, groupMetrics: [], attempts: 1, workerId: 'x', backend: 'x', device: '', startedAtMs: 0, finishedAtMs: 0, index: 0 }).finish();
   const garbage = [new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]), valid.slice(0, Math.floor(valid.length / 2)), new TextEncoder().encode('{"json": "not protobuf"}'), new Uint8Array()];
@@ -61,20 +58,20 @@ test('garbage and truncated protobuf on the shard and result subjects is dropped
   t.is(results.length, 20);
   t.false(results.some((r) => r.trialId.startsWith('tjunk') || r.trialId === 'tfake'));
   t.true(results.every((r) => r.status === TrialStatus.TRIAL_STATUS_OK));
-  const coordMetrics = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
+  const coordMetrics = await (await fetch(`http://127.0.0.1:${fixture.server.metricsPort}/metrics`)).text();
   const dropped = Number(/fairsweep_malformed_messages_total\{subject="results"\} (\d+)/.exec(coordMetrics)?.[1] ?? 0);
   t.true(dropped >= 3, `coordinator counted ${dropped} malformed results`);
-  const port = /metrics=(\d+)/.exec(workers[0]!.output)?.[1];
+  const port = /metrics=(\d+)/.exec(worker.output)?.[1];
   const workerMetrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   t.regex(workerMetrics, /fairsweep_worker_malformed_messages_total\{subject="shards"\} [1-9]/);
-  t.regex(workers[0]!.output, /dropped malformed shard message/);
-  t.is(workers[0]!.proc.exitCode, null, 'the worker is still running');
+  t.regex(worker.output, /dropped malformed shard message/);
+  t.is(worker.proc.exitCode, null, 'the worker is still running');
   reportFault('garbage protobuf on shard and result subjects', 20, results.length, new Set(results.map((r) => r.trialId)).size);
 });
 
 test('garbage on the max-deliveries advisory subject is dropped, counted and logged; the subscription lives on and a sweep completes', async (t) => {
-  const c = server.coordinator;
-  const nc = await connect({ servers: nats.url });
+  const c = fixture.server.coordinator;
+  const nc = await connect({ servers: fixture.nats.url });
   cleanups.push(() => nc.close());
   await publishAll(nc, ADVISORY, GARBAGE_ADVISORIES);
   const { sweepId } = await c.submit(`name: ${uniqueName('advisory')}\nmethod: sleep\nparams: { duration_ms: 50 }\ngrid: { x: { linspace: [0, 1, 10] } }\nobjectives: [{ metric: score, goal: max }]\n`);
@@ -85,10 +82,10 @@ test('garbage on the max-deliveries advisory subject is dropped, counted and log
   t.is(c.results(sweepId).length, 10);
   t.true(c.results(sweepId).every((r) => r.status === TrialStatus.TRIAL_STATUS_OK));
   const series = 'fairsweep_malformed_messages_total{subject="advisories"}';
-  await eventually(async () => (await coordinatorMetric(server, series)) === 2 * GARBAGE_ADVISORIES.length, 10_000, 'every garbage advisory counted');
+  await eventually(async () => (await coordinatorMetric(fixture.server, series)) === 2 * GARBAGE_ADVISORIES.length, 10_000, 'every garbage advisory counted');
   // Still subscribed: one more is counted too.
   await publishAll(nc, ADVISORY, ['{']);
-  await eventually(async () => (await coordinatorMetric(server, series)) === 2 * GARBAGE_ADVISORIES.length + 1, 10_000, 'a later garbage advisory counted');
+  await eventually(async () => (await coordinatorMetric(fixture.server, series)) === 2 * GARBAGE_ADVISORIES.length + 1, 10_000, 'a later garbage advisory counted');
   const logged = log.lines.filter((l) => l.msg === 'dropped malformed advisories message');
   t.true(logged.length >= 2 * GARBAGE_ADVISORIES.length + 1);
   t.regex(String(logged[0]?.fields.error), /max-deliveries advisory/);

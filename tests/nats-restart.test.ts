@@ -1,29 +1,20 @@
 import test from 'ava';
-import { CoordinatorServer } from '../coordinator/index.js';
-import { NatsServer } from '../common/index.js';
 import { SweepState, TrialStatus } from '../proto/index.js';
-import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { eventually, uniqueName } from './helpers/cluster.js';
+import { sweepFixture } from './helpers/sweep-fixture.js';
 import { storedResultCount } from './helpers/streams.js';
 import { reportFault } from './helpers/reliability.js';
 
-let nats: NatsServer;
-let server: CoordinatorServer;
-const workers: CliProcess[] = [];
-
-test.before(async () => {
-  nats = await startNats();
-  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null, ackWaitMs: 2_000, reconcileIntervalMs: 1_000 });
-  workers.push(await spawnWorker(nats.url, ['--slots', '2']), await spawnWorker(nats.url, ['--slots', '2']));
-});
-
-test.after.always(async () => {
-  await Promise.all(workers.map((w) => w.kill('SIGKILL')));
-  await server?.close();
-  await nats?.stop();
+const fixture = sweepFixture(test, {
+  coordinator: { ackWaitMs: 2_000, reconcileIntervalMs: 1_000 },
+  setup: async (f) => {
+    await f.worker('--slots', '2');
+    await f.worker('--slots', '2');
+  },
 });
 
 test('nats-server restarted mid-sweep (same store): every client reconnects and the sweep completes exactly once', async (t) => {
-  const c = server.coordinator;
+  const c = fixture.server.coordinator;
   const { sweepId } = await c.submit(`
 name: ${uniqueName('natsrestart')}
 method: sleep
@@ -34,12 +25,12 @@ objectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]
 `);
   const agg = c.sweep(sweepId);
   await eventually(() => agg.done >= 10, 30_000, 'progress before the restart');
-  await nats.restart();
+  await fixture.nats.restart();
   await eventually(() => agg.finished, 120_000, 'the sweep to finish after the restart');
   t.is(agg.record.state, SweepState.SWEEP_STATE_COMPLETED);
   const results = c.results(sweepId);
   t.is(results.length, 60);
   t.true(results.every((r) => r.status === TrialStatus.TRIAL_STATUS_OK), results.map((r) => r.error).filter(Boolean).join('; '));
-  t.is(await storedResultCount(nats.url, sweepId), 60);
-  reportFault('nats-server restarted mid-sweep', 60, await storedResultCount(nats.url, sweepId), new Set(results.map((r) => r.trialId)).size);
+  t.is(await storedResultCount(fixture.nats.url, sweepId), 60);
+  reportFault('nats-server restarted mid-sweep', 60, await storedResultCount(fixture.nats.url, sweepId), new Set(results.map((r) => r.trialId)).size);
 });

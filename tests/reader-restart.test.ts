@@ -4,10 +4,9 @@
  */
 import test from 'ava';
 import { setTimeout as delay } from 'node:timers/promises';
-import { CoordinatorServer } from '../coordinator/index.js';
-import { NatsServer } from '../common/index.js';
 import { CANCEL_SUBJECTS, EVENTS_SUBJECTS, SweepState, TrialStatus } from '../proto/index.js';
-import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { sweepFixture } from './helpers/sweep-fixture.js';
 import { healthStatus } from './helpers/health.js';
 import { RecordingLogger } from './helpers/recording-logger.js';
 
@@ -22,21 +21,15 @@ authorization {
 `;
 const NOTHING_DENIED = ['fairsweep.nothing'];
 
-let nats: NatsServer;
-let server: CoordinatorServer;
 let worker: CliProcess;
 const log = new RecordingLogger();
 
-test.before(async () => {
-  nats = await startNats(permissions(NOTHING_DENIED));
-  server = await CoordinatorServer.start({ nats: { servers: nats.url, user: 'coord', pass: 'coord' }, grpc: '127.0.0.1:0', metrics: '127.0.0.1:0', log });
-  worker = await spawnWorker(nats.url, ['--nats-user', 'work', '--nats-password', 'work', '--slots', '2', '--metrics', '127.0.0.1:0']);
-});
-
-test.after.always(async () => {
-  await worker?.kill('SIGKILL');
-  await server?.close();
-  await nats?.stop();
+const fixture = sweepFixture(test, {
+  natsConfig: permissions(NOTHING_DENIED),
+  coordinator: { nats: { user: 'coord', pass: 'coord' }, metrics: '127.0.0.1:0', log },
+  setup: async (f) => {
+    worker = await f.worker('--nats-user', 'work', '--nats-password', 'work', '--slots', '2', '--metrics', '127.0.0.1:0');
+  },
 });
 
 /** GET /healthz on a metrics port: SERVING for 200, NOT_SERVING for 503. */
@@ -47,14 +40,14 @@ async function healthz(port: number | string | undefined): Promise<string> {
 }
 
 test('a revoked subscription: NOT_SERVING while it is down, subscribed again with a back-off, SERVING once it is back', async (t) => {
-  const coordinator = `127.0.0.1:${server.grpcPort}`;
+  const coordinator = `127.0.0.1:${fixture.server.grpcPort}`;
   const workerAddress = `127.0.0.1:${(await worker.waitFor(/grpc=(\d+)/))[1]}`;
   const workerMetrics = (await worker.waitFor(/metrics=(\d+)/))[1];
   const statuses = async (): Promise<string[]> =>
     Promise.all([
       healthStatus(coordinator),
       healthStatus(coordinator, 'fairsweep.v1.SweepService'),
-      healthz(server.metricsPort),
+      healthz(fixture.server.metricsPort),
       healthStatus(workerAddress),
       healthStatus(workerAddress, 'fairsweep.v1.WorkerService'),
       healthz(workerMetrics),
@@ -62,7 +55,7 @@ test('a revoked subscription: NOT_SERVING while it is down, subscribed again wit
   await eventually(async () => (await statuses()).every((s) => s === 'SERVING'), 10_000, 'both serving');
 
   // The coordinator loses its trial-events subscription, the worker its cancel subscription.
-  await nats.reload(permissions([EVENTS_SUBJECTS, CANCEL_SUBJECTS]));
+  await fixture.nats.reload(permissions([EVENTS_SUBJECTS, CANCEL_SUBJECTS]));
   await eventually(async () => (await statuses()).every((s) => s === 'NOT_SERVING'), 10_000, 'both not serving');
   const closedAt = log.lines.findIndex((l) => l.msg === 'reader closed; starting it again' && l.fields.reader === 'events');
   t.true(closedAt >= 0, 'the coordinator logged its events reader closing');
@@ -75,11 +68,11 @@ test('a revoked subscription: NOT_SERVING while it is down, subscribed again wit
   t.is((await statuses()).filter((s) => s === 'SERVING').length, 0, 'still not serving while the subscription is refused');
 
   // Allowed again: both subscribe again and serve.
-  await nats.reload(permissions(NOTHING_DENIED));
+  await fixture.nats.reload(permissions(NOTHING_DENIED));
   await eventually(async () => (await statuses()).every((s) => s === 'SERVING'), 20_000, 'both serving again');
   t.true(log.lines.some((l) => l.msg === 'reader back' && l.fields.reader === 'events'));
   // The coordinator hears trial events again (a trial shows as running), and a sweep completes.
-  const c = server.coordinator;
+  const c = fixture.server.coordinator;
   const { sweepId } = await c.submit(`name: ${uniqueName('after')}\nmethod: sleep\nparams: { duration_ms: 300 }\ngrid: { x: { linspace: [0, 1, 4] } }\nobjectives: [{ metric: score, goal: max }]\n`);
   const agg = c.sweep(sweepId);
   await eventually(() => agg.running.size > 0, 30_000, 'a started event received');

@@ -1,32 +1,20 @@
 import test from 'ava';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { CoordinatorServer } from '../coordinator/index.js';
-import { NatsServer } from '../common/index.js';
 import { SHARDS_STREAM, SweepState, TrialStatus, shardSubject } from '../proto/index.js';
-import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { eventually, uniqueName } from './helpers/cluster.js';
+import { sweepFixture } from './helpers/sweep-fixture.js';
 import { storedResultCount } from './helpers/streams.js';
 
-let nats: NatsServer;
-let server: CoordinatorServer;
-const workers: CliProcess[] = [];
+/** Workers started by one test stay for the next: later tests start only what is missing. */
+const fixture = sweepFixture(test, { coordinator: { ackWaitMs: 2_000, reconcileIntervalMs: 1_000 } });
 
-test.before(async () => {
-  nats = await startNats();
-  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null, ackWaitMs: 2_000, reconcileIntervalMs: 1_000 });
-});
-
-test.after.always(async () => {
-  await Promise.all(workers.map((w) => w.kill('SIGKILL')));
-  await server?.close();
-  await nats?.stop();
-});
-
-const storedResults = (sweepId: string): Promise<number> => storedResultCount(nats.url, sweepId);
+const storedResults = (sweepId: string): Promise<number> => storedResultCount(fixture.nats.url, sweepId);
 
 test.serial('a sweep over two worker processes records every trial exactly once', async (t) => {
-  workers.push(await spawnWorker(nats.url, ['--slots', '2']), await spawnWorker(nats.url, ['--slots', '2']));
-  const c = server.coordinator;
+  await fixture.worker('--slots', '2');
+  await fixture.worker('--slots', '2');
+  const c = fixture.server.coordinator;
   const { sweepId, totalTrials } = await c.submit(`
 name: ${uniqueName('e2e')}
 method: sleep
@@ -54,8 +42,8 @@ objectives: [{ metric: score, goal: max }, { metric: cost, goal: min }]
 });
 
 test.serial('a worker killed with SIGKILL mid-shard loses nothing and duplicates nothing', async (t) => {
-  while (workers.length < 2) workers.push(await spawnWorker(nats.url, ['--slots', '2']));
-  const c = server.coordinator;
+  while (fixture.procs.length < 2) await fixture.worker('--slots', '2');
+  const c = fixture.server.coordinator;
   const { sweepId } = await c.submit(`
 name: ${uniqueName('kill')}
 method: sleep
@@ -67,9 +55,9 @@ objectives: [{ metric: score, goal: max }]
 `);
   const agg = c.sweep(sweepId);
   await eventually(() => agg.done >= 5 && agg.running.size > 0, 30_000, 'some progress');
-  const victim = workers.shift()!;
+  const victim = fixture.procs.shift()!;
   await victim.kill('SIGKILL');
-  workers.push(await spawnWorker(nats.url, ['--slots', '2']));
+  await fixture.worker('--slots', '2');
   await eventually(() => agg.finished, 90_000, 'sweep to finish after the kill');
   const results = c.results(sweepId);
   t.is(results.length, 30);
@@ -80,8 +68,8 @@ objectives: [{ metric: score, goal: max }]
 });
 
 test.serial('cancel stops running trials within seconds and removes queued shards', async (t) => {
-  while (workers.length < 2) workers.push(await spawnWorker(nats.url, ['--slots', '2']));
-  const c = server.coordinator;
+  while (fixture.procs.length < 2) await fixture.worker('--slots', '2');
+  const c = fixture.server.coordinator;
   const { sweepId } = await c.submit(`
 name: ${uniqueName('cancel')}
 method: sleep
@@ -97,7 +85,7 @@ objectives: [{ metric: score, goal: max }]
   t.is(agg.record.state, SweepState.SWEEP_STATE_CANCELLED);
   await eventually(() => c.listWorkers().length >= 2 && c.listWorkers().every((w) => w.busy === 0), 10_000, 'workers to become idle');
   t.true(Date.now() - cancelledAt < 8_000, 'trials stopped within a few seconds');
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: fixture.nats.url });
   const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info(SHARDS_STREAM, { subjects_filter: shardSubject(sweepId) });
   t.is(info.state.subjects?.[shardSubject(sweepId)] ?? 0, 0, 'no shard of the sweep is left queued');
@@ -106,7 +94,7 @@ objectives: [{ metric: score, goal: max }]
 });
 
 test.serial('a sweep cancelled while its shards are still being published leaves none of them queued', async (t) => {
-  const c = server.coordinator;
+  const c = fixture.server.coordinator;
   const name = uniqueName('cancel-dispatch');
   const submitting = c.submit(`
 name: ${name}
@@ -121,7 +109,7 @@ objectives: [{ metric: score, goal: max }]
   t.false(c.sweep(record.id).record.dispatched, 'the cancel landed while the shards were being published');
   await submitting;
   t.is(c.sweep(record.id).phase, 'cancelled');
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: fixture.nats.url });
   const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info(SHARDS_STREAM, { subjects_filter: shardSubject(record.id) });
   await nc.close();

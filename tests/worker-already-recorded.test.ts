@@ -1,29 +1,20 @@
 import test from 'ava';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { CoordinatorServer } from '../coordinator/index.js';
 import { Dispatcher } from '../coordinator/queue/dispatcher.js';
-import { NatsServer } from '../common/index.js';
 import { SHARDS_STREAM, Shard, SweepState, TrialResult, TrialStatus, resultSubject, sweepConsumerName } from '../proto/index.js';
-import { startNats, spawnWorker, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
+import { eventually, uniqueName } from './helpers/cluster.js';
+import { sweepFixture } from './helpers/sweep-fixture.js';
 import { storedResultCount } from './helpers/streams.js';
 
-let nats: NatsServer;
-let server: CoordinatorServer;
 let nc: NatsConnection;
-const workers: CliProcess[] = [];
 
-test.before(async () => {
-  nats = await startNats();
-  server = await CoordinatorServer.start({ nats: { servers: nats.url }, grpc: '127.0.0.1:0', metrics: null, ackWaitMs: 2_000 });
-  nc = await connect({ servers: nats.url });
-});
-
-test.after.always(async () => {
-  await Promise.all(workers.map((w) => w.kill('SIGKILL')));
-  await nc?.close();
-  await server?.close();
-  await nats?.stop();
+const fixture = sweepFixture(test, {
+  coordinator: { ackWaitMs: 2_000 },
+  setup: async (f) => {
+    nc = await connect({ servers: f.nats.url });
+  },
+  teardown: async () => nc?.close(),
 });
 
 /** What a worker answered for each delivery of a sweep's shards: its delivery count and the ack body (+ACK, -NAK, +TERM; +WPI left out). */
@@ -44,7 +35,7 @@ function watchAcks(sweepId: string): { acks: { delivery: number; body: string }[
 }
 
 test('a result the store already holds is not a failure: the worker gives no shard back, no trial is recorded twice, the sweep completes', async (t) => {
-  const c = server.coordinator;
+  const c = fixture.server.coordinator;
   // Two shards of three trials, queued while no worker runs.
   const { sweepId } = await c.submit(
     `name: ${uniqueName('recorded')}\nmethod: sleep\nparams: { duration_ms: 20 }\ngrid: { x: { linspace: [0, 1, 6] } }\nshard_size: 3\nmax_attempts: 3\nobjectives: [{ metric: score, goal: max }]\n`,
@@ -68,8 +59,7 @@ test('a result the store already holds is not a failure: the worker gives no sha
     await js.publish(resultSubject(sweepId, trial.id), TrialResult.encode(result).finish(), { msgID: `earlier-${trial.id}` });
   }
   const watch = watchAcks(sweepId);
-  const w = await spawnWorker(nats.url, ['--slots', '2']);
-  workers.push(w);
+  const w = await fixture.worker('--slots', '2');
   await eventually(() => agg.finished, 30_000, 'the sweep to finish');
   // The worker acks a shard once its results are stored, so an ack may follow the sweep's end.
   await eventually(() => watch.acks.length >= shards.length, 10_000, 'an answer to each delivery');
@@ -80,7 +70,7 @@ test('a result the store already holds is not a failure: the worker gives no sha
   const results = c.results(sweepId);
   t.is(results.length, 6);
   t.is(new Set(results.map((r) => r.trialId)).size, 6);
-  t.is(await storedResultCount(nats.url, sweepId), 6, 'one stored result per trial');
+  t.is(await storedResultCount(fixture.nats.url, sweepId), 6, 'one stored result per trial');
   for (const trial of earlier) t.is(agg.results.get(trial.id)?.workerId, 'an-earlier-attempt', 'the first result of a trial is the one kept');
   t.true(results.every((r) => r.status === TrialStatus.TRIAL_STATUS_OK && r.attempts === 1));
   // Each shard was acked on its first delivery, and none was given back (nak) or terminated.
