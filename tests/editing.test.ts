@@ -4,7 +4,6 @@ import type * as tfType from '@tensorflow/tfjs';
 import { loadBackend } from '../worker/backend.js';
 import { getMethod } from '../catalog/index.js';
 import { loadMethod } from '../worker/index.js';
-import { loadDataset } from '../worker/datasets/index.js';
 import { initLora, loraDelta } from '../worker/training/lora.js';
 import { combine, mlpFromArrays, type MlpArrays } from '../worker/training/weights.js';
 import { forward, disposeMlp } from '../worker/training/mlp.js';

@@ -1,5 +1,4 @@
 import test from 'ava';
-import type * as tfType from '@tensorflow/tfjs';
 import { loadBackend } from '../worker/backend.js';
 import { objectiveTerms, type TrainObjective } from '../worker/training/objectives.js';
 import { balancedSubsample, balancingWeights } from '../worker/training/balancing.js';
