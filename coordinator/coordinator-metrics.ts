@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { SweepState, type WorkerInfo } from '../proto/index.js';
+import { SweepState, TrialStatus, type TrialResult, type WorkerInfo } from '../proto/index.js';
 import type { StoreUsage } from './queue/store-usage.js';
 import type { SweepLifecycle } from './sweeps/sweep-lifecycle.js';
 
@@ -69,6 +69,15 @@ export class CoordinatorMetrics {
     this.workersConnected.set(workers.length);
     this.clusterSlots.set(workers.reduce((s, w) => s + w.slots, 0));
     this.clusterBusySlots.set(workers.reduce((s, w) => s + w.busy, 0));
+  }
+
+  /** A newly recorded result: its outcome, wall time and delivery attempts, by the sweep's method. */
+  observeResult(r: TrialResult, method: string): void {
+    if (r.status === TrialStatus.TRIAL_STATUS_OK) this.trialsCompleted.inc({ method });
+    else if (r.status === TrialStatus.TRIAL_STATUS_PRUNED) this.trialsPruned.inc({ method });
+    else this.trialsFailed.inc({ method });
+    if (r.finishedAtMs > 0 && r.startedAtMs > 0) this.trialDuration.observe({ method }, Math.max(0, r.finishedAtMs - r.startedAtMs) / 1000);
+    if (r.attempts > 0) this.attempts.observe(r.attempts);
   }
 
   /** JetStream's file storage used, and the account's limit (0 when it has none of its own). */

@@ -1,18 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { EVENTS_SUBJECTS, ID_PATTERN, RESULTS_STREAM, stopTrialSubject, SweepState, TrialEvent, TrialEvent_Kind, TrialStatus, cancelSubject, resultSubject, TrialResult, type ConfigurationFrontier, type Frontier, type Objective, type Progress, Shard, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
+import { EVENTS_SUBJECTS, ID_PATTERN, RESULTS_STREAM, stopTrialSubject, SweepState, TrialEvent, TrialEvent_Kind, cancelSubject, resultSubject, TrialResult, type ConfigurationFrontier, type Frontier, type Objective, type Progress, Shard, type SubmitResponse, type SweepRecord, type WorkerInfo } from '../proto/index.js';
 import { createSweepArtifacts, removeSweepArtifacts } from './artifacts/index.js';
 import { sweepArtifactBytes } from '../catalog/methods/command.js';
-import { ReaderSupervisor, connectNats, coreSubscriptionReader, publishToSlot, whenReady, errorText, JETSTREAM_TIMEOUT_MS, type Logger, type ReaderRun } from '../common/index.js';
+import { ReaderSupervisor, connectNats, publishToSlot, whenReady, errorText, JETSTREAM_TIMEOUT_MS, type Logger } from '../common/index.js';
 import { CoordinatorMetrics } from './coordinator-metrics.js';
 import { compileCoordinatorOptions, type CompiledCoordinatorOptions, type CoordinatorOptions } from './coordinator-options.js';
-import { InvalidArgumentError, SweepNotFoundError, SweepStateError, asJetStreamFailure } from './errors.js';
+import { InvalidArgumentError, SweepNotFoundError, SweepStateError } from './errors.js';
+import { MalformedMessages } from './malformed-messages.js';
+import { Reconciler } from './reconciler.js';
 import { EXHAUSTED_ADVISORY, exhaustedClaim } from './queue/advisories.js';
 import { Dispatcher } from './queue/dispatcher.js';
 import { ExhaustedShards } from './queue/exhausted-shards.js';
 import { ensureStreams } from './queue/streams.js';
-import { readStoreUsage } from './queue/store-usage.js';
 import { ResultsReader, isResultOn } from './sweeps/results-reader.js';
 import { SweepLifecycle } from './sweeps/sweep-lifecycle.js';
 import { SweepStore } from './sweeps/sweep-store.js';
@@ -53,8 +54,9 @@ export class Coordinator {
   private readonly records: RecordWriter;
   private readonly reader: ResultsReader;
   private readonly log: Logger;
-  private readonly suspectedExhausted = new Map<string, Set<number>>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly malformed: MalformedMessages;
+  /** The periodic check (reconcile) and the gauges. */
+  private readonly reconciler: Reconciler;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -64,6 +66,7 @@ export class Coordinator {
     private readonly store: SweepStore,
   ) {
     this.log = options.log;
+    this.malformed = new MalformedMessages(this.metrics, this.log);
     this.js = jetstream(nc, { timeout: JETSTREAM_TIMEOUT_MS });
     this.dispatcher = new Dispatcher(this.js, jsm, options.ackWaitMs);
     this.adaptive = new AdaptiveSweeps({
@@ -77,22 +80,26 @@ export class Coordinator {
       recorded: (sweepId, trialId) => this.sweeps.get(sweepId)?.results.has(trialId) ?? false,
       publishResult: (r) => this.publishResult(r),
       stopTrial: (sweepId, trialId) => this.nc.publish(stopTrialSubject(sweepId), new TextEncoder().encode(trialId)),
-      malformed: (seq, err) => this.dropMalformed('rungs', err, `seq ${seq}`),
+      malformed: (seq, err) => this.malformed.drop('rungs', err, `seq ${seq}`),
       log: this.log,
     });
     this.exhausted = new ExhaustedShards(jsm, this.dispatcher, {
       exhausted: (shard) => this.failExhausted(shard),
-      malformed: (subject, err) => this.dropMalformed('shards', err, subject),
-      refused: (claim, why) => this.dropMalformed('advisories', new Error(`max-deliveries advisory contradicted by JetStream: ${why}`), EXHAUSTED_ADVISORY.replace('*', claim.consumer)),
+      malformed: (subject, err) => this.malformed.drop('shards', err, subject),
+      refused: (claim, why) => this.malformed.drop('advisories', new Error(`max-deliveries advisory contradicted by JetStream: ${why}`), EXHAUSTED_ADVISORY.replace('*', claim.consumer)),
       log: this.log,
     });
     this.records = new RecordWriter(store, this.log);
     this.sweepDispatch = new SweepDispatch(this.dispatcher, store, this.records, jsm, options.replicas, this.log);
-    this.workers = new WorkerRegistry((err) => this.dropMalformed('heartbeat', err));
+    this.workers = new WorkerRegistry((err) => this.malformed.drop('heartbeat', err));
     this.reader = new ResultsReader(this.js, jsm, {
       onResult: (r) => this.onResult(r),
-      onMalformed: (subject, err) => this.dropMalformed('results', err, subject),
+      onMalformed: (subject, err) => this.malformed.drop('results', err, subject),
       log: this.log,
+    });
+    this.reconciler = new Reconciler({
+      sweeps: this.sweeps, workers: this.workers, dispatcher: this.dispatcher, exhausted: this.exhausted, store, records: this.records,
+      sweepDispatch: this.sweepDispatch, reader: this.reader, adaptive: this.adaptive, metrics: this.metrics, jsm, replicas: options.replicas, log: this.log,
     });
   }
 
@@ -129,9 +136,9 @@ export class Coordinator {
       if (!sweep.finished && sweep.spec.search?.algorithm) this.adaptive.add(sweep.id, parseSpecText(sweep.record.specYaml, { maxTrials: Number.MAX_SAFE_INTEGER, maxTrialMemoryMb: Number.MAX_SAFE_INTEGER }));
     }
     this.workers.start(this.nc, this.readers, this.log);
-    this.readers.add('events', this.subscribe(EVENTS_SUBJECTS, 'events', (m) => decodeEvent(m.data), (ev) => this.onEvent(ev)));
+    this.readers.add('events', this.malformed.reader(this.nc, EVENTS_SUBJECTS, 'events', (m) => decodeEvent(m.data), (ev) => this.onEvent(ev)));
     // A max-deliveries advisory is a claim, acted on once JetStream confirms it (ExhaustedShards).
-    this.readers.add('advisories', this.subscribe(EXHAUSTED_ADVISORY, 'advisories', (m) => exhaustedClaim(m.subject, m.data), (c) => void this.exhausted.claim(c)));
+    this.readers.add('advisories', this.malformed.reader(this.nc, EXHAUSTED_ADVISORY, 'advisories', (m) => exhaustedClaim(m.subject, m.data), (c) => void this.exhausted.claim(c)));
     await this.reader.start(this.readers);
     // Early stopping: each unfinished sweep's rung reports replayed, now that its results are known.
     for (const sweep of this.sweeps.values()) {
@@ -144,10 +151,8 @@ export class Coordinator {
       this.settle(sweep);
     }
     await this.adaptive.resume();
-    this.updateGauges();
-    this.timer = setInterval(() => void this.reconcile().catch((err: unknown) => this.log.warn('reconcile failed', { error: errorText(err) })), this.options.reconcileIntervalMs);
-    this.timer.unref();
-    void this.reconcile().catch(() => undefined);
+    this.reconciler.updateGauges();
+    this.reconciler.start(this.options.reconcileIntervalMs);
     this.log.info('coordinator ready', { sweeps: this.sweeps.size, recorded: this.reader.count });
   }
 
@@ -186,7 +191,7 @@ export class Coordinator {
     const earlyStop = sweep.spec.earlyStop;
     if (earlyStop) void this.earlyStops.add(id, earlyStop, false);
     this.log.info('sweep submitted', { sweep: id, trials: totalTrials, shards: totalShards });
-    this.updateGauges();
+    this.reconciler.updateGauges();
     return { sweepId: id, totalTrials, totalShards };
   }
 
@@ -269,34 +274,6 @@ export class Coordinator {
 
   // ---- routing ---------------------------------------------------------------------------
 
-  /**
-   * A reader of a core NATS subscription whose messages are parsed, then handled. A message that
-   * does not parse is dropped, counted and logged; an error while handling one is logged. Neither
-   * ends the subscription; if it closes all the same, the supervisor subscribes again.
-   */
-  private subscribe<T>(subject: string, kind: string, parse: (msg: Msg) => T, handle: (value: T) => void): ReaderRun {
-    return coreSubscriptionReader(
-      this.nc,
-      subject,
-      (msg) => {
-        let value: T;
-        try {
-          value = parse(msg);
-        } catch (e) {
-          this.dropMalformed(kind, e, msg.subject);
-          return;
-        }
-        handle(value);
-      },
-      this.log,
-    );
-  }
-
-  private dropMalformed(kind: string, err: unknown, subject?: string): void {
-    this.metrics.malformed.inc({ subject: kind });
-    this.log.warn(`dropped malformed ${kind} message`, { ...(subject ? { subject } : {}), error: errorText(err) });
-  }
-
   private onResult(r: TrialResult): void {
     const sweep = this.sweeps.get(r.sweepId);
     if (!sweep) {
@@ -308,12 +285,7 @@ export class Coordinator {
       return;
     }
     this.adaptive.onResult(r);
-    const method = sweep.spec.method;
-    if (r.status === TrialStatus.TRIAL_STATUS_OK) this.metrics.trialsCompleted.inc({ method });
-    else if (r.status === TrialStatus.TRIAL_STATUS_PRUNED) this.metrics.trialsPruned.inc({ method });
-    else this.metrics.trialsFailed.inc({ method });
-    if (r.finishedAtMs > 0 && r.startedAtMs > 0) this.metrics.trialDuration.observe({ method }, Math.max(0, r.finishedAtMs - r.startedAtMs) / 1000);
-    if (r.attempts > 0) this.metrics.attempts.observe(r.attempts);
+    this.metrics.observeResult(r, sweep.spec.method);
     this.settle(sweep);
   }
 
@@ -379,75 +351,15 @@ export class Coordinator {
   private ended(sweep: SweepLifecycle): void {
     this.adaptive.forget(sweep.id);
     this.earlyStops.forget(sweep.id);
-    this.suspectedExhausted.delete(sweep.id);
+    this.reconciler.forget(sweep.id);
     this.metrics.forgetSweep(sweep.id);
-    this.updateGauges();
-  }
-
-  private updateGauges(): void {
-    this.metrics.update(this.sweeps.values(), this.workers.list());
-  }
-
-  /**
-   * Periodic check: queue depth gauges, and shards no worker can take any more (their exhaustion
-   * advisory was missed, e.g. while this coordinator was down) — seen twice in a row, they are
-   * handled as exhausted.
-   */
-  private async reconcile(): Promise<void> {
-    this.updateGauges();
-    await this.updateStoreGauges();
-    await this.records.retry();
-    await this.sweepDispatch.retry();
-    await this.reader.checkStalled();
-    await this.exhausted.recheck();
-    await this.adaptive.retry();
-    for (const sweep of this.sweeps.values()) {
-      if (sweep.phase !== 'running') continue;
-      await this.restoreRecord(sweep);
-      const depth = await this.dispatcher.depth(sweep.id);
-      if (!depth) {
-        await this.dispatcher.ensureConsumer(sweep.id, sweep.spec.maxAttempts);
-        continue;
-      }
-      this.metrics.queueDepth.set({ sweep: sweep.id }, depth.pending);
-      this.metrics.shardsInFlight.set({ sweep: sweep.id }, depth.inFlight);
-      if (depth.pending > 0 || depth.inFlight > 0 || sweep.done >= sweep.record.totalTrials) {
-        this.suspectedExhausted.delete(sweep.id);
-        continue;
-      }
-      const stuck = await this.dispatcher.remaining(sweep.id);
-      const before = this.suspectedExhausted.get(sweep.id) ?? new Set<number>();
-      const now = new Set(stuck.map((m) => m.seq));
-      for (const seq of now) if (before.has(seq)) await this.exhausted.suspect(seq);
-      this.suspectedExhausted.set(sweep.id, now);
-    }
-  }
-
-  /**
-   * A running sweep's entry in the sweeps bucket that is not its record (garbage written over it)
-   * is written again, so a worker or coordinator starting later reads the real one. (Workers
-   * ignore such an entry; a deleted record or another valid one is left as it is.)
-   */
-  private async restoreRecord(sweep: SweepLifecycle): Promise<void> {
-    if ((await this.store.entryState(sweep.id)) !== 'unreadable') return;
-    this.log.warn('sweep record overwritten by something that is not its record; writing it again', { sweep: sweep.id });
-    this.metrics.malformed.inc({ subject: 'sweeps' });
-    await this.records.put(sweep);
-  }
-
-  /** JetStream's file storage used, and its limit when the account has one (store-usage.ts). */
-  private async updateStoreGauges(): Promise<void> {
-    try {
-      this.metrics.observeStore(await readStoreUsage(this.jsm, this.options.replicas));
-    } catch (err) {
-      this.log.warn('could not read JetStream storage usage', { error: errorText(asJetStreamFailure(err, 'while reading its storage usage')) });
-    }
+    this.reconciler.updateGauges();
   }
 
   /** Stops serving and disconnects; idempotent. Sweeps go on from JetStream when a coordinator starts again. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      if (this.timer) clearInterval(this.timer);
+      this.reconciler.stop();
       for (const sweep of this.sweeps.values()) sweep.removeAllListeners();
       await this.readers.close().catch(() => undefined);
       await this.nc.drain().catch(() => this.nc.close());
