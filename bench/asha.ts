@@ -50,8 +50,10 @@ interface SeedFigures {
   ratio: number;
   started: number;
   pruned: number;
-  /** Per rung step: Spearman correlation of random search's rung values with their final values, per objective. */
+  /** Per reported step: Spearman correlation of random search's values then with their final values, per objective. */
   correlation: Map<number, number[]>;
+  /** Per reported step: the share of random search's trials at the most common values. */
+  plateau: Map<number, number>;
 }
 
 const OBJECTIVES = ['val/accuracy', 'trainval/accuracy'];
@@ -74,9 +76,14 @@ export async function main(): Promise<void> {
   const figures: SeedFigures[] = [];
   for (const seed of seeds) figures.push(await runSeed({ seed, nRandom, steps, minSteps, eta, budgetFraction, hiddenMax, digits, backend, rungSteps }));
   if (figures.length > 1) {
-    const m = (f: (x: SeedFigures) => number): string => median(figures.map(f)).toFixed(3);
+    // A rung where every trial has the same value ranks nothing (NaN): medians are over the others.
+    const m = (f: (x: SeedFigures) => number, places = 3): string => {
+      const xs = figures.map(f).filter(Number.isFinite);
+      return xs.length === 0 ? 'undefined (all equal)' : `${median(xs).toFixed(places)}${xs.length < figures.length ? ` (${xs.length} seeds; all equal in the others)` : ''}`;
+    };
     console.log(`asha: medians over ${figures.length} search seeds: hypervolume ratio ${m((x) => x.hvAsha / x.hvRandom)}, steps ratio ${m((x) => x.ratio)}; rank correlation with the final values (${OBJECTIVES.join(', ')}):`);
-    for (const step of rungSteps) console.log(`asha:   step ${step}: ${OBJECTIVES.map((_, i) => m((x) => x.correlation.get(step)?.[i] ?? NaN)).join(', ')}`);
+    const reportedSteps = [...(figures[0]?.correlation.keys() ?? [])];
+    for (const step of reportedSteps) console.log(`asha:   step ${step}${rungSteps.includes(step) ? ' (a rung)' : ''}: ${OBJECTIVES.map((_, i) => m((x) => x.correlation.get(step)?.[i] ?? NaN)).join(', ')}; at the most common values: ${m((x) => (x.plateau.get(step) ?? NaN) * 100, 0)} %`);
   }
   const pass = figures.every((x) => x.hvAsha >= x.hvRandom && x.ratio <= 0.4);
   console.log(`asha: target (ASHA >= random's hypervolume with <= 40% of its steps, every seed): ${pass ? 'PASS' : 'MISS'} (${figures.filter((x) => x.hvAsha >= x.hvRandom && x.ratio <= 0.4).length} of ${figures.length} seeds)`);
@@ -169,15 +176,28 @@ async function runSeed(o: SeedOptions): Promise<SeedFigures> {
   const hvRandom = hv(random);
   const hvAsha = hv(ashaRuns);
   const ratio = ashaSteps / randomSteps;
+  // Every step the trials reported at (each min_steps), not only the rung steps: where ranks start to hold.
+  const reported = [...new Set(random.flatMap((r) => [...r.rungs.keys()]))].filter((st) => st < steps).sort((a, b) => a - b);
   const correlation = new Map<number, number[]>();
-  for (const step of o.rungSteps) {
+  const plateau = new Map<number, number>();
+  for (const step of reported) {
+    const counts = new Map<string, number>();
+    for (const r of random) {
+      const key = JSON.stringify(r.rungs.get(step) ?? null);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    plateau.set(step, Math.max(...counts.values()) / random.length);
     correlation.set(step, OBJECTIVES.map((_, j) => spearman(random.map((r) => r.rungs.get(step)?.[j] ?? NaN), random.map((r) => r.values[j] ?? NaN))));
   }
   const pruned = ashaRuns.filter((r) => r.pruned).length;
   console.log(`asha: seed ${seed}: random search: hypervolume ${hvRandom.toFixed(4)} over ${random.length} full-budget trials, ${randomSteps} training steps, ${randomS.toFixed(0)} s`);
   console.log(`asha: seed ${seed}: ASHA: hypervolume ${hvAsha.toFixed(4)} over ${ashaRuns.length - pruned} full-budget trials of ${ashaRuns.length} started (${pruned} pruned), ${ashaSteps} training steps, ${ashaS.toFixed(0)} s`);
-  console.log(`asha: seed ${seed}: steps ratio ${ratio.toFixed(3)}, hypervolume ratio ${(hvAsha / hvRandom).toFixed(3)}; rank correlation of rung values with final values (${OBJECTIVES.join(', ')}): ${[...correlation].map(([step, c]) => `step ${step}: ${c.map((x) => x.toFixed(2)).join(', ')}`).join('; ')}`);
-  return { seed, hvRandom, hvAsha, ratio, started: ashaRuns.length, pruned, correlation };
+  console.log(`asha: seed ${seed}: steps ratio ${ratio.toFixed(3)}, hypervolume ratio ${(hvAsha / hvRandom).toFixed(3)}`);
+  console.log(
+    `asha: seed ${seed}: random search's trials, rank correlation of the values reported at a step with the final values (${OBJECTIVES.join(', ')}), and the share of trials at the most common values: ` +
+      reported.map((st) => `${st}: ${(correlation.get(st) ?? []).map((x) => x.toFixed(2)).join(', ')} (${((plateau.get(st) ?? 0) * 100).toFixed(0)} %)`).join('; '),
+  );
+  return { seed, hvRandom, hvAsha, ratio, started: ashaRuns.length, pruned, correlation, plateau };
 }
 
 /** Spearman's rank correlation (average ranks for ties); NaN when either side is constant. */
