@@ -28,7 +28,8 @@ const SAMPLERS = process.env.BENCH_OPTUNA_SAMPLERS?.split(',') ?? ['nsga2', 'tpe
 /** Comma-separated problems to run (default all). */
 const ONLY = process.env.BENCH_PROBLEMS?.split(',');
 const BUDGETS = [100, 250, 500] as const;
-const BATCH: Record<SearchAlgorithmName, number> = { random: 10, nsga2: 10, motpe: 4 };
+/** Proposals asked at once, as a spec's `search.batch`; BENCH_MOTPE_BATCH sets motpe's (4 unless set). */
+const BATCH: Record<SearchAlgorithmName, number> = { random: 10, nsga2: 10, motpe: Number(process.env.BENCH_MOTPE_BATCH ?? 4) };
 
 interface Problem {
   problem: ZdtProblem;
