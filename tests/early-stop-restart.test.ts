@@ -41,6 +41,11 @@ early_stop: { algorithm: asha, min_steps: 10, reduction_factor: 3, max_rungs: 2 
   t.log(`hopeless trials stopped after the restart: ${tiny.filter((r) => !prunedBefore.includes(r.trialId)).length} of ${tiny.length}`);
   t.is(tiny.length, 4);
   t.true(tiny.every((r) => r.status === TrialStatus.TRIAL_STATUS_PRUNED), tiny.map((r) => TrialStatus[r.status]).join(', '));
-  t.true(pruned.every((r) => r.step === 10 || r.step === 30));
+  // Stopped at a rung's step (10 or 30) by a coordinator that saw every report; a report sent while
+  // neither coordinator listened is not counted, so after the restart that trial's rung is decided
+  // at its next report (step 20, 40, ...): any step from the first rung on, before the trial's end.
+  t.log(`pruned at steps: ${pruned.map((r) => r.step).join(', ')}`);
+  t.true(pruned.filter((r) => prunedBefore.includes(r.trialId)).every((r) => r.step === 10 || r.step === 30));
+  t.true(pruned.every((r) => (r.step ?? 0) >= 10 && (r.step ?? 0) < 3000));
   t.true(results.every((r) => r.status !== TrialStatus.TRIAL_STATUS_FAILED));
 });
