@@ -9,7 +9,7 @@ import { updateDocTables } from './doc-tables.js';
 import { parseIntervalArg } from './frontier-file.js';
 import { parseAssignments } from './param-filter.js';
 import { resultsTable, type TableFormat } from './table-format.js';
-import { parseConstraint, parseSelection, type TableConstraint, type TableSelection } from './table-select.js';
+import { parseConstraint, parseFrontier, parseSelection, type TableConstraint, type TableSelection } from './table-select.js';
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -33,12 +33,15 @@ export function addAnalysisCommands(program: Command): void {
     .option('--scale <factor>', 'multiply values by this, e.g. 100 for percent', positiveNumber, 1)
     .option('--select <metric:goal>', 'several configurations per row: show the one with the best mean of METRIC (max or min), e.g. trainval/accuracy:max', (v: string) => parseSelection(v))
     .option('--constraint <bound>', 'with --select: choose only among configurations whose mean meets METRIC<=V or METRIC>=V (repeatable)', (v: string, prev: TableConstraint[] = []) => [...prev, parseConstraint(v)])
-    .action(async (path: string, o: { rows: string[]; metrics: string[]; where?: ReturnType<typeof parseAssignments>; format: string; digits: number; scale: number; select?: TableSelection; constraint?: TableConstraint[] }) => {
+    .option('--frontier <metric:goal,...>', 'only the configurations on the Pareto frontier of these metrics\' means, best first on the first, e.g. val/accuracy:max,val/dp_gap:min', (v: string) => parseFrontier(v))
+    .option('--param-digits <n>', 'numeric params with this many significant digits (larger numbers as whole numbers)', intArg(1, 17))
+    .action(async (path: string, o: { rows: string[]; metrics: string[]; where?: ReturnType<typeof parseAssignments>; format: string; digits: number; scale: number; select?: TableSelection; constraint?: TableConstraint[]; frontier?: TableSelection[]; paramDigits?: number }) => {
       if (o.format !== 'markdown' && o.format !== 'csv') throw new CliError(`--format: expected markdown or csv, got "${o.format}"`);
       if (o.constraint && !o.select) throw new CliError('--constraint needs --select (it bounds which configuration a row chooses)');
       const format: TableFormat = o.format;
       const choice = o.select ? { select: o.select, ...(o.constraint ? { constraints: o.constraint } : {}) } : {};
-      process.stdout.write(resultsTable(await readResultsFile(path), { rows: o.rows, metrics: o.metrics, format, digits: o.digits, scale: o.scale, ...(o.where ? { where: o.where } : {}), ...choice }));
+      const shape = { ...(o.frontier ? { frontier: o.frontier } : {}), ...(o.paramDigits !== undefined ? { paramDigits: o.paramDigits } : {}) };
+      process.stdout.write(resultsTable(await readResultsFile(path), { rows: o.rows, metrics: o.metrics, format, digits: o.digits, scale: o.scale, ...(o.where ? { where: o.where } : {}), ...choice, ...shape }));
     });
 
   program

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseConstraint, parseSelection, type TableConstraint, type TableSelection } from './table-select.js';
+import { parseConstraint, parseFrontier, parseSelection, type TableConstraint, type TableSelection } from './table-select.js';
 import { resolve } from 'node:path';
 import { readResultsFile } from '../coordinator/results/index.js';
 import { CliError } from './cli-error.js';
@@ -32,7 +32,7 @@ export function parseTableArgs(args: string): { results: string; options: TableO
   const w = words(args);
   const results = w[0];
   if (!results || results.startsWith('--')) throw new CliError(`fairsweep table ${args}: expected a results file first`);
-  const o: { rows: string[]; metrics: string[]; digits?: number; scale?: number; where?: TableOptions['where']; select?: TableSelection; constraints?: TableConstraint[] } = { rows: [], metrics: [] };
+  const o: { rows: string[]; metrics: string[]; digits?: number; scale?: number; where?: TableOptions['where']; select?: TableSelection; constraints?: TableConstraint[]; frontier?: TableSelection[]; paramDigits?: number } = { rows: [], metrics: [] };
   for (let i = 1; i < w.length; i += 2) {
     const flag = w[i] ?? '';
     const value = w[i + 1];
@@ -44,7 +44,12 @@ export function parseTableArgs(args: string): { results: string; options: TableO
     else if (flag === '--where') o.where = { ...o.where, ...parseAssignments(value, '--where') };
     else if (flag === '--select') o.select = parseSelection(value);
     else if (flag === '--constraint') o.constraints = [...(o.constraints ?? []), parseConstraint(value)];
-    else throw new CliError(`fairsweep table ${args}: unknown option ${flag} in a document (--rows, --metrics, --where, --digits, --scale, --select, --constraint)`);
+    else if (flag === '--frontier') o.frontier = parseFrontier(value);
+    else if (flag === '--param-digits') {
+      o.paramDigits = Number(value);
+      if (!Number.isInteger(o.paramDigits) || o.paramDigits < 1 || o.paramDigits > 17) throw new CliError(`fairsweep table ${args}: --param-digits expects a whole number from 1 to 17, got "${value}"`);
+    }
+    else throw new CliError(`fairsweep table ${args}: unknown option ${flag} in a document (--rows, --metrics, --where, --digits, --scale, --select, --constraint, --frontier, --param-digits)`);
   }
   if (o.constraints && !o.select) throw new CliError(`fairsweep table ${args}: --constraint needs --select`);
   return { results, options: o };

@@ -1,9 +1,10 @@
-import type { Params } from '../proto/index.js';
+import type { Param, Params } from '../proto/index.js';
 import { canonicalJson } from '../proto/index.js';
 import { summarizeConfigurations, varyingParams, type MetricSummary, type TrialLike } from '../coordinator/configurations/index.js';
 import { CliError } from './cli-error.js';
 import { matches, paramText } from './param-filter.js';
 import { chooseConfiguration, selectionCaption, type TableConstraint, type TableSelection } from './table-select.js';
+import { paretoFront } from '../coordinator/frontier/pareto.js';
 
 export type TableFormat = 'markdown' | 'csv';
 
@@ -25,6 +26,13 @@ export interface TableOptions {
    */
   select?: TableSelection;
   constraints?: readonly TableConstraint[];
+  /**
+   * Only the configurations on the Pareto frontier of these metrics' means (those missing one are
+   * left out), best first on the first metric: a sweep's frontier as a table.
+   */
+  frontier?: readonly TableSelection[];
+  /** Numeric param values (and numbers in lists) shown with this many significant digits. */
+  paramDigits?: number;
 }
 
 export const DEFAULT_TABLE_DIGITS = 3;
@@ -53,9 +61,12 @@ export function resultsTable(trials: readonly TrialLike[], o: TableOptions): str
   if (o.metrics.length === 0) throw new CliError('table: --metrics needs at least one metric');
   const digits = o.digits ?? DEFAULT_TABLE_DIGITS;
   const scale = o.scale ?? 1;
+  if (o.select && o.frontier) throw new CliError('table: --select and --frontier do not go together (one picks a configuration per row, the other keeps the frontier\'s)');
   const choice = o.select ? [o.select.metric, ...(o.constraints ?? []).map((k) => k.metric)] : [];
-  const configs = summarizeConfigurations(trials, [...new Set([...o.metrics, ...choice])]).filter((c) => !o.where || matches(c.params, o.where));
-  if (configs.length === 0) throw new CliError(`table: no configuration${o.where ? ` matches ${JSON.stringify(o.where)}` : ''} in the results`);
+  const front = (o.frontier ?? []).map((f) => f.metric);
+  const summarized = summarizeConfigurations(trials, [...new Set([...o.metrics, ...choice, ...front])]).filter((c) => !o.where || matches(c.params, o.where));
+  if (summarized.length === 0) throw new CliError(`table: no configuration${o.where ? ` matches ${JSON.stringify(o.where)}` : ''} in the results`);
+  const configs = o.frontier ? frontierOf(summarized, o.frontier) : summarized;
   const known = new Set(configs.flatMap((c) => Object.keys(c.params)));
   const unknown = o.rows.filter((k) => !known.has(k));
   if (unknown.length) throw new CliError(`table: --rows ${unknown.join(', ')}: no such param in the results (params: ${[...known].sort().join(', ')})`);
@@ -86,14 +97,15 @@ export function resultsTable(trials: readonly TrialLike[], o: TableOptions): str
     }
     picked.push({ label: first.params, row: first });
   }
-  const chosenText = (r: (typeof configs)[number] | undefined): string => (r ? chosenParams.map((k) => `${k}=${paramText(r.params[k])}`).join(', ') : 'none meets the constraints');
+  const shown = (v: Param | undefined): string => paramText(o.paramDigits === undefined ? v : significant(v, o.paramDigits));
+  const chosenText = (r: (typeof configs)[number] | undefined): string => (r ? chosenParams.map((k) => `${k}=${shown(r.params[k])}`).join(', ') : 'none meets the constraints');
   const rows = picked.flatMap((p) => (p.row ? [p.row] : []));
   const missing = o.metrics.filter((m) => rows.every((r) => !r.stats[m]));
   if (missing.length) throw new CliError(`table: no ok trial reports ${missing.join(', ')}`);
   if ((o.format ?? 'markdown') === 'csv') {
     const header = [...o.rows, ...(o.select ? ['chosen'] : []), 'seeds', 'failed', ...o.metrics.flatMap((m) => [`${m} mean`, `${m} std`])];
     const lines = picked.map(({ label, row: r }) => [
-      ...o.rows.map((k) => paramText(label[k])),
+      ...o.rows.map((k) => shown(label[k])),
       ...(o.select ? [chosenText(r)] : []),
       r ? String(r.seeds.length) : '',
       r ? String(r.failed_seeds.length) : '',
@@ -107,8 +119,30 @@ export function resultsTable(trials: readonly TrialLike[], o: TableOptions): str
   const header = [...o.rows, ...(o.select ? ['chosen'] : []), 'seeds', ...o.metrics];
   const md = (cells: readonly string[]): string => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
   const lines = picked.map(({ label, row: r }) =>
-    md([...o.rows.map((k) => paramText(label[k])), ...(o.select ? [chosenText(r)] : []), r ? seedsText(r.seeds.length, r.failed_seeds.length) : '—', ...o.metrics.map((m) => cell(r?.stats[m], digits, scale))]),
+    md([...o.rows.map((k) => shown(label[k])), ...(o.select ? [chosenText(r)] : []), r ? seedsText(r.seeds.length, r.failed_seeds.length) : '—', ...o.metrics.map((m) => cell(r?.stats[m], digits, scale))]),
   );
-  const caption = o.select ? `\n*Chosen: ${selectionCaption(o.select, o.constraints ?? [])}.*\n` : '';
+  const caption = o.select ? `\n*Chosen: ${selectionCaption(o.select, o.constraints ?? [])}.*\n` : o.frontier ? `\n*${frontierCaption(o.frontier, configs.length, summarized.length)}.*\n` : '';
   return `${[md(header), md(header.map(() => '---')), ...lines].join('\n')}\n${caption}`;
+}
+
+type Row = ReturnType<typeof summarizeConfigurations>[number];
+
+/** The configurations non-dominated on the means of `goals`, best first on the first goal. */
+function frontierOf(configs: readonly Row[], goals: readonly TableSelection[]): Row[] {
+  const missing = goals.filter((g) => configs.every((c) => !c.stats[g.metric]));
+  if (missing.length) throw new CliError(`table: --frontier ${missing.map((g) => g.metric).join(', ')}: no ok trial reports it`);
+  const candidates = configs.map((c, i) => ({ id: String(i).padStart(8, '0'), values: goals.map((g) => c.stats[g.metric]?.mean ?? NaN), item: c }));
+  return paretoFront(candidates, goals.map((g) => g.goal)).map((c) => c.item);
+}
+
+/** Under a frontier table: which metrics, and how many configurations it kept. */
+function frontierCaption(goals: readonly TableSelection[], kept: number, of: number): string {
+  return `The frontier of ${goals.map((g) => `${g.metric} (${g.goal})`).join(' and ')} over the configurations' means: ${kept} of ${of}`;
+}
+
+/** Numbers rounded to `digits` significant digits, or to whole numbers when larger (in lists too); other values as they are. */
+function significant(v: Param | undefined, digits: number): Param | undefined {
+  if (typeof v === 'number') return Math.abs(v) >= 10 ** digits ? Math.round(v) : Number(v.toPrecision(digits));
+  if (Array.isArray(v)) return v.map((x) => significant(x, digits) ?? x);
+  return v;
 }

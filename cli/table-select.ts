@@ -23,6 +23,15 @@ export function parseSelection(text: string, flag = '--select'): TableSelection 
   return { metric, goal };
 }
 
+/** Parses `--frontier METRIC:goal,METRIC:goal`: at least two metrics, each once. */
+export function parseFrontier(text: string, flag = '--frontier'): TableSelection[] {
+  const goals = text.split(',').map((part) => parseSelection(part, flag));
+  if (goals.length < 2) throw new CliError(`${flag}: a frontier needs two or more METRIC:goal, comma-separated, got "${text}"`);
+  const twice = goals.find((g, i) => goals.findIndex((h) => h.metric === g.metric) !== i);
+  if (twice) throw new CliError(`${flag}: ${twice.metric} is named twice in "${text}"`);
+  return goals;
+}
+
 /** Parses `METRIC<=V` or `METRIC>=V` (V a finite number). */
 export function parseConstraint(text: string, flag = '--constraint'): TableConstraint {
   const m = /^\s*([^<>=\s]+)\s*(<=|>=)\s*(\S+)\s*$/.exec(text);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { parseTableArgs } from '../cli/doc-tables.js';
 import { resultsTable } from '../cli/table-format.js';
-import { chooseConfiguration, parseConstraint, parseSelection } from '../cli/table-select.js';
+import { chooseConfiguration, parseConstraint, parseFrontier, parseSelection } from '../cli/table-select.js';
 import { summarizeConfigurations, type TrialLike } from '../coordinator/configurations/index.js';
 import { CliError } from '../cli/cli-error.js';
 
@@ -76,4 +76,45 @@ test('a document table may use --select and --constraint; a constraint alone is 
   t.deepEqual(options.select, { metric: 'val_acc', goal: 'max' });
   t.deepEqual(options.constraints, [{ metric: 'val_gap', op: '<=', value: 0.1 }]);
   t.throws(() => parseTableArgs('r.jsonl --rows ft --constraint val_gap<=0.1 --metrics test_acc'), { instanceOf: CliError, message: /--constraint needs --select/ });
+});
+
+test('table --frontier: only the configurations non-dominated on the means, best first on the first metric, counted under the table', (t) => {
+  // Means (val_acc, val_gap): full c0 (0.81, 0.31), c1 (0.89, 0.21), c2 (0.85, 0.05: one ok seed);
+  // lora c0 (0.6, 0.4), c1 (0.7, 0.3). c1 dominates full c0, full c2 dominates both lora rows.
+  const md = resultsTable(trials, { rows: ['ft', 'c'], metrics: ['test_acc'], frontier: parseFrontier('val_acc:max,val_gap:min') });
+  t.is(
+    md,
+    [
+      '| ft | c | seeds | test_acc |',
+      '| --- | --- | --- | --- |',
+      '| full | 1 | 2 | 0.710 ± 0.014 |',
+      '| full | 2 | 1 of 2 (1 failed) | 0.900 |',
+      '',
+      "*The frontier of val_acc (max) and val_gap (min) over the configurations' means: 2 of 5.*",
+      '',
+    ].join('\n'),
+  );
+  // Best first on the first metric named: with the gap first, c2 leads.
+  t.regex(resultsTable(trials, { rows: ['ft', 'c'], metrics: ['test_acc'], frontier: parseFrontier('val_gap:min,val_acc:max') }).split('\n')[2] ?? '', /^\| full \| 2 \|/);
+  // --where narrows before the frontier is taken: among lora rows, c1 dominates c0.
+  t.regex(resultsTable(trials, { rows: ['c'], metrics: ['val_acc'], where: { ft: 'lora' }, frontier: parseFrontier('val_acc:max,val_gap:min') }), /\| 1 \| 1 \| 0\.700 \|\n\n\*The frontier .*: 1 of 2\./);
+});
+
+test('table --frontier: bad uses name what is wrong', (t) => {
+  t.throws(() => parseFrontier('val_acc:max'), { instanceOf: CliError, message: /two or more METRIC:goal/ });
+  t.throws(() => parseFrontier('val_acc:max,val_acc:min'), { instanceOf: CliError, message: /val_acc is named twice/ });
+  t.throws(() => parseFrontier('val_acc:max,val_gap:lowest'), { instanceOf: CliError, message: /--frontier: expected METRIC:max or METRIC:min, got "val_gap:lowest"/ });
+  t.throws(() => resultsTable(trials, { rows: ['ft', 'c'], metrics: ['test_acc'], frontier: parseFrontier('val_acc:max,nope:min') }), { instanceOf: CliError, message: /--frontier nope: no ok trial reports it/ });
+  t.throws(() => resultsTable(trials, { rows: ['ft'], metrics: ['test_acc'], select: parseSelection('val_acc:max'), frontier: parseFrontier('val_acc:max,val_gap:min') }), { instanceOf: CliError, message: /--select and --frontier/ });
+});
+
+test('table --param-digits: numeric params to significant digits, larger ones whole, in lists too', (t) => {
+  const rows = [trial({ l2: 0.0000361234, w: 36351.234, lr: 0.00241 }, 0, { m: 1 })].map((r) => ({ ...r, params: { ...r.params, h: [116, 116] } }));
+  const md = resultsTable(rows, { rows: ['l2', 'w', 'lr', 'h'], metrics: ['m'], paramDigits: 2 }).split('\n');
+  t.is(md[2], '| 0.000036 | 36351 | 0.0024 | [116,116] | 1 | 1.000 |');
+  t.is(resultsTable(rows, { rows: ['l2'], metrics: ['m'] }).split('\n')[2], '| 0.0000361234 | 1 | 1.000 |');
+  const parsed = parseTableArgs('r.jsonl --rows c --metrics m --frontier a:max,b:min --param-digits 3');
+  t.deepEqual(parsed.options.frontier, [{ metric: 'a', goal: 'max' }, { metric: 'b', goal: 'min' }]);
+  t.is(parsed.options.paramDigits, 3);
+  t.throws(() => parseTableArgs('r.jsonl --rows c --metrics m --param-digits 0'), { instanceOf: CliError, message: /--param-digits expects a whole number from 1 to 17, got "0"/ });
 });
