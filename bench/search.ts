@@ -18,7 +18,8 @@ const JOBS = Number(process.env.BENCH_JOBS ?? 2);
 /**
  * Where Optuna's runs are kept, when set: a seeded Optuna run given the same objective values
  * proposes the same trials, so a run found there (same problem, sampler, budget, seed and optuna
- * version) is read instead of run again (Optuna's multi-objective TPE takes minutes per run).
+ * version) is read instead of run again (Optuna's multi-objective TPE takes minutes per run, even
+ * with optuna_search.py's memo of its per-parameter split; BENCH_OPTUNA_MEMO=0 runs it without).
  */
 const CACHE = process.env.BENCH_OPTUNA_CACHE;
 /** With BENCH_OPTUNA_CACHED_ONLY=1, only Optuna runs found in the cache are used (medians over those, their count shown). */
@@ -104,7 +105,8 @@ async function readValues(path: string): Promise<number[][] | undefined> {
 }
 
 async function optunaValues(p: Problem, sampler: 'nsga2' | 'tpe', seed: number, last: number): Promise<number[][]> {
-  const child = spawn(PYTHON, [OPTUNA_SCRIPT, sampler, String(p.n), String(p.nObj), String(last), String(seed)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const memo = process.env.BENCH_OPTUNA_MEMO === '0' ? ['--no-memo'] : [];
+  const child = spawn(PYTHON, [OPTUNA_SCRIPT, sampler, String(p.n), String(p.nObj), String(last), String(seed), ...memo], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const values: number[][] = [];
   for await (const line of createInterface({ input: child.stdout })) {

@@ -91,7 +91,7 @@ export class Coordinator {
     });
     this.records = new RecordWriter(store, this.log);
     this.sweepDispatch = new SweepDispatch(this.dispatcher, store, this.records, jsm, options.replicas, this.log);
-    this.workers = new WorkerRegistry((err) => this.malformed.drop('heartbeat', err));
+    this.workers = new WorkerRegistry();
     this.reader = new ResultsReader(this.js, jsm, {
       onResult: (r) => this.onResult(r),
       onMalformed: (subject, err) => this.malformed.drop('results', err, subject),
@@ -135,7 +135,7 @@ export class Coordinator {
     for (const sweep of this.sweeps.values()) {
       if (!sweep.finished && sweep.spec.search?.algorithm) this.adaptive.add(sweep.id, parseSpecText(sweep.record.specYaml, { maxTrials: Number.MAX_SAFE_INTEGER, maxTrialMemoryMb: Number.MAX_SAFE_INTEGER }));
     }
-    this.workers.start(this.nc, this.readers, this.log);
+    this.workers.start(this.nc, this.readers, this.malformed);
     this.readers.add('events', this.malformed.reader(this.nc, EVENTS_SUBJECTS, 'events', (m) => decodeEvent(m.data), (ev) => this.onEvent(ev)));
     // A max-deliveries advisory is a claim, acted on once JetStream confirms it (ExhaustedShards).
     this.readers.add('advisories', this.malformed.reader(this.nc, EXHAUSTED_ADVISORY, 'advisories', (m) => exhaustedClaim(m.subject, m.data), (c) => void this.exhausted.claim(c)));

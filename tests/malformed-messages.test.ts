@@ -3,7 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { CoordinatorServer } from '../coordinator/index.js';
 import { isNotFound } from '../common/index.js';
-import { SHARDS_STREAM, Shard, SweepState, TrialStatus, TrialResult, resultSubject, shardSubject, sweepConsumerName } from '../proto/index.js';
+import { SHARDS_STREAM, WORKER_HEARTBEAT_SUBJECT, WorkerInfo, Shard, SweepState, TrialStatus, TrialResult, resultSubject, shardSubject, sweepConsumerName } from '../proto/index.js';
 import { startNats, eventually, uniqueName, type CliProcess } from './helpers/cluster.js';
 import { sweepFixture } from './helpers/sweep-fixture.js';
 import { storedResultCount } from './helpers/streams.js';
@@ -67,6 +67,22 @@ test('garbage and truncated protobuf on the shard and result subjects is dropped
   t.regex(worker.output, /dropped malformed shard message/);
   t.is(worker.proc.exitCode, null, 'the worker is still running');
   reportFault('garbage protobuf on shard and result subjects', 20, results.length, new Set(results.map((r) => r.trialId)).size);
+});
+
+test('a heartbeat that does not decode or names no worker is dropped, counted and logged with its subject; later heartbeats still register workers', async (t) => {
+  const c = fixture.server.coordinator;
+  const nc = await connect({ servers: fixture.nats.url });
+  cleanups.push(() => nc.close());
+  const heartbeat = (id: string): Uint8Array => WorkerInfo.encode({ id, backend: 'test', gpu: -1, device: '', slots: 1, busy: 0, state: 'running', grpcAddress: '', hostname: 'test', startedAtMs: 1, trialsDone: 0 }).finish();
+  await publishAll(nc, WORKER_HEARTBEAT_SUBJECT, [new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]), heartbeat('')]);
+  await publishAll(nc, WORKER_HEARTBEAT_SUBJECT, [heartbeat('hb-after-garbage')]);
+  await eventually(() => c.workers.list().some((w) => w.id === 'hb-after-garbage'), 10_000, 'the later heartbeat to register its worker');
+  t.false(c.workers.list().some((w) => w.id === ''), 'no worker without an id');
+  t.is(await coordinatorMetric(fixture.server, 'fairsweep_malformed_messages_total{subject="heartbeat"}'), 2);
+  const dropped = log.lines.filter((l) => l.msg === 'dropped malformed heartbeat message');
+  t.is(dropped.length, 2);
+  t.true(dropped.every((l) => l.fields.subject === WORKER_HEARTBEAT_SUBJECT));
+  t.regex(String(dropped[1]?.fields.error), /heartbeat without a worker id/);
 });
 
 test('garbage on the max-deliveries advisory subject is dropped, counted and logged; the subscription lives on and a sweep completes', async (t) => {

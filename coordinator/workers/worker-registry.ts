@@ -1,6 +1,14 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { WORKER_HEARTBEAT_SUBJECT, WorkerInfo } from '../../proto/index.js';
-import { coreSubscriptionReader, type Logger, type ReaderSupervisor } from '../../common/index.js';
+import type { ReaderSupervisor } from '../../common/index.js';
+import type { MalformedMessages } from '../malformed-messages.js';
+
+/** A heartbeat's worker info; throws when it does not decode or names no worker. */
+function decodeHeartbeat(data: Uint8Array): WorkerInfo {
+  const info = WorkerInfo.decode(data);
+  if (!info.id) throw new Error('heartbeat without a worker id');
+  return info;
+}
 
 /** A worker is considered gone when no heartbeat came for this long. */
 export const WORKER_TIMEOUT_MS = 10_000;
@@ -9,22 +17,15 @@ export const WORKER_TIMEOUT_MS = 10_000;
 export class WorkerRegistry {
   private readonly workers = new Map<string, { info: WorkerInfo; seenMs: number }>();
 
-  constructor(private readonly onMalformed: (err: unknown) => void) {}
-
-  /** Reads heartbeats under `readers` (subscribed again if the subscription closes) until it closes. */
-  start(nc: NatsConnection, readers: ReaderSupervisor, log: Logger): void {
-    readers.add('heartbeats', coreSubscriptionReader(nc, WORKER_HEARTBEAT_SUBJECT, (msg) => this.onHeartbeat(msg.data), log));
+  /**
+   * Reads heartbeats under `readers` (subscribed again if the subscription closes) until it closes;
+   * one that does not decode, or names no worker, is dropped through `malformed` (kind `heartbeat`).
+   */
+  start(nc: NatsConnection, readers: ReaderSupervisor, malformed: MalformedMessages): void {
+    readers.add('heartbeats', malformed.reader(nc, WORKER_HEARTBEAT_SUBJECT, 'heartbeat', (msg) => decodeHeartbeat(msg.data), (info) => this.onHeartbeat(info)));
   }
 
-  private onHeartbeat(data: Uint8Array): void {
-    let info: WorkerInfo;
-    try {
-      info = WorkerInfo.decode(data);
-      if (!info.id) throw new Error('heartbeat without a worker id');
-    } catch (e) {
-      this.onMalformed(e);
-      return;
-    }
+  private onHeartbeat(info: WorkerInfo): void {
     if (info.state === 'stopped') this.workers.delete(info.id);
     else this.workers.set(info.id, { info, seenMs: Date.now() });
   }
