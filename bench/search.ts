@@ -12,7 +12,10 @@ import { isEntry, median } from './harness.js';
 
 const OPTUNA_SCRIPT = fileURLToPath(new URL('../../bench/optuna_search.py', import.meta.url));
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
-const SEEDS = Number(process.env.BENCH_SEEDS ?? 5);
+/** The seeds: BENCH_SEED_LIST (comma-separated, e.g. to fill an Optuna cache in parallel runs), else 0 … BENCH_SEEDS − 1 (5). */
+const SEED_LIST = process.env.BENCH_SEED_LIST?.split(',').map(Number) ?? Array.from({ length: Number(process.env.BENCH_SEEDS ?? 5) }, (_, i) => i);
+if (SEED_LIST.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`BENCH_SEED_LIST: expected comma-separated whole numbers, got "${process.env.BENCH_SEED_LIST}"`);
+const SEEDS = SEED_LIST.length;
 /** Optuna runs at once (each is one Python process). */
 const JOBS = Number(process.env.BENCH_JOBS ?? 2);
 /**
@@ -163,7 +166,7 @@ export async function main(): Promise<void> {
       ...(withOptuna ? (['nsga2', 'tpe'] as const).filter((a) => SAMPLERS.includes(a)).map((a): Run => [`optuna ${a === 'nsga2' ? 'NSGAIISampler' : 'TPESampler'}`, (s) => runOptuna(p, a, s, version ?? '')]) : []),
     ];
     for (const [label, run] of runs) {
-      const perSeed = (await pool(SEEDS, label.startsWith('optuna') ? JOBS : 1, run)).filter((r): r is number[] => r !== undefined);
+      const perSeed = (await pool(SEEDS, label.startsWith('optuna') ? JOBS : 1, (i) => run(SEED_LIST[i] as number))).filter((r): r is number[] => r !== undefined);
       if (perSeed.length === 0) continue;
       rows.push([perSeed.length === SEEDS ? label : `${label} [${perSeed.length} seeds]`, BUDGETS.map((_, i) => median(perSeed.map((r) => r[i] as number)))]);
     }
