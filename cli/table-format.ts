@@ -1,6 +1,6 @@
 import type { Param, Params } from '../proto/index.js';
 import { canonicalJson } from '../proto/index.js';
-import { summarizeConfigurations, varyingParams, type MetricSummary, type TrialLike } from '../coordinator/configurations/index.js';
+import { summarizeConfigurations, varyingParams, type ConfigurationRow, type MetricSummary, type TrialLike } from '../coordinator/configurations/index.js';
 import { CliError } from './cli-error.js';
 import { matches, paramText } from './param-filter.js';
 import { chooseConfiguration, selectionCaption, type TableConstraint, type TableSelection } from './table-select.js';
@@ -125,10 +125,8 @@ export function resultsTable(trials: readonly TrialLike[], o: TableOptions): str
   return `${[md(header), md(header.map(() => '---')), ...lines].join('\n')}\n${caption}`;
 }
 
-type Row = ReturnType<typeof summarizeConfigurations>[number];
-
 /** The configurations non-dominated on the means of `goals`, best first on the first goal. */
-function frontierOf(configs: readonly Row[], goals: readonly TableSelection[]): Row[] {
+function frontierOf(configs: readonly ConfigurationRow[], goals: readonly TableSelection[]): ConfigurationRow[] {
   const missing = goals.filter((g) => configs.every((c) => !c.stats[g.metric]));
   if (missing.length) throw new CliError(`table: --frontier ${missing.map((g) => g.metric).join(', ')}: no ok trial reports it`);
   const candidates = configs.map((c, i) => ({ id: String(i).padStart(8, '0'), values: goals.map((g) => c.stats[g.metric]?.mean ?? NaN), item: c }));
