@@ -163,6 +163,8 @@ test('a shard JetStream exhausted after one of its trials was recorded: failed r
   // is purged, and just removed with that queue otherwise; never as an exhausted shard (above).
   t.true((await coordinatorMetric(s, 'fairsweep_malformed_messages_total{subject="shards"}')) <= 2, 'at most the two junk messages count as malformed shards');
   t.is(await coordinatorMetric(s, 'fairsweep_duplicate_results_total'), 0);
-  t.deepEqual(ownLog.lines.filter((l) => l.level === 'error' || /failed/.test(l.msg)).map((l) => l.msg), []);
+  // A check of an exhausted shard that hits a transient JetStream error is retried by design (warned
+  // as "will retry"); anything else that failed, or any error, must not happen.
+  t.deepEqual(ownLog.lines.filter((l) => l.level === 'error' || (/failed/.test(l.msg) && !/will retry$/.test(l.msg))).map((l) => l.msg), []);
   t.is(sweep.record.state, SweepState.SWEEP_STATE_COMPLETED);
 });
