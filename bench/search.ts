@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { AdaptiveSearch, UnitSpace, hypervolume, searchAlgorithm, type SearchAlgorithmName } from '../coordinator/search/index.js';
+import { AdaptiveSearch, UnitSpace, hypervolume, motpe, searchAlgorithm, type MotpeOptions, type SearchAlgorithm, type SearchAlgorithmName } from '../coordinator/search/index.js';
 import { zdtImpl } from '../worker/methods/zdt.js';
 import { zdtTrueFront } from '../worker/methods/zdt-problems.js';
 import type { ZdtProblem } from '../catalog/methods/zdt.js';
@@ -31,9 +31,40 @@ const CACHED_ONLY = process.env.BENCH_OPTUNA_CACHED_ONLY === '1';
 const SAMPLERS = process.env.BENCH_OPTUNA_SAMPLERS?.split(',') ?? ['nsga2', 'tpe'];
 /** Comma-separated problems to run (default all). */
 const ONLY = process.env.BENCH_PROBLEMS?.split(',');
-const BUDGETS = [100, 250, 500] as const;
-/** Proposals asked at once, as a spec's `search.batch`; BENCH_MOTPE_BATCH sets motpe's (4 unless set). */
-const BATCH: Record<SearchAlgorithmName, number> = { random: 10, nsga2: 10, motpe: Number(process.env.BENCH_MOTPE_BATCH ?? 4) };
+/** The budgets reported, BENCH_BUDGETS (comma-separated, ascending), default 100,250,500: the last one is each run's length. */
+const BUDGETS: readonly number[] = (process.env.BENCH_BUDGETS ?? '100,250,500').split(',').map(Number);
+if (BUDGETS.length === 0 || BUDGETS.some((b, i) => !Number.isInteger(b) || b < 1 || (i > 0 && b <= (BUDGETS[i - 1] as number)))) {
+  throw new Error(`BENCH_BUDGETS: expected ascending comma-separated positive whole numbers, got "${process.env.BENCH_BUDGETS}"`);
+}
+/**
+ * Proposals asked at once, as a spec's `search.batch`: 10 for nsga2 and random; motpe runs once per
+ * batch size of BENCH_MOTPE_BATCHES (comma-separated, default 1,4): 1 is one proposal at a time, as
+ * Optuna's ask/tell loop here; 4 is a batch for several workers.
+ */
+const BATCHES: Record<SearchAlgorithmName, readonly number[]> = {
+  random: [10],
+  nsga2: [10],
+  motpe: (process.env.BENCH_MOTPE_BATCHES ?? '1,4').split(',').map(Number),
+};
+if (BATCHES.motpe.some((b) => !Number.isInteger(b) || b < 1)) throw new Error(`BENCH_MOTPE_BATCHES: expected comma-separated positive whole numbers, got "${process.env.BENCH_MOTPE_BATCHES}"`);
+
+/**
+ * motpe's settings for an ablation, BENCH_MOTPE="bandwidth=neighbors,liar=false" (the defaults
+ * otherwise): the rows say which.
+ */
+export function parseMotpeOptions(text: string | undefined): Partial<MotpeOptions> {
+  const out: Partial<MotpeOptions> = {};
+  for (const item of (text ?? '').split(',').filter((s) => s.trim() !== '')) {
+    const [key, value] = item.split('=').map((s) => s.trim());
+    if (key === 'bandwidth' && (value === 'scott' || value === 'neighbors')) out.bandwidth = value;
+    else if ((key === 'liar' || key === 'multivariate') && (value === 'true' || value === 'false')) out[key] = value === 'true';
+    else if ((key === 'startup' || key === 'candidates') && value !== undefined && /^[1-9][0-9]*$/.test(value)) out[key] = Number(value);
+    else throw new Error(`BENCH_MOTPE: cannot read "${item}" (expected bandwidth=scott|neighbors, liar=true|false, multivariate=true|false, startup=N or candidates=N)`);
+  }
+  return out;
+}
+const MOTPE = parseMotpeOptions(process.env.BENCH_MOTPE);
+const algorithm = (name: SearchAlgorithmName): SearchAlgorithm => (name === 'motpe' ? motpe(MOTPE) : searchAlgorithm(name));
 
 interface Problem {
   problem: ZdtProblem;
@@ -63,10 +94,10 @@ async function evaluate(p: Problem, x: readonly number[]): Promise<number[]> {
 }
 
 /** Hypervolume after each budget of one fairsweep run: batches asked, the oldest evaluated, told, as a coordinator would. */
-async function runFairsweep(p: Problem, name: SearchAlgorithmName, seed: number): Promise<number[]> {
+async function runFairsweep(p: Problem, name: SearchAlgorithmName, batch: number, seed: number): Promise<number[]> {
   const space = new UnitSpace(Object.fromEntries(Array.from({ length: p.n }, (_, i) => [`x${i}`, { uniform: [0, 1] as [number, number], integer: false }])));
   const last = BUDGETS[BUDGETS.length - 1] as number;
-  const search = new AdaptiveSearch({ algorithm: searchAlgorithm(name), seed, budget: last, batch: BATCH[name], dims: p.n });
+  const search = new AdaptiveSearch({ algorithm: algorithm(name), seed, budget: last, batch, dims: p.n });
   const values: number[][] = [];
   const queue = search.ask();
   while (queue.length > 0) {
@@ -124,6 +155,20 @@ async function optunaValues(p: Problem, sampler: 'nsga2' | 'tpe', seed: number, 
   return values;
 }
 
+/** First and third quartiles (medians of the lower and upper halves). */
+function quartiles(xs: readonly number[]): [number, number] {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = Math.floor(s.length / 2);
+  return [median(s.slice(0, h)), median(s.slice(s.length - h))];
+}
+
+/** The share of pairs (a of as, b of bs) with a > b, ties counting ½ (the Mann–Whitney U over |as|·|bs|). */
+export function pairWins(as: readonly number[], bs: readonly number[]): number {
+  let u = 0;
+  for (const a of as) for (const b of bs) u += a > b ? 1 : a === b ? 0.5 : 0;
+  return u / (as.length * bs.length);
+}
+
 /** Runs f(0) … f(n − 1), `jobs` at a time, results in order. */
 async function pool<T>(n: number, jobs: number, f: (i: number) => Promise<T>): Promise<T[]> {
   const out = new Array<T>(n);
@@ -158,25 +203,35 @@ export async function main(): Promise<void> {
   const withOptuna = version !== undefined;
   if (!withOptuna) console.log(`search: ${PYTHON} cannot import optuna; Optuna's samplers are left out`);
   for (const p of PROBLEMS.filter((q) => !ONLY || ONLY.includes(q.problem))) {
-    const rows: [string, number[]][] = [];
+    /** label, medians per budget, each seed's figures. */
+    const rows: [string, number[], number[][]][] = [];
     const t0 = performance.now();
     type Run = [string, (seed: number) => Promise<number[] | undefined>];
     const runs: Run[] = [
-      ...(['nsga2', 'motpe', 'random'] as const).map((a): Run => [`fairsweep ${a} (batch ${BATCH[a]})`, (s) => runFairsweep(p, a, s)]),
+      ...(['nsga2', 'motpe', 'random'] as const).flatMap((a) => BATCHES[a].map((b): Run => [`fairsweep ${a} (batch ${b}${a === 'motpe' && process.env.BENCH_MOTPE ? `; ${process.env.BENCH_MOTPE}` : ''})`, (s) => runFairsweep(p, a, b, s)])),
       ...(withOptuna ? (['nsga2', 'tpe'] as const).filter((a) => SAMPLERS.includes(a)).map((a): Run => [`optuna ${a === 'nsga2' ? 'NSGAIISampler' : 'TPESampler'}`, (s) => runOptuna(p, a, s, version ?? '')]) : []),
     ];
     for (const [label, run] of runs) {
       const perSeed = (await pool(SEEDS, label.startsWith('optuna') ? JOBS : 1, (i) => run(SEED_LIST[i] as number))).filter((r): r is number[] => r !== undefined);
       if (perSeed.length === 0) continue;
-      rows.push([perSeed.length === SEEDS ? label : `${label} [${perSeed.length} seeds]`, BUDGETS.map((_, i) => median(perSeed.map((r) => r[i] as number)))]);
+      rows.push([perSeed.length === SEEDS ? label : `${label} [${perSeed.length} seeds]`, BUDGETS.map((_, i) => median(perSeed.map((r) => r[i] as number))), perSeed]);
     }
-    const best = (prefix: string): number[] => BUDGETS.map((_, i) => Math.max(...rows.filter(([l]) => l.startsWith(prefix)).map(([, m]) => m[i] as number)));
+    const bestRow = (prefix: string, i: number): (typeof rows)[number] =>
+      rows.filter(([l]) => l.startsWith(prefix)).reduce((a, b) => ((b[1][i] as number) > (a[1][i] as number) ? b : a));
+    const best = (prefix: string): number[] => BUDGETS.map((_, i) => bestRow(prefix, i)[1][i] as number);
     console.log(`search: ${p.problem} (${p.n} variables, ${p.nObj} objectives), hypervolume, reference ${reference(p).join(', ')}, true front ${trueHypervolume(p).toFixed(4)}; medians of ${SEEDS} seeds after ${BUDGETS.join(' / ')} evaluations (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-    for (const [label, m] of rows) console.log(`  ${label.padEnd(32)} ${m.map((v) => v.toFixed(4)).join('  ')}`);
+    for (const [label, m, perSeed] of rows) {
+      console.log(`  ${label.padEnd(32)} ${m.map((v) => v.toFixed(4)).join('  ')}`);
+      if (perSeed.length >= 8) console.log(`  ${'  quartiles'.padEnd(32)} ${BUDGETS.map((_, i) => quartiles(perSeed.map((r) => r[i] as number)).map((v) => v.toFixed(4)).join('-')).join('  ')}`);
+    }
     if (rows.some(([l]) => l.startsWith('optuna'))) {
       const f = best('fairsweep');
       const o = best('optuna');
       console.log(`  best fairsweep / best optuna      ${f.map((v, i) => `${(v / (o[i] as number)).toFixed(3)}x`).join('  ')} (${f.every((v, i) => v >= (o[i] as number)) ? 'PASS' : 'MISS'}: goal >= 1 at every budget)`);
+      // How often a run of the one beats a run of the other, over every pair of seeds (ties count ½):
+      // 0.5 is a coin toss, whatever the medians of a few seeds say.
+      const wins = BUDGETS.map((_, i) => pairWins(bestRow('fairsweep', i)[2].map((r) => r[i] as number), bestRow('optuna', i)[2].map((r) => r[i] as number)));
+      console.log(`  P(best fairsweep run > best optuna run) ${wins.map((w) => w.toFixed(2)).join('  ')} (over every pair of seeds)`);
     }
   }
 }

@@ -14,9 +14,11 @@ import {
   selectBest,
   splitBelow,
   SEARCH_ALGORITHMS,
+  UnivariateParzen,
   type Observation,
   type SearchAlgorithm,
 } from '../coordinator/search/index.js';
+import { Rng } from '../common/random.js';
 import { zdtObjectives } from '../worker/methods/zdt-problems.js';
 
 test('non-dominated sort: hand-computed fronts', (t) => {
@@ -198,4 +200,60 @@ test('nsga2 and motpe find a better zdt1 frontier than random search with the sa
   const random = hv(randomSearch);
   t.true(hv(nsga2()) > random + 2, `nsga2 ${hv(nsga2())} vs random ${random}`);
   t.true(hv(motpe()) > random + 2, `motpe ${hv(motpe())} vs random ${random}`);
+});
+
+test('Parzen bandwidths: the normal reference rule and the neighbour gaps, hand-computed, clipped', (t) => {
+  // scott: mean 0.5, s = √((0.45² + 0.25²)·2/4) = √0.1325, σ = 1.06·s·4^(−1/5) ≈ 0.29242 (> the clip 1/5).
+  const s = new UnivariateParzen([0.05, 0.25, 0.75, 0.95], [1, 1, 1, 1], 'scott');
+  const sigma = 1.06 * Math.sqrt(0.1325) * Math.pow(4, -0.2);
+  t.true(Math.abs(sigma - 0.29242) < 1e-4);
+  t.deepEqual(s.sigmas.map((x) => x.toFixed(10)), [sigma, sigma, sigma, sigma, 1].map((x) => x.toFixed(10)));
+  // Crowded values: the rule's σ is below 1/min(100, n + 1) = 1/4, so the clip holds.
+  t.deepEqual(new UnivariateParzen([0.5, 0.51, 0.52], [1, 1, 1], 'scott').sigmas, [0.25, 0.25, 0.25, 1]);
+  // neighbors: sorted with the prior's mean, 0.1 0.3 (0.5) 0.9: gaps 0.2, max(0.2, 0.2), 0.4 (the
+  // last uses its one gap); the first two are clipped up to 1/4; the prior keeps σ 1.
+  t.deepEqual(new UnivariateParzen([0.1, 0.3, 0.9], [1, 1, 1], 'neighbors').sigmas.map((x) => +x.toFixed(12)), [0.25, 0.25, 0.4, 1]);
+});
+
+test('Parzen densities integrate to 1 on [0, 1] whatever the bandwidths (each kernel is normalised by its σ)', (t) => {
+  // A density missing a kernel's 1/σ would weigh its components by σ (narrow ones count for less):
+  // the integral would be far from 1 here, where the 30 components are narrow.
+  const rng = new Rng(3);
+  const values = Array.from({ length: 30 }, () => 0.3 + 0.1 * rng.next());
+  const weights = values.map((_, i) => 1 + (i % 3));
+  for (const bw of ['scott', 'neighbors'] as const) {
+    const p = new UnivariateParzen(values, weights, bw);
+    const n = 20_000;
+    let integral = 0;
+    for (let i = 0; i < n; i++) integral += Math.exp(p.logPdf((i + 0.5) / n)) / n;
+    t.true(Math.abs(integral - 1) < 1e-3, `${bw}: ∫ = ${integral}`);
+    // Sampling follows the density: the share of draws in [0.3, 0.4] is its mass there.
+    let mass = 0;
+    for (let i = 0; i < 2000; i++) mass += Math.exp(p.logPdf(0.3 + (i + 0.5) / 20_000)) / 20_000;
+    let inside = 0;
+    const draws = new Rng(9);
+    for (let i = 0; i < 4000; i++) {
+      const x = p.sample(draws);
+      if (x >= 0.3 && x <= 0.4) inside++;
+    }
+    t.true(Math.abs(inside / 4000 - mass) < 0.03, `${bw}: ${inside / 4000} of draws in [0.3, 0.4], mass ${mass}`);
+  }
+});
+
+test('motpe liar: a batch counts its earlier proposals as bad points, so it spreads out', (t) => {
+  // One coordinate; the good points crowd near 0.3: every proposal of a batch would go there.
+  const observations: Observation[] = Array.from({ length: 40 }, (_, i) => {
+    const u = [(i * 0.6180339887) % 1];
+    return { u, values: [Math.abs((u[0] as number) - 0.3), 1 - Math.abs((u[0] as number) - 0.3) / 2] };
+  });
+  const req = { seed: 4, batch: 7, count: 8, dims: 1, observations, pending: [] };
+  const withLiar = motpe({ liar: true }).ask(req).map((u) => u[0] as number);
+  const without = motpe({ liar: false }).ask(req).map((u) => u[0] as number);
+  t.is(withLiar[0], without[0], 'the first proposal of a batch has no liar');
+  const spread = (xs: number[]): number => {
+    const m = xs.reduce((s, x) => s + x, 0) / xs.length;
+    return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / xs.length);
+  };
+  t.true(spread(withLiar) > 1.5 * spread(without), `spread with the liar ${spread(withLiar)}, without ${spread(without)}`);
+  t.deepEqual(motpe().ask(req).map((u) => u[0]), withLiar, 'the liar is the default');
 });

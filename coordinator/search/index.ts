@@ -6,6 +6,7 @@ export { hypervolume, hypervolumeContributions } from './hypervolume.js';
 export { crowdingDistance, dominatesMin, nonDominatedSort, rankAndCrowd, selectBest } from './nondominated.js';
 export { nsga2, sbx, polynomialMutation, DEFAULT_NSGA2, type Nsga2Options } from './nsga2.js';
 export { motpe, splitBelow, DEFAULT_MOTPE, type MotpeOptions } from './motpe.js';
+export { ParzenEstimator, UnivariateParzen, type Bandwidth } from './parzen.js';
 export { randomSearch } from './random-search.js';
 export { UnitSpace, clampUnit } from './space.js';
 export { SweepSearch, SearchSpaceExhaustedError, proposalShardId } from './sweep-search.js';

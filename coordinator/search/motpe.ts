@@ -1,7 +1,7 @@
 import { proposalRng, uniformPoint, type AskRequest, type Observation, type SearchAlgorithm } from './algorithm.js';
 import { hypervolume, hypervolumeContributions } from './hypervolume.js';
 import { nonDominatedSort } from './nondominated.js';
-import { ParzenEstimator, UnivariateParzen } from './parzen.js';
+import { ParzenEstimator, UnivariateParzen, type Bandwidth } from './parzen.js';
 
 /** Multi-objective TPE settings; every field has the default shown. */
 export interface MotpeOptions {
@@ -16,9 +16,24 @@ export interface MotpeOptions {
    * among its own candidates (false, Optuna's default). [false]
    */
   multivariate: boolean;
+  /** Bandwidths of the per-coordinate estimators (see {@link Bandwidth}). ['scott'] */
+  bandwidth: Bandwidth;
+  /**
+   * Constant liar within a batch: each proposal after the first of a batch counts the batch's
+   * earlier proposals as bad points (Ginsbourger et al. 2010), so one batch spreads out instead of
+   * proposing the same optimum of l/g several times. [true]
+   */
+  liar: boolean;
 }
 
-export const DEFAULT_MOTPE: MotpeOptions = { startup: 10, candidates: 24, gamma: (n) => Math.min(Math.ceil(0.1 * n), 25), multivariate: false };
+export const DEFAULT_MOTPE: MotpeOptions = {
+  startup: 10,
+  candidates: 24,
+  gamma: (n) => Math.min(Math.ceil(0.1 * n), 25),
+  multivariate: false,
+  bandwidth: 'scott',
+  liar: true,
+};
 
 const EPS = 1e-12;
 
@@ -29,6 +44,9 @@ const EPS = 1e-12;
  * selection; the rest (failed points included) is the bad set. Each set gives a Parzen estimator over
  * the unit cube, the good one weighting each point by its hypervolume contribution; a proposal is the
  * candidate, among `candidates` drawn from the good density l, with the largest l(x)/g(x).
+ * Two choices differ from Optuna 3.1's defaults, each measured in bench/search.ts
+ * (docs/benchmarks.md): bandwidths by the normal reference rule instead of neighbour gaps, and the
+ * liar within a batch.
  */
 export function motpe(options: Partial<MotpeOptions> = {}): SearchAlgorithm {
   const o: MotpeOptions = { ...DEFAULT_MOTPE, ...options };
@@ -43,34 +61,47 @@ export function motpe(options: Partial<MotpeOptions> = {}): SearchAlgorithm {
       const goodSet = new Set<Observation>(below.map((i) => valid[i] as Observation));
       const good = below.map((i) => (valid[i] as Observation).u);
       const goodWeights = belowWeights(below.map((i) => valid[i]?.values ?? []));
-      // The bad set in proposal order (failed points included), weighted as Optuna's default_weights.
+      // The bad set in proposal order (failed points included), weighted as Optuna's default_weights;
+      // with the liar, the batch's earlier proposals follow it, as the latest points.
       const bad = req.observations.filter((x) => !goodSet.has(x)).map((x) => x.u);
+      const out: number[][] = [];
+      const badFor = (): readonly (readonly number[])[] => (o.liar ? [...bad, ...out] : bad);
       if (!o.multivariate) {
-        const badWeights = defaultWeights(bad.length);
-        const dims = Array.from({ length: req.dims }, (_, d) => ({
-          l: new UnivariateParzen(good.map((u) => u[d] as number), goodWeights),
-          g: new UnivariateParzen(bad.map((u) => u[d] as number), badWeights),
-        }));
-        return Array.from({ length: req.count }, (_, j) => {
+        const ls = Array.from({ length: req.dims }, (_, d) => new UnivariateParzen(good.map((u) => u[d] as number), goodWeights, o.bandwidth));
+        let gs: UnivariateParzen[] = [];
+        for (let j = 0; j < req.count; j++) {
+          if (j === 0 || o.liar) {
+            const b = badFor();
+            const w = defaultWeights(b.length);
+            gs = Array.from({ length: req.dims }, (_, d) => new UnivariateParzen(b.map((u) => u[d] as number), w, o.bandwidth));
+          }
           const rng = proposalRng(req.seed, req.batch, j);
-          return dims.map(({ l, g }) => {
-            let best = 0;
-            let bestScore = -Infinity;
-            for (let c = 0; c < o.candidates; c++) {
-              const x = l.sample(rng);
-              const score = l.logPdf(x) - g.logPdf(x);
-              if (score > bestScore || c === 0) {
-                best = x;
-                bestScore = score;
+          out.push(
+            ls.map((l, d) => {
+              const g = gs[d] as UnivariateParzen;
+              let best = 0;
+              let bestScore = -Infinity;
+              for (let c = 0; c < o.candidates; c++) {
+                const x = l.sample(rng);
+                const score = l.logPdf(x) - g.logPdf(x);
+                if (score > bestScore || c === 0) {
+                  best = x;
+                  bestScore = score;
+                }
               }
-            }
-            return best;
-          });
-        });
+              return best;
+            }),
+          );
+        }
+        return out;
       }
       const l = new ParzenEstimator(good, goodWeights, req.dims);
-      const g = new ParzenEstimator(bad, defaultWeights(bad.length), req.dims);
-      return Array.from({ length: req.count }, (_, j) => {
+      let g: ParzenEstimator | undefined;
+      for (let j = 0; j < req.count; j++) {
+        if (j === 0 || o.liar || !g) {
+          const b = badFor();
+          g = new ParzenEstimator(b, defaultWeights(b.length), req.dims);
+        }
         const rng = proposalRng(req.seed, req.batch, j);
         let best: number[] = [];
         let bestScore = -Infinity;
@@ -82,8 +113,9 @@ export function motpe(options: Partial<MotpeOptions> = {}): SearchAlgorithm {
             bestScore = score;
           }
         }
-        return best;
-      });
+        out.push(best);
+      }
+      return out;
     },
   };
 }

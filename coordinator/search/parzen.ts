@@ -84,30 +84,47 @@ export function erfc(x: number): number {
 }
 
 /**
- * A one-dimensional Parzen estimator on [0, 1], as Optuna's TPE builds one per parameter by
- * default: a truncated Gaussian per observed value plus the prior (mean ½, σ 1); each value's σ is
- * the larger gap to its neighbours among the sorted values and the prior's mean (the outermost ones
- * use their one gap), clipped to [1/min(100, n+1), 1].
+ * How a one-dimensional Parzen estimator picks its bandwidths.
+ * - `scott`: one σ for all observed values, the normal reference rule 1.06·s·n^(−1/5) (s the values'
+ *   standard deviation; Silverman 1986, Scott 1992), so the density is smooth where values crowd;
+ * - `neighbors`: each value's σ is the larger gap to its neighbours among the sorted values and the
+ *   prior's mean, the outermost ones using their one gap (hyperopt's and Optuna's rule).
+ * Either way σ is clipped to [1/min(100, n+1), 1] ("magic clip").
+ */
+export type Bandwidth = 'scott' | 'neighbors';
+
+/**
+ * A one-dimensional Parzen estimator on [0, 1], as TPE builds one per parameter by default: a
+ * truncated Gaussian per observed value plus the prior (mean ½, σ 1), each normalised on [0, 1]
+ * (its density integrates to 1 whatever its σ). Bandwidths: see {@link Bandwidth}.
  */
 export class UnivariateParzen {
   private readonly mus: readonly number[];
-  private readonly sigmas: readonly number[];
+  /** Each component's σ, the prior's last. */
+  readonly sigmas: readonly number[];
   private readonly logWeights: readonly number[];
   private readonly cumulative: readonly number[];
   private readonly logNorm: readonly number[];
 
-  constructor(values: readonly number[], weights: readonly number[]) {
+  constructor(values: readonly number[], weights: readonly number[], bandwidth: Bandwidth = 'scott') {
     const n = values.length;
     const mus = [...values, 0.5];
-    const order = [...mus.keys()].sort((a, b) => (mus[a] as number) - (mus[b] as number) || a - b);
     const sigmas = new Array<number>(mus.length).fill(1);
     const minSigma = 1 / Math.min(100, n + 1);
-    order.forEach((k, pos) => {
-      const left = pos > 0 ? (mus[k] as number) - (mus[order[pos - 1] as number] as number) : -Infinity;
-      const right = pos < order.length - 1 ? (mus[order[pos + 1] as number] as number) - (mus[k] as number) : -Infinity;
-      const gap = Math.max(left, right);
-      sigmas[k] = Math.min(1, Math.max(minSigma, Number.isFinite(gap) ? gap : 1));
-    });
+    const clip = (s: number): number => Math.min(1, Math.max(minSigma, s));
+    if (bandwidth === 'scott') {
+      const mean = values.reduce((s, x) => s + x, 0) / Math.max(n, 1);
+      const sd = Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(n, 1));
+      sigmas.fill(clip(1.06 * sd * Math.pow(Math.max(n, 1), -0.2)), 0, n);
+    } else {
+      const order = [...mus.keys()].sort((a, b) => (mus[a] as number) - (mus[b] as number) || a - b);
+      order.forEach((k, pos) => {
+        const left = pos > 0 ? (mus[k] as number) - (mus[order[pos - 1] as number] as number) : -Infinity;
+        const right = pos < order.length - 1 ? (mus[order[pos + 1] as number] as number) - (mus[k] as number) : -Infinity;
+        const gap = Math.max(left, right);
+        sigmas[k] = clip(Number.isFinite(gap) ? gap : 1);
+      });
+    }
     sigmas[n] = 1;
     this.mus = mus;
     this.sigmas = sigmas;
