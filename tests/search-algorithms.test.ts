@@ -247,13 +247,15 @@ test('motpe liar: a batch counts its earlier proposals as bad points, so it spre
     return { u, values: [Math.abs((u[0] as number) - 0.3), 1 - Math.abs((u[0] as number) - 0.3) / 2] };
   });
   const req = { seed: 4, batch: 7, count: 8, dims: 1, observations, pending: [] };
-  const withLiar = motpe({ liar: true }).ask(req).map((u) => u[0] as number);
-  const without = motpe({ liar: false }).ask(req).map((u) => u[0] as number);
-  t.is(withLiar[0], without[0], 'the first proposal of a batch has no liar');
   const spread = (xs: number[]): number => {
     const m = xs.reduce((s, x) => s + x, 0) / xs.length;
     return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / xs.length);
   };
-  t.true(spread(withLiar) > 1.5 * spread(without), `spread with the liar ${spread(withLiar)}, without ${spread(without)}`);
-  t.deepEqual(motpe().ask(req).map((u) => u[0]), withLiar, 'the liar is the default');
+  for (const multivariate of [false, true]) {
+    const withLiar = motpe({ liar: true, multivariate }).ask(req).map((u) => u[0] as number);
+    const without = motpe({ liar: false, multivariate }).ask(req).map((u) => u[0] as number);
+    t.is(withLiar[0], without[0], `multivariate ${multivariate}: the first proposal of a batch has no liar`);
+    t.true(spread(withLiar) > 1.5 * spread(without), `multivariate ${multivariate}: spread with the liar ${spread(withLiar)}, without ${spread(without)}`);
+    t.deepEqual(motpe({ multivariate }).ask(req).map((u) => u[0]), withLiar, `multivariate ${multivariate}: the liar is the default`);
+  }
 });

@@ -98,7 +98,7 @@ export function motpe(options: Partial<MotpeOptions> = {}): SearchAlgorithm {
       const l = new ParzenEstimator(good, goodWeights, req.dims);
       let g: ParzenEstimator | undefined;
       for (let j = 0; j < req.count; j++) {
-        if (j === 0 || o.liar || !g) {
+        if (o.liar || !g) {
           const b = badFor();
           g = new ParzenEstimator(b, defaultWeights(b.length), req.dims);
         }
