@@ -11,6 +11,17 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
+/**
+ * A comma-separated list of whole numbers ≥ `min` from environment variable `name` (`fallback` when
+ * unset); anything else is an error naming the variable.
+ */
+export function envIntList(name: string, fallback: string, min: number): number[] {
+  const text = process.env[name] ?? fallback;
+  const list = text.split(',').map(Number);
+  if (list.some((x) => !Number.isInteger(x) || x < min)) throw new Error(`${name}: expected comma-separated whole numbers ≥ ${min}, got "${text}"`);
+  return list;
+}
+
 /** A local deployment for benchmarks: nats-server, an in-process coordinator, N worker processes. */
 export class BenchCluster {
   private constructor(

@@ -8,13 +8,12 @@ import { zdtImpl } from '../worker/methods/zdt.js';
 import { zdtTrueFront } from '../worker/methods/zdt-problems.js';
 import type { ZdtProblem } from '../catalog/methods/zdt.js';
 import type { Params } from '../proto/index.js';
-import { isEntry, median } from './harness.js';
+import { envIntList, isEntry, median } from './harness.js';
 
 const OPTUNA_SCRIPT = fileURLToPath(new URL('../../bench/optuna_search.py', import.meta.url));
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 /** The seeds: BENCH_SEED_LIST (comma-separated, e.g. to fill an Optuna cache in parallel runs), else 0 … BENCH_SEEDS − 1 (5). */
-const SEED_LIST = process.env.BENCH_SEED_LIST?.split(',').map(Number) ?? Array.from({ length: Number(process.env.BENCH_SEEDS ?? 5) }, (_, i) => i);
-if (SEED_LIST.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`BENCH_SEED_LIST: expected comma-separated whole numbers, got "${process.env.BENCH_SEED_LIST}"`);
+const SEED_LIST = process.env.BENCH_SEED_LIST ? envIntList('BENCH_SEED_LIST', '', 0) : Array.from({ length: Number(process.env.BENCH_SEEDS ?? 5) }, (_, i) => i);
 const SEEDS = SEED_LIST.length;
 /** Optuna runs at once (each is one Python process). */
 const JOBS = Number(process.env.BENCH_JOBS ?? 2);
@@ -32,10 +31,8 @@ const SAMPLERS = process.env.BENCH_OPTUNA_SAMPLERS?.split(',') ?? ['nsga2', 'tpe
 /** Comma-separated problems to run (default all). */
 const ONLY = process.env.BENCH_PROBLEMS?.split(',');
 /** The budgets reported, BENCH_BUDGETS (comma-separated, ascending), default 100,250,500: the last one is each run's length. */
-const BUDGETS: readonly number[] = (process.env.BENCH_BUDGETS ?? '100,250,500').split(',').map(Number);
-if (BUDGETS.length === 0 || BUDGETS.some((b, i) => !Number.isInteger(b) || b < 1 || (i > 0 && b <= (BUDGETS[i - 1] as number)))) {
-  throw new Error(`BENCH_BUDGETS: expected ascending comma-separated positive whole numbers, got "${process.env.BENCH_BUDGETS}"`);
-}
+const BUDGETS: readonly number[] = envIntList('BENCH_BUDGETS', '100,250,500', 1);
+if (BUDGETS.some((b, i) => i > 0 && b <= (BUDGETS[i - 1] as number))) throw new Error(`BENCH_BUDGETS: expected ascending budgets, got "${process.env.BENCH_BUDGETS}"`);
 /**
  * Proposals asked at once, as a spec's `search.batch`: 10 for nsga2 and random; motpe runs once per
  * batch size of BENCH_MOTPE_BATCHES (comma-separated, default 1,4): 1 is one proposal at a time, as
@@ -44,9 +41,8 @@ if (BUDGETS.length === 0 || BUDGETS.some((b, i) => !Number.isInteger(b) || b < 1
 const BATCHES: Record<SearchAlgorithmName, readonly number[]> = {
   random: [10],
   nsga2: [10],
-  motpe: (process.env.BENCH_MOTPE_BATCHES ?? '1,4').split(',').map(Number),
+  motpe: envIntList('BENCH_MOTPE_BATCHES', '1,4', 1),
 };
-if (BATCHES.motpe.some((b) => !Number.isInteger(b) || b < 1)) throw new Error(`BENCH_MOTPE_BATCHES: expected comma-separated positive whole numbers, got "${process.env.BENCH_MOTPE_BATCHES}"`);
 
 /**
  * motpe's settings for an ablation, BENCH_MOTPE="bandwidth=neighbors,liar=false" (the defaults

@@ -1,3 +1,4 @@
+import type { Rng } from '../../common/random.js';
 import { proposalRng, uniformPoint, type AskRequest, type Observation, type SearchAlgorithm } from './algorithm.js';
 import { hypervolume, hypervolumeContributions } from './hypervolume.js';
 import { nonDominatedSort } from './nondominated.js';
@@ -70,28 +71,13 @@ export function motpe(options: Partial<MotpeOptions> = {}): SearchAlgorithm {
         const ls = Array.from({ length: req.dims }, (_, d) => new UnivariateParzen(good.map((u) => u[d] as number), goodWeights, o.bandwidth));
         let gs: UnivariateParzen[] = [];
         for (let j = 0; j < req.count; j++) {
-          if (j === 0 || o.liar) {
+          if (o.liar || j === 0) {
             const b = badFor();
             const w = defaultWeights(b.length);
             gs = Array.from({ length: req.dims }, (_, d) => new UnivariateParzen(b.map((u) => u[d] as number), w, o.bandwidth));
           }
           const rng = proposalRng(req.seed, req.batch, j);
-          out.push(
-            ls.map((l, d) => {
-              const g = gs[d] as UnivariateParzen;
-              let best = 0;
-              let bestScore = -Infinity;
-              for (let c = 0; c < o.candidates; c++) {
-                const x = l.sample(rng);
-                const score = l.logPdf(x) - g.logPdf(x);
-                if (score > bestScore || c === 0) {
-                  best = x;
-                  bestScore = score;
-                }
-              }
-              return best;
-            }),
-          );
+          out.push(ls.map((l, d) => bestCandidate(l, gs[d] as UnivariateParzen, rng, o.candidates)));
         }
         return out;
       }
@@ -102,22 +88,32 @@ export function motpe(options: Partial<MotpeOptions> = {}): SearchAlgorithm {
           const b = badFor();
           g = new ParzenEstimator(b, defaultWeights(b.length), req.dims);
         }
-        const rng = proposalRng(req.seed, req.batch, j);
-        let best: number[] = [];
-        let bestScore = -Infinity;
-        for (let c = 0; c < o.candidates; c++) {
-          const x = l.sample(rng);
-          const score = l.logPdf(x) - g.logPdf(x);
-          if (score > bestScore || best.length === 0) {
-            best = x;
-            bestScore = score;
-          }
-        }
-        out.push(best);
+        out.push(bestCandidate<number[]>(l, g, proposalRng(req.seed, req.batch, j), o.candidates));
       }
       return out;
     },
   };
+}
+
+/** A density to draw candidates from or score them by: a Parzen estimator, on one coordinate or all. */
+interface Density<X> {
+  sample(rng: Rng): X;
+  logPdf(x: X): number;
+}
+
+/** Of `candidates` draws from l, the one with the largest l(x)/g(x) (the first on ties). */
+function bestCandidate<X>(l: Density<X>, g: Density<X>, rng: Rng, candidates: number): X {
+  let best = l.sample(rng);
+  let bestScore = l.logPdf(best) - g.logPdf(best);
+  for (let c = 1; c < candidates; c++) {
+    const x = l.sample(rng);
+    const score = l.logPdf(x) - g.logPdf(x);
+    if (score > bestScore) {
+      best = x;
+      bestScore = score;
+    }
+  }
+  return best;
 }
 
 /** Optuna's reference point for a set of losses: 1.1 × the worst value (0.9 × when negative; EPS for 0). */
