@@ -120,7 +120,7 @@ async function record(seed: number, count: number): Promise<void> {
   console.log(`asha-replay: wrote ${file} (${out.trials.length} points)`);
 }
 
-export async function main(args: string[]): Promise<void> {
+export async function main(args: string[] = []): Promise<void> {
   if (args[0] === 'record') {
     const seed = Number(args[1]);
     const count = Number(args[2] ?? 50);

@@ -15,6 +15,7 @@ import {
   splitBelow,
   SEARCH_ALGORITHMS,
   UnivariateParzen,
+  type MotpeOptions,
   type Observation,
   type SearchAlgorithm,
 } from '../coordinator/search/index.js';
@@ -240,7 +241,7 @@ test('Parzen densities integrate to 1 on [0, 1] whatever the bandwidths (each ke
   }
 });
 
-test('motpe liar: a batch counts its earlier proposals as bad points, so it spreads out', (t) => {
+test('motpe liar: a batch counts its earlier proposals as bad points, so it spreads out (nothing pending)', (t) => {
   // One coordinate; the good points crowd near 0.3: every proposal of a batch would go there.
   const observations: Observation[] = Array.from({ length: 40 }, (_, i) => {
     const u = [(i * 0.6180339887) % 1];
@@ -257,5 +258,29 @@ test('motpe liar: a batch counts its earlier proposals as bad points, so it spre
     t.is(withLiar[0], without[0], `multivariate ${multivariate}: the first proposal of a batch has no liar`);
     t.true(spread(withLiar) > 1.5 * spread(without), `multivariate ${multivariate}: spread with the liar ${spread(withLiar)}, without ${spread(without)}`);
     t.deepEqual(motpe({ multivariate }).ask(req).map((u) => u[0]), withLiar, `multivariate ${multivariate}: the liar is the default`);
+  }
+});
+
+test('motpe liar: in batches, proposals still running (the request\'s pending) count as bad points too', (t) => {
+  // Both objectives are the distance to 0.3, so the good points are the ones nearest 0.3, and
+  // proposals go there; the batch before, still running, already sits there.
+  const observations: Observation[] = Array.from({ length: 40 }, (_, i) => {
+    const u = [(i * 0.6180339887) % 1];
+    const d = Math.abs((u[0] as number) - 0.3);
+    return { u, values: [d, 2 * d] };
+  });
+  const running = [[0.29], [0.3], [0.3], [0.31], [0.3], [0.3]];
+  const base = { batch: 9, dims: 1, observations };
+  const near = (xs: number[][]): number => xs.filter((u) => Math.abs((u[0] as number) - 0.3) < 0.03).length;
+  // The first proposal of a batch of `count`, over 20 seeds.
+  const firsts = (o: Partial<MotpeOptions>, count: number, pending: number[][]): number[][] =>
+    Array.from({ length: 20 }, (_, seed) => motpe(o).ask({ ...base, seed, count, pending })[0] as number[]);
+  for (const multivariate of [false, true]) {
+    const alone = near(firsts({ multivariate }, 4, []));
+    const withRunning = near(firsts({ multivariate }, 4, running));
+    t.true(alone >= 10, `multivariate ${multivariate}: with nothing running, ${alone} of 20 first proposals within 0.03 of 0.3`);
+    t.true(withRunning < alone / 2, `multivariate ${multivariate}: with the batch before running there, ${withRunning} of 20 (${alone} with none running)`);
+    t.deepEqual(firsts({ multivariate, liar: false }, 4, running), firsts({ multivariate, liar: false }, 4, []), `multivariate ${multivariate}: without the liar, pending points change nothing`);
+    t.deepEqual(firsts({ multivariate }, 1, running.slice(0, 1)), firsts({ multivariate }, 1, []), `multivariate ${multivariate}: with one proposal per batch, the running one is not counted`);
   }
 });

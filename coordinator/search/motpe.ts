@@ -20,9 +20,12 @@ export interface MotpeOptions {
   /** Bandwidths of the per-coordinate estimators (see {@link Bandwidth}). ['scott'] */
   bandwidth: Bandwidth;
   /**
-   * Constant liar within a batch: each proposal after the first of a batch counts the batch's
-   * earlier proposals as bad points (Ginsbourger et al. 2010), so one batch spreads out instead of
-   * proposing the same optimum of l/g several times. [true]
+   * Constant liar (Ginsbourger et al. 2010; Optuna's `constant_liar`): each proposal of a batch
+   * counts the batch's earlier proposals as bad points, so a batch spreads out instead of proposing
+   * the same optimum of l/g several times; in batches of several proposals the proposals still
+   * running (the request's `pending`) count too, so a batch does not land where the batch before
+   * it is. With one proposal per batch the running one is not counted: there it only pushed the
+   * search off the region it was closing in on (bench/search.ts, docs/benchmarks.md). [true]
    */
   liar: boolean;
 }
@@ -47,7 +50,7 @@ const EPS = 1e-12;
  * candidate, among `candidates` drawn from the good density l, with the largest l(x)/g(x).
  * Two choices differ from Optuna 3.1's defaults, each measured in bench/search.ts
  * (docs/benchmarks.md): bandwidths by the normal reference rule instead of neighbour gaps, and the
- * liar within a batch.
+ * constant liar on.
  */
 export function motpe(options: Partial<MotpeOptions> = {}): SearchAlgorithm {
   const o: MotpeOptions = { ...DEFAULT_MOTPE, ...options };
@@ -63,10 +66,12 @@ export function motpe(options: Partial<MotpeOptions> = {}): SearchAlgorithm {
       const good = below.map((i) => (valid[i] as Observation).u);
       const goodWeights = belowWeights(below.map((i) => valid[i]?.values ?? []));
       // The bad set in proposal order (failed points included), weighted as Optuna's default_weights;
-      // with the liar, the batch's earlier proposals follow it, as the latest points.
+      // with the liar, the running batch (when batches hold several proposals) and the batch's
+      // earlier proposals follow it, as the latest points.
       const bad = req.observations.filter((x) => !goodSet.has(x)).map((x) => x.u);
+      const lies = o.liar && req.count > 1 ? req.pending : [];
       const out: number[][] = [];
-      const badFor = (): readonly (readonly number[])[] => (o.liar ? [...bad, ...out] : bad);
+      const badFor = (): readonly (readonly number[])[] => (o.liar ? [...bad, ...lies, ...out] : bad);
       if (!o.multivariate) {
         const ls = Array.from({ length: req.dims }, (_, d) => new UnivariateParzen(good.map((u) => u[d] as number), goodWeights, o.bandwidth));
         let gs: UnivariateParzen[] = [];
