@@ -94,7 +94,7 @@ async function record(seed: number, count: number): Promise<void> {
   const steps = Number(process.env.BENCH_ASHA_STEPS ?? 162);
   const hiddenMax = Number(process.env.BENCH_ASHA_HIDDEN_MAX ?? 64);
   const evalEvery = 6;
-  const points = ashaPoints(seed, 16, steps, hiddenMax);
+  const points = ashaPoints(seed, Number(process.env.BENCH_ASHA_RANDOM ?? 16), steps, hiddenMax);
   const impl = await loadMethod('irm');
   if (!impl) throw new Error('no irm method');
   const backend = await loadBackend();
@@ -128,7 +128,15 @@ export async function main(args: string[] = []): Promise<void> {
     return record(seed, count);
   }
   const files = args.length > 0 ? args : (await readdir(TRACE_DIR)).filter((f) => f.endsWith('.json')).map((f) => join(TRACE_DIR, f));
-  const traces = await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as TraceFile));
+  const traces = await Promise.all(
+    files.map(async (f) => {
+      try {
+        return JSON.parse(await readFile(f, 'utf8')) as TraceFile;
+      } catch (err) {
+        throw new Error(`asha-replay: cannot read ${f}: ${(err as Error).message}`);
+      }
+    }),
+  );
   traces.sort((a, b) => a.seed - b.seed);
   const minSteps = envIntList('BENCH_ASHA_REPLAY_MIN_STEPS', '6,12,18,24,30,36,42,48,54', 1);
   const etas = envIntList('BENCH_ASHA_REPLAY_ETA', '2,3,4,5', 2);

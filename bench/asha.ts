@@ -1,7 +1,7 @@
 import { drawSamples, type Distribution } from '../coordinator/spec/index.js';
-import type { Params } from '../proto/index.js';
 import { Asha } from '../coordinator/early-stop/index.js';
 import { hypervolume } from '../coordinator/search/index.js';
+import type { Params } from '../proto/index.js';
 import { loadMethod, type DatasetConfig, type TrialRuntime } from '../worker/methods/index.js';
 import { loadBackend } from '../worker/backend.js';
 import { isEntry, median } from './harness.js';
