@@ -21,6 +21,8 @@ import { envIntList, isEntry, median } from './harness.js';
  *   node dist/bench/asha-replay.js record SEED [POINTS]   trains POINTS (50) points of seed SEED
  *                                                         reporting every 6 steps, writes
  *                                                         docs/results/asha-traces/seed-SEED.json
+ *                                                         (after each point; a file of the same
+ *                                                         size is continued)
  *   node dist/bench/asha-replay.js [FILE...]             replays (default: every file there)
  *
  * Grid: BENCH_ASHA_REPLAY_MIN_STEPS (6,12,...,54), BENCH_ASHA_REPLAY_ETA (2,3,4,5); target
@@ -98,10 +100,14 @@ async function record(seed: number, count: number): Promise<void> {
   const impl = await loadMethod('irm');
   if (!impl) throw new Error('no irm method');
   const backend = await loadBackend();
-  const out: TraceFile = { seed, steps, hiddenMax, evalEvery, objectives: OBJECTIVES, trials: [] };
+  let out: TraceFile = { seed, steps, hiddenMax, evalEvery, objectives: OBJECTIVES, trials: [] };
   await mkdir(TRACE_DIR, { recursive: true });
   const file = join(TRACE_DIR, `seed-${seed}.json`);
-  for (let i = 0; i < Math.min(count, points.length); i++) {
+  // A recording of the same size goes on where it stopped (the points are the same).
+  const kept = await readFile(file, 'utf8').then((t) => JSON.parse(t) as TraceFile, () => undefined);
+  if (kept && kept.steps === steps && kept.hiddenMax === hiddenMax && kept.evalEvery === evalEvery) out = kept;
+  else if (kept) throw new Error(`asha-replay: ${file} was recorded at another size; move it away to record this one`);
+  for (let i = out.trials.length; i < Math.min(count, points.length); i++) {
     const reports: number[][] = [];
     const params = points[i] as Params;
     const result = await impl.run(
