@@ -1,11 +1,10 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Asha } from '../coordinator/early-stop/index.js';
-import { hypervolume } from '../coordinator/search/index.js';
 import type { Params } from '../proto/index.js';
 import { loadMethod } from '../worker/methods/index.js';
 import { loadBackend } from '../worker/backend.js';
-import { ashaDataset, ashaPoints, OBJECTIVES } from './asha.js';
+import { ashaDataset, ashaPoints, hypervolumeMax, OBJECTIVES, trainPoint } from './asha.js';
 import { envIntList, isEntry, median } from './harness.js';
 
 /**
@@ -53,8 +52,6 @@ export interface ReplayResult {
   outOfTrials: boolean;
 }
 
-/** The hypervolume of maximised values against the origin. */
-const hv = (points: readonly (readonly number[])[]): number => hypervolume(points.map((v) => v.map((x) => -x)), [0, 0]);
 
 /**
  * ASHA with rungs at minSteps·η^r over a recorded seed: trials report every minSteps (as
@@ -65,7 +62,7 @@ export function replay(t: TraceFile, minSteps: number, eta: number, nRandom: num
   if (minSteps % t.evalEvery !== 0) throw new RangeError(`min_steps ${minSteps} is not a multiple of the recorded step ${t.evalEvery}`);
   if (t.trials.length < nRandom) throw new RangeError(`seed ${t.seed}: ${t.trials.length} trials recorded, random search needs ${nRandom}`);
   const randomSteps = nRandom * t.steps;
-  const hvRandom = hv(t.trials.slice(0, nRandom).map((x) => x.final));
+  const hvRandom = hypervolumeMax(t.trials.slice(0, nRandom).map((x) => x.final));
   const asha = new Asha({ minSteps, reductionFactor: eta, goals: t.objectives.map(() => 'max') });
   const full: number[][] = [];
   let spent = 0;
@@ -89,7 +86,7 @@ export function replay(t: TraceFile, minSteps: number, eta: number, nRandom: num
     }
   }
   const outOfTrials = started === t.trials.length && spent + t.steps <= budget * randomSteps;
-  return { hvRandom, hvAsha: hv(full), stepsRatio: spent / randomSteps, started, pruned, outOfTrials };
+  return { hvRandom, hvAsha: hypervolumeMax(full), stepsRatio: spent / randomSteps, started, pruned, outOfTrials };
 }
 
 async function record(seed: number, count: number): Promise<void> {
@@ -110,16 +107,8 @@ async function record(seed: number, count: number): Promise<void> {
   for (let i = out.trials.length; i < Math.min(count, points.length); i++) {
     const reports: number[][] = [];
     const params = points[i] as Params;
-    const result = await impl.run(
-      { trialId: `t${i}`, sweepId: 'bench', params: { ...params, steps, eval_every: evalEvery }, seed: 0, dataset: ashaDataset(undefined), attempt: 1 },
-      {
-        signal: new AbortController().signal,
-        heartbeat: () => undefined,
-        backend: () => Promise.resolve(backend),
-        progress: (step, metrics) => reports.push([step, ...OBJECTIVES.map((m) => metrics[m] ?? NaN)]),
-      },
-    );
-    out.trials.push({ params, reports, final: OBJECTIVES.map((m) => result.metrics[m] ?? NaN) });
+    const final = await trainPoint(impl, backend, i, params, steps, evalEvery, ashaDataset(undefined), (step, values) => reports.push([step, ...values]));
+    out.trials.push({ params, reports, final });
     console.error(`asha-replay: seed ${seed} point ${i}: ${out.trials[i]?.final.map((v) => v.toFixed(3)).join(' ')}`);
     await writeFile(file, JSON.stringify(out));
   }

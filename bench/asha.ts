@@ -2,8 +2,10 @@ import { drawSamples, type Distribution } from '../coordinator/spec/index.js';
 import { Asha } from '../coordinator/early-stop/index.js';
 import { hypervolume } from '../coordinator/search/index.js';
 import type { Params } from '../proto/index.js';
-import { loadMethod, type DatasetConfig, type TrialRuntime } from '../worker/methods/index.js';
+import { loadMethod, type DatasetConfig, type MethodImpl, type TrialRuntime } from '../worker/methods/index.js';
 import { loadBackend } from '../worker/backend.js';
+
+type Backend = Awaited<ReturnType<typeof loadBackend>>;
 import { isEntry, median } from './harness.js';
 
 /**
@@ -93,7 +95,7 @@ interface SeedOptions {
   budgetFraction: number;
   hiddenMax: number;
   digits: string | undefined;
-  backend: Awaited<ReturnType<typeof loadBackend>>;
+  backend: Backend;
   rungSteps: number[];
 }
 
@@ -118,6 +120,35 @@ export function ashaDataset(digits: string | undefined): DatasetConfig {
   return { name: 'colored-mnist', options: { train_envs: [0.2, 0.1], test_env: 0.9, label_noise: 0.25, ...(digits ? { n_train: Number(digits) } : {}) } };
 }
 
+/** Hypervolume of maximised objective values against the origin. */
+export const hypervolumeMax = (points: readonly (readonly number[])[]): number => hypervolume(points.map((v) => v.map((x) => -x)), [0, 0]);
+
+/**
+ * Trains one point through `impl` as the benches do (trial seed 0), `steps` steps, reporting the
+ * objectives every `evalEvery` steps to `onReport`; resolves with the final objective values.
+ * Aborting `signal` stops the trial (the method then throws).
+ */
+export async function trainPoint(
+  impl: MethodImpl,
+  backend: Backend,
+  i: number,
+  params: Params,
+  steps: number,
+  evalEvery: number,
+  dataset: DatasetConfig,
+  onReport: (step: number, values: number[]) => void,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<number[]> {
+  const rt: TrialRuntime = {
+    signal,
+    heartbeat: () => undefined,
+    backend: () => Promise.resolve(backend),
+    progress: (step, metrics) => onReport(step, OBJECTIVES.map((m) => metrics[m] ?? NaN)),
+  };
+  const out = await impl.run({ trialId: `t${i}`, sweepId: 'bench', params: { ...params, steps, eval_every: evalEvery }, seed: 0, dataset, attempt: 1 }, rt);
+  return OBJECTIVES.map((m) => out.metrics[m] ?? NaN);
+}
+
 async function runSeed(o: SeedOptions): Promise<SeedFigures> {
   const { seed, nRandom, steps, minSteps, eta, budgetFraction, hiddenMax, digits, backend } = o;
   const points = ashaPoints(seed, nRandom, steps, hiddenMax);
@@ -131,24 +162,17 @@ async function runSeed(o: SeedOptions): Promise<SeedFigures> {
     let last = { step: 0, values: [] as number[] };
     const rungs = new Map<number, number[]>();
     let stopped = false;
-    const rt: TrialRuntime = {
-      signal: controller.signal,
-      heartbeat: () => undefined,
-      backend: () => Promise.resolve(backend),
-      progress: (step, metrics) => {
-        const values = OBJECTIVES.map((m) => metrics[m] ?? NaN);
-        last = { step, values };
-        rungs.set(step, values);
-        if (asha?.report(`t${i}`, step, values).kind === 'stop') {
-          stopped = true;
-          controller.abort('pruned');
-        }
-      },
+    const onReport = (step: number, values: number[]): void => {
+      last = { step, values };
+      rungs.set(step, values);
+      if (asha?.report(`t${i}`, step, values).kind === 'stop') {
+        stopped = true;
+        controller.abort('pruned');
+      }
     };
-    const params = { ...points[i], steps, eval_every: minSteps };
     try {
-      const out = await impl.run({ trialId: `t${i}`, sweepId: 'bench', params, seed: 0, dataset, attempt: 1 }, rt);
-      return { values: OBJECTIVES.map((m) => out.metrics[m] ?? NaN), steps, pruned: false, rungs };
+      const values = await trainPoint(impl, backend, i, points[i] as Params, steps, minSteps, dataset, onReport, controller.signal);
+      return { values, steps, pruned: false, rungs };
     } catch (err) {
       if (!stopped) throw err;
       return { values: last.values, steps: last.step, pruned: true, rungs };
@@ -180,7 +204,7 @@ async function runSeed(o: SeedOptions): Promise<SeedFigures> {
   }
   const ashaS = (performance.now() - t1) / 1000;
 
-  const hv = (runs: readonly Trained[]): number => hypervolume(runs.filter((r) => !r.pruned).map((r) => r.values.map((v) => -v)), [0, 0]);
+  const hv = (runs: readonly Trained[]): number => hypervolumeMax(runs.filter((r) => !r.pruned).map((r) => r.values));
   const hvRandom = hv(random);
   const hvAsha = hv(ashaRuns);
   const ratio = ashaSteps / randomSteps;
